@@ -1,0 +1,391 @@
+// Kernel bodies, included once per instruction set with SL_ISA naming the namespace
+// (kernels_avx2.cc, kernels_generic.cc). Loops are written so the compiler vectorises them
+// (`omp simd` for reductions, branch-free math); the one thing hand-written is exp, because
+// libm's is neither vectorisable nor cheap and softmax/GELU call it hundreds of millions of
+// times per step.
+//
+// Threading: every kernel splits its outer loop statically over threads(). Reductions that
+// cross rows (dW of layernorm, bias gradients, the embedding scatter) are split over COLUMNS
+// instead, so each output element is summed by one thread in row order: the bits do not
+// depend on the thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "kernels.h"
+
+namespace sl {
+namespace SL_ISA {
+
+// Run f(begin, end) over [0, n) split into contiguous equal ranges, one per thread.
+template <class F>
+static void parallel_for(int64_t n, int64_t min_per_thread, F f) {
+  int nt = threads();
+  if (nt > 1 && n >= 2 * min_per_thread) {
+    nt = (int)std::min<int64_t>(nt, n / min_per_thread);
+#pragma omp parallel num_threads(nt)
+    {
+      int t = omp_get_thread_num(), k = omp_get_num_threads();
+      int64_t b = n * t / k, e = n * (t + 1) / k;
+      f(b, e);
+    }
+  } else if (n > 0) {
+    f(0, n);
+  }
+}
+
+// e^x for x <= 88, Cephes' polynomial on x - k·ln2: about 1 ulp, and branch-free so it vectorises.
+static inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  float k = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = ((int32_t)k + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return p * scale;
+}
+
+static inline float fast_tanh(float u) { return 1.0f - 2.0f / (fast_exp(2.0f * u) + 1.0f); }
+
+static constexpr float GELU_S = 0.7978845608028654f;  // sqrt(2/pi)
+static constexpr float GELU_C = 0.044715f;
+
+// Sum over rows of m[N, D] into out[D] (+=), split over columns so every thread sums in row order.
+static void column_sums(const float* m, float* out, int N, int D) {
+  parallel_for(D, 16, [&](int64_t c0, int64_t c1) {
+    for (int n = 0; n < N; n++) {
+      const float* row = m + (int64_t)n * D;
+#pragma omp simd
+      for (int64_t c = c0; c < c1; c++) out[c] += row[c];
+    }
+  });
+}
+
+static void linear_forward(const float* x, const float* w, const float* b, float* y, int N, int K, int O) {
+  if (b) {
+    parallel_for(N, 64, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; n++) std::memcpy(y + n * O, b, sizeof(float) * O);
+    });
+  }
+  sgemm(false, true, N, O, K, 1.0f, x, K, w, K, b ? 1.0f : 0.0f, y, O, threads());
+}
+
+static void linear_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                            int N, int K, int O) {
+  if (dx) sgemm(false, false, N, K, O, 1.0f, dy, O, w, K, 1.0f, dx, K, threads());
+  sgemm(true, false, O, K, N, 1.0f, dy, O, x, K, 1.0f, dw, K, threads());
+  if (db) column_sums(dy, db, N, O);
+}
+
+static void layernorm_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd,
+                              int N, int D, float eps) {
+  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xr = x + n * D;
+      float* yr = y + n * D;
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int i = 0; i < D; i++) s += xr[i];
+      float mu = s / D;
+      float v = 0;
+#pragma omp simd reduction(+ : v)
+      for (int i = 0; i < D; i++) v += (xr[i] - mu) * (xr[i] - mu);
+      float r = 1.0f / std::sqrt(v / D + eps);
+#pragma omp simd
+      for (int i = 0; i < D; i++) yr[i] = (xr[i] - mu) * r * g[i] + b[i];
+      mean[n] = mu;
+      rstd[n] = r;
+    }
+  });
+}
+
+static void layernorm_backward(const float* x, const float* g, const float* mean, const float* rstd,
+                               const float* dy, float* dx, float* dg, float* db, int N, int D) {
+  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xr = x + n * D;
+      const float* dyr = dy + n * D;
+      float* dxr = dx + n * D;
+      const float mu = mean[n], r = rstd[n];
+      float sd = 0, sdx = 0;
+#pragma omp simd reduction(+ : sd, sdx)
+      for (int i = 0; i < D; i++) {
+        float dxhat = dyr[i] * g[i];
+        sd += dxhat;
+        sdx += dxhat * (xr[i] - mu) * r;
+      }
+      sd /= D;
+      sdx /= D;
+#pragma omp simd
+      for (int i = 0; i < D; i++) dxr[i] += r * (dyr[i] * g[i] - sd - (xr[i] - mu) * r * sdx);
+    }
+  });
+  parallel_for(D, 16, [&](int64_t c0, int64_t c1) {
+    for (int n = 0; n < N; n++) {
+      const float* xr = x + (int64_t)n * D;
+      const float* dyr = dy + (int64_t)n * D;
+      const float mu = mean[n], r = rstd[n];
+#pragma omp simd
+      for (int64_t c = c0; c < c1; c++) {
+        dg[c] += dyr[c] * (xr[c] - mu) * r;
+        db[c] += dyr[c];
+      }
+    }
+  });
+}
+
+static void gelu_forward(const float* x, float* y, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+      float v = x[i];
+      y[i] = 0.5f * v * (1.0f + fast_tanh(GELU_S * (v + GELU_C * v * v * v)));
+    }
+  });
+}
+
+static void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+      float v = x[i];
+      float t = fast_tanh(GELU_S * (v + GELU_C * v * v * v));
+      float dt = (1.0f - t * t) * GELU_S * (1.0f + 3.0f * GELU_C * v * v);
+      dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
+    }
+  });
+}
+
+static void add_forward(const float* a, const float* b, float* out, int64_t n, int64_t m) {
+  // Split over whole periods of b so the inner loop is a plain vector add.
+  int64_t periods = n / m;
+  parallel_for(periods, std::max<int64_t>(1, 4096 / m), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      const float* ap = a + p * m;
+      float* op = out + p * m;
+#pragma omp simd
+      for (int64_t i = 0; i < m; i++) op[i] = ap[i] + b[i];
+    }
+  });
+}
+
+static void add_backward(const float* dout, float* da, float* db, int64_t n, int64_t m) {
+  if (da) {
+    parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+      for (int64_t i = i0; i < i1; i++) da[i] += dout[i];
+    });
+  }
+  if (db) {
+    // db[j] += Σ_p dout[p·m + j]: split over j, sum periods in order.
+    int64_t periods = n / m;
+    parallel_for(m, 16, [&](int64_t j0, int64_t j1) {
+      for (int64_t p = 0; p < periods; p++) {
+        const float* dp = dout + p * m;
+#pragma omp simd
+        for (int64_t j = j0; j < j1; j++) db[j] += dp[j];
+      }
+    });
+  }
+}
+
+static void embedding_forward(const int32_t* ids, const float* table, float* out, int N, int D) {
+  parallel_for(N, 64, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) std::memcpy(out + n * D, table + (int64_t)ids[n] * D, sizeof(float) * D);
+  });
+}
+
+static void embedding_backward(const int32_t* ids, const float* dout, float* dtable, int N, int D) {
+  // Rows of dtable repeat (the same token many times), so split over columns: no races, row order kept.
+  parallel_for(D, 16, [&](int64_t c0, int64_t c1) {
+    for (int n = 0; n < N; n++) {
+      float* tr = dtable + (int64_t)ids[n] * D;
+      const float* dr = dout + (int64_t)n * D;
+#pragma omp simd
+      for (int64_t c = c0; c < c1; c++) tr[c] += dr[c];
+    }
+  });
+}
+
+// Attention works one (batch, head) pair at a time, pairs split over threads; inside a pair the
+// products are small GEMMs on strided views of qkv. Causality is used in blocks of ATT_BLOCK
+// rows: row block [i0, i1) only ever touches keys [0, i1).
+static constexpr int ATT_BLOCK = 32;
+
+static void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int H) {
+  const int hd = C / H, C3 = 3 * C;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      const int b = (int)(p / H), h = (int)(p % H);
+      const float* q = qkv + (int64_t)b * T * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* P = att + p * T * T;
+      float* o = out + (int64_t)b * T * C + h * hd;
+      for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
+        const int i1 = std::min(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        float* S = P + (int64_t)i0 * T;
+        sgemm(false, true, rows, i1, hd, scale, q + (int64_t)i0 * C3, C3, k, C3, 0.0f, S, T, 1);
+        for (int i = i0; i < i1; i++) {
+          float* s = P + (int64_t)i * T;
+          const int len = i + 1;
+          float mx = s[0];
+          for (int j = 1; j < len; j++) mx = std::max(mx, s[j]);
+          float z = 0;
+#pragma omp simd reduction(+ : z)
+          for (int j = 0; j < len; j++) {
+            s[j] = fast_exp(s[j] - mx);
+            z += s[j];
+          }
+          const float inv = 1.0f / z;
+#pragma omp simd
+          for (int j = 0; j < len; j++) s[j] *= inv;
+          std::memset(s + len, 0, sizeof(float) * (T - len));
+        }
+        sgemm(false, false, rows, hd, i1, 1.0f, S, T, v, C3, 0.0f, o + (int64_t)i0 * C, C, 1);
+      }
+    }
+  });
+}
+
+static void attention_backward(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C,
+                               int H) {
+  const int hd = C / H, C3 = 3 * C;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
+    // dP for one row block; grown once per thread and kept.
+    thread_local std::vector<float> dP;
+    if ((int64_t)dP.size() < (int64_t)ATT_BLOCK * T) dP.resize((size_t)ATT_BLOCK * T);
+    for (int64_t p = p0; p < p1; p++) {
+      const int b = (int)(p / H), h = (int)(p % H);
+      const float* q = qkv + (int64_t)b * T * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* dq = dqkv + (int64_t)b * T * C3 + h * hd;
+      float* dk = dq + C;
+      float* dv = dq + 2 * C;
+      float* P = att + p * T * T;
+      const float* dO = dout + (int64_t)b * T * C + h * hd;
+      // dV += Pᵀ·dO while P is still intact (P is zero above the diagonal).
+      sgemm(true, false, T, hd, T, 1.0f, P, T, dO, C, 1.0f, dv, C3, 1);
+      // Then, block by block, dP = dO·Vᵀ and dS = P∘(dP − rowsum(P∘dP)) overwrites P.
+      for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
+        const int i1 = std::min(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        sgemm(false, true, rows, i1, hd, 1.0f, dO + (int64_t)i0 * C, C, v, C3, 0.0f, dP.data(), T, 1);
+        for (int i = i0; i < i1; i++) {
+          float* s = P + (int64_t)i * T;
+          const float* d = dP.data() + (int64_t)(i - i0) * T;
+          const int len = i + 1;
+          float dot = 0;
+#pragma omp simd reduction(+ : dot)
+          for (int j = 0; j < len; j++) dot += s[j] * d[j];
+#pragma omp simd
+          for (int j = 0; j < len; j++) s[j] = s[j] * (d[j] - dot);
+        }
+        const float* dS = P + (int64_t)i0 * T;
+        sgemm(false, false, rows, hd, i1, scale, dS, T, k, C3, 1.0f, dq + (int64_t)i0 * C3, C3, 1);
+      }
+      // dK += scale·dSᵀ·Q over the whole (lower-triangular) dS.
+      sgemm(true, false, T, hd, T, scale, P, T, q, C3, 1.0f, dk, C3, 1);
+    }
+  });
+}
+
+static double cross_entropy(const float* logits, const int32_t* targets, float* losses, float* dlogits, int N, int V,
+                            float scale) {
+  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* l = logits + n * V;
+      float* d = dlogits + n * V;
+      float mx = l[0];
+      for (int i = 1; i < V; i++) mx = std::max(mx, l[i]);
+      float z = 0;
+#pragma omp simd reduction(+ : z)
+      for (int i = 0; i < V; i++) {
+        d[i] = fast_exp(l[i] - mx);
+        z += d[i];
+      }
+      const float inv = 1.0f / z;
+      const int t = targets[n];
+      losses[n] = std::log(z) + mx - l[t];
+#pragma omp simd
+      for (int i = 0; i < V; i++) d[i] = d[i] * inv * scale;
+      d[t] -= scale;
+    }
+  });
+  double total = 0;
+  for (int n = 0; n < N; n++) total += losses[n];
+  return total;
+}
+
+static double sum_squares(const float* x, int64_t n) {
+  // Fixed blocks, each summed in float over short runs and in float64 across them, then the
+  // block sums added in order: the same bits for any thread count.
+  constexpr int64_t BLOCK = 1 << 14, RUN = 256;
+  const int64_t nb = (n + BLOCK - 1) / BLOCK;
+  std::vector<double> parts((size_t)nb, 0.0);
+  double* pp = parts.data();
+  parallel_for(nb, 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; blk++) {
+      const int64_t i0 = blk * BLOCK, i1 = std::min(n, i0 + BLOCK);
+      double s = 0;
+      for (int64_t r0 = i0; r0 < i1; r0 += RUN) {
+        const int64_t r1 = std::min(i1, r0 + RUN);
+        float acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t i = r0; i < r1; i++) acc += x[i] * x[i];
+        s += acc;
+      }
+      pp[blk] = s;
+    }
+  });
+  double total = 0;
+  for (int64_t b = 0; b < nb; b++) total += pp[b];
+  return total;
+}
+
+static void adamw(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                  float eps, float wd, float bc1, float bc2, float grad_scale) {
+  const float decay = 1.0f - lr * wd, step = lr / bc1, rbc2 = 1.0f / bc2;
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+      float gi = g[i] * grad_scale;
+      float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+      float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay - step * mi / (std::sqrt(vi * rbc2) + eps);
+    }
+  });
+}
+
+static void axpy(float alpha, const float* src, float* dst, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) dst[i] += alpha * src[i];
+  });
+}
+
+const KernelTable table = {
+    linear_forward,     linear_backward,    layernorm_forward, layernorm_backward, gelu_forward,
+    gelu_backward,      add_forward,        add_backward,      embedding_forward,  embedding_backward,
+    attention_forward,  attention_backward, cross_entropy,     sum_squares,        adamw,
+    axpy,
+};
+
+}  // namespace SL_ISA
+}  // namespace sl

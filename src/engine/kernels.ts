@@ -1,0 +1,70 @@
+// The kernel contract: every op of the engine reduces to these functions. Two implementations
+// exist: `reference` (plain TypeScript, generic over float32/float64, obviously correct) and
+// `native` (the C++ addon, float32 only, fast). Tests hold the second to the first.
+//
+// Conventions, shared by both:
+// - All tensors are row-major and flat; shapes are passed as integers.
+// - Forward kernels overwrite their outputs. Backward kernels ACCUMULATE (+=) into gradient
+//   buffers, so a tensor used twice (the tied embedding) simply receives both contributions.
+// - Integer inputs (token ids, targets) are Int32Array and are range-checked before the call.
+
+export type Buf = Float32Array | Float64Array;
+
+export interface Kernels {
+  readonly name: string;
+
+  /** C[M,N] = alpha·op(A)·op(B) + beta·C; op transposes when tA / tB (A stored [K,M], B stored [N,K]). */
+  gemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Buf, lda: number, B: Buf, ldb: number, beta: number, C: Buf, ldc: number): void;
+
+  /** y[N,O] = x[N,K]·wᵀ + b, with w stored [O,K] like torch.nn.Linear; b may be null. */
+  linearForward(x: Buf, w: Buf, b: Buf | null, y: Buf, N: number, K: number, O: number): void;
+  /** dx += dy·w, dw += dyᵀ·x, db += Σ_rows dy; any of dx, db may be null. */
+  linearBackward(x: Buf, w: Buf, dy: Buf, dx: Buf | null, dw: Buf, db: Buf | null,
+    N: number, K: number, O: number): void;
+
+  /** y = (x − mean)·rstd·g + b over rows of length D; saves mean and rstd per row. */
+  layerNormForward(x: Buf, g: Buf, b: Buf, y: Buf, mean: Buf, rstd: Buf, N: number, D: number, eps: number): void;
+  layerNormBackward(x: Buf, g: Buf, mean: Buf, rstd: Buf, dy: Buf, dx: Buf, dg: Buf, db: Buf,
+    N: number, D: number): void;
+
+  /** GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  geluForward(x: Buf, y: Buf, n: number): void;
+  geluBackward(x: Buf, dy: Buf, dx: Buf, n: number): void;
+
+  /** out[i] = a[i] + b[i mod m]: a residual add when m = n, a broadcast (positions) when m < n. */
+  addForward(a: Buf, b: Buf, out: Buf, n: number, m: number): void;
+  addBackward(dout: Buf, da: Buf | null, db: Buf | null, n: number, m: number): void;
+
+  /** out[i,:] = table[ids[i],:]. */
+  embeddingForward(ids: Int32Array, table: Buf, out: Buf, N: number, D: number): void;
+  /** dtable[ids[i],:] += dout[i,:], summed in row order so the result is deterministic. */
+  embeddingBackward(ids: Int32Array, dout: Buf, dtable: Buf, N: number, D: number): void;
+
+  /**
+   * Causal multi-head self-attention over qkv[B,T,3C] (q, k, v side by side, head h at columns
+   * h·C/H ...). Writes out[B,T,C] and the attention probabilities att[B,H,T,T] (kept for backward;
+   * entries above the diagonal are left as zero).
+   */
+  attentionForward(qkv: Buf, out: Buf, att: Buf, B: number, T: number, C: number, H: number): void;
+  attentionBackward(qkv: Buf, att: Buf, dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number): void;
+
+  /**
+   * Softmax cross-entropy fused with its gradient: losses[i] = −log softmax(logits[i])[targets[i]],
+   * dlogits[i,:] = (softmax(logits[i]) − onehot(targets[i])) · scale. Returns Σ losses (float64).
+   */
+  crossEntropy(logits: Buf, targets: Int32Array, losses: Buf, dlogits: Buf, N: number, V: number, scale: number): number;
+
+  /** Σ x² accumulated in float64 in a fixed order. */
+  sumSquares(x: Buf, n: number): number;
+
+  /**
+   * One AdamW step (decoupled weight decay, bias correction) on n parameters; the gradient is
+   * multiplied by gradScale first (global-norm clipping folds in here).
+   */
+  adamw(p: Buf, g: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number, gradScale: number): void;
+
+  /** dst[i] += alpha·src[i]. */
+  axpy(alpha: number, src: Buf, dst: Buf, n: number): void;
+}

@@ -1,0 +1,139 @@
+// The op set. Each op checks its shapes (naming itself and the shapes when they are wrong, before
+// any kernel runs), calls a forward kernel, and records the matching backward kernel on the tape.
+// Everything the GPT computes is a composition of these ten ops.
+import type { Graph } from './graph.js';
+import { Tensor, shapeStr } from './tensor.js';
+
+export class ShapeError extends Error {}
+
+function fail(op: string, msg: string): never {
+  throw new ShapeError(`${op}: ${msg}`);
+}
+
+function checkDims(op: string, what: string, shape: readonly number[]): void {
+  for (const d of shape) if (!Number.isInteger(d) || d < 1) fail(op, `${what} must be positive integers, got [${shape}]`);
+}
+
+function checkIds(op: string, ids: Int32Array, limit: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= limit) fail(op, `id ${ids[i]} at position ${i} is outside [0, ${limit})`);
+  }
+}
+
+/** out[..., D] = table[ids, :], out shaped [...shape, D]. */
+export function embedding(g: Graph, ids: Int32Array, table: Tensor, shape: number[] = [ids.length]): Tensor {
+  const op = 'embedding';
+  if (table.shape.length !== 2) fail(op, `table must be 2-D [vocab, dim], got ${shapeStr(table)}`);
+  checkDims(op, 'shape', shape);
+  if (shape.reduce((a, b) => a * b, 1) !== ids.length) fail(op, `${ids.length} ids do not fill shape [${shape}]`);
+  const [V, D] = table.shape;
+  checkIds(op, ids, V);
+  const out = g.output([...shape, D], [table], op);
+  g.kernels.embeddingForward(ids, table.data, out.data, ids.length, D);
+  g.record(out, () => {
+    if (out.grad) g.kernels.embeddingBackward(ids, out.grad, g.gradOf(table), ids.length, D);
+  });
+  return out;
+}
+
+/** a + b, where b's shape is a trailing part of a's (a residual when equal, a broadcast otherwise). */
+export function add(g: Graph, a: Tensor, b: Tensor): Tensor {
+  const op = 'add';
+  const tail = a.shape.slice(a.shape.length - b.shape.length);
+  if (b.shape.length > a.shape.length || tail.some((d, i) => d !== b.shape[i])) {
+    fail(op, `cannot broadcast ${shapeStr(b)} onto ${shapeStr(a)}`);
+  }
+  const out = g.output([...a.shape], [a, b], op);
+  g.kernels.addForward(a.data, b.data, out.data, a.size, b.size);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.addBackward(out.grad, a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null,
+      a.size, b.size);
+  });
+  return out;
+}
+
+/** x[..., K]·wᵀ + b with w [O, K] and b [O] (or null): torch.nn.Linear. */
+export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
+  const op = 'linear';
+  if (w.shape.length !== 2) fail(op, `weight must be 2-D [out, in], got ${shapeStr(w)}`);
+  const [O, K] = w.shape;
+  if (x.cols() !== K) fail(op, `input ${shapeStr(x)} and weight ${shapeStr(w)} disagree on the input width`);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== O)) fail(op, `bias ${shapeStr(b)} does not match weight ${shapeStr(w)}`);
+  const N = x.rows();
+  const out = g.output([...x.shape.slice(0, -1), O], [x, w, b], op);
+  g.kernels.linearForward(x.data, w.data, b ? b.data : null, out.data, N, K, O);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.linearBackward(x.data, w.data, out.grad, x.requiresGrad ? g.gradOf(x) : null, g.gradOf(w),
+      b ? g.gradOf(b) : null, N, K, O);
+  });
+  return out;
+}
+
+/** Layer normalisation over the last dimension with gain and bias. */
+export function layerNorm(g: Graph, x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const op = 'layerNorm';
+  const D = x.cols();
+  if (gain.size !== D || bias.size !== D) {
+    fail(op, `gain ${shapeStr(gain)} and bias ${shapeStr(bias)} must match the last dimension of ${shapeStr(x)}`);
+  }
+  const N = x.rows();
+  const out = g.output([...x.shape], [x, gain, bias], op);
+  const mean = g.alloc(N), rstd = g.alloc(N);
+  g.kernels.layerNormForward(x.data, gain.data, bias.data, out.data, mean, rstd, N, D, eps);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.layerNormBackward(x.data, gain.data, mean, rstd, out.grad, g.gradOf(x), g.gradOf(gain), g.gradOf(bias), N, D);
+  });
+  return out;
+}
+
+/** GELU, tanh approximation (as GPT-2). */
+export function gelu(g: Graph, x: Tensor): Tensor {
+  const out = g.output([...x.shape], [x], 'gelu');
+  g.kernels.geluForward(x.data, out.data, x.size);
+  g.record(out, () => {
+    if (out.grad) g.kernels.geluBackward(x.data, out.grad, g.gradOf(x), x.size);
+  });
+  return out;
+}
+
+/** Causal multi-head self-attention: qkv [B, T, 3C] → [B, T, C]. */
+export function attention(g: Graph, qkv: Tensor, heads: number): Tensor {
+  const op = 'attention';
+  if (qkv.shape.length !== 3 || qkv.shape[2] % 3 !== 0) fail(op, `qkv must be [B, T, 3·C], got ${shapeStr(qkv)}`);
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  if (!Number.isInteger(heads) || heads < 1 || C % heads !== 0) fail(op, `${heads} heads do not divide width ${C}`);
+  const out = g.output([B, T, C], [qkv], op);
+  const att = g.alloc(B * heads * T * T);
+  g.kernels.attentionForward(qkv.data, out.data, att, B, T, C, heads);
+  g.record(out, () => {
+    if (out.grad) g.kernels.attentionBackward(qkv.data, att, out.grad, g.gradOf(qkv), B, T, C, heads);
+  });
+  return out;
+}
+
+/**
+ * Mean softmax cross-entropy of logits [..., V] against targets, in nats. The gradient is
+ * computed in the same pass as the loss and kept until backward.
+ */
+export function crossEntropy(g: Graph, logits: Tensor, targets: Int32Array): Tensor {
+  const op = 'crossEntropy';
+  const V = logits.cols(), N = logits.rows();
+  if (targets.length !== N) fail(op, `${targets.length} targets for ${N} rows of logits ${shapeStr(logits)}`);
+  checkIds(op, targets, V);
+  const losses = g.alloc(N);
+  const dlogits = g.alloc(N * V);
+  const total = g.kernels.crossEntropy(logits.data, targets, losses, dlogits, N, V, 1 / N);
+  const out = g.output([], [logits], op);
+  out.data[0] = total / N;
+  g.record(out, () => {
+    if (!out.grad) return;
+    const scale = out.grad[0];
+    if (!logits.grad && scale === 1) logits.grad = dlogits; // nothing else flows into logits: adopt the buffer
+    else g.kernels.axpy(scale, dlogits, g.gradOf(logits), N * V);
+  });
+  return out;
+}

@@ -1,0 +1,233 @@
+// Reference kernels: the definition of every op, in plain TypeScript. Slow on purpose: each is
+// the textbook formula with no tiling, fusion or threading, and each works in float64 too, which
+// is what the finite-difference gradient checks run on.
+import type { Buf, Kernels } from './kernels.js';
+
+const GELU_S = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+export const reference: Kernels = {
+  name: 'reference',
+
+  gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const a = tA ? A[k * lda + i] : A[i * lda + k];
+          const b = tB ? B[j * ldb + k] : B[k * ldb + j];
+          s += a * b;
+        }
+        C[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * C[i * ldc + j]);
+      }
+    }
+  },
+
+  linearForward(x, w, b, y, N, K, O) {
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        let s = b ? b[o] : 0;
+        for (let k = 0; k < K; k++) s += x[n * K + k] * w[o * K + k];
+        y[n * O + o] = s;
+      }
+    }
+  },
+
+  linearBackward(x, w, dy, dx, dw, db, N, K, O) {
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        const d = dy[n * O + o];
+        if (db) db[o] += d;
+        for (let k = 0; k < K; k++) {
+          if (dx) dx[n * K + k] += d * w[o * K + k];
+          dw[o * K + k] += d * x[n * K + k];
+        }
+      }
+    }
+  },
+
+  layerNormForward(x, g, b, y, mean, rstd, N, D, eps) {
+    for (let n = 0; n < N; n++) {
+      const row = n * D;
+      let mu = 0;
+      for (let i = 0; i < D; i++) mu += x[row + i];
+      mu /= D;
+      let varsum = 0;
+      for (let i = 0; i < D; i++) varsum += (x[row + i] - mu) ** 2;
+      const r = 1 / Math.sqrt(varsum / D + eps);
+      for (let i = 0; i < D; i++) y[row + i] = (x[row + i] - mu) * r * g[i] + b[i];
+      mean[n] = mu;
+      rstd[n] = r;
+    }
+  },
+
+  layerNormBackward(x, g, mean, rstd, dy, dx, dg, db, N, D) {
+    for (let n = 0; n < N; n++) {
+      const row = n * D;
+      const mu = mean[n], r = rstd[n];
+      // dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)), with dxhat = dy·g.
+      let sumD = 0, sumDX = 0;
+      for (let i = 0; i < D; i++) {
+        const xhat = (x[row + i] - mu) * r;
+        const dxhat = dy[row + i] * g[i];
+        sumD += dxhat;
+        sumDX += dxhat * xhat;
+      }
+      sumD /= D;
+      sumDX /= D;
+      for (let i = 0; i < D; i++) {
+        const xhat = (x[row + i] - mu) * r;
+        const dxhat = dy[row + i] * g[i];
+        dx[row + i] += r * (dxhat - sumD - xhat * sumDX);
+        dg[i] += dy[row + i] * xhat;
+        db[i] += dy[row + i];
+      }
+    }
+  },
+
+  geluForward(x, y, n) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      y[i] = 0.5 * v * (1 + Math.tanh(GELU_S * (v + GELU_C * v * v * v)));
+    }
+  },
+
+  geluBackward(x, dy, dx, n) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      const t = Math.tanh(GELU_S * (v + GELU_C * v * v * v));
+      const dt = (1 - t * t) * GELU_S * (1 + 3 * GELU_C * v * v);
+      dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * dt);
+    }
+  },
+
+  addForward(a, b, out, n, m) {
+    for (let i = 0; i < n; i++) out[i] = a[i] + b[i % m];
+  },
+
+  addBackward(dout, da, db, n, m) {
+    for (let i = 0; i < n; i++) {
+      if (da) da[i] += dout[i];
+      if (db) db[i % m] += dout[i];
+    }
+  },
+
+  embeddingForward(ids, table, out, N, D) {
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < D; i++) out[n * D + i] = table[ids[n] * D + i];
+    }
+  },
+
+  embeddingBackward(ids, dout, dtable, N, D) {
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < D; i++) dtable[ids[n] * D + i] += dout[n * D + i];
+    }
+  },
+
+  attentionForward(qkv, out, att, B, T, C, H) {
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    const s = new Float64Array(T);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const attBase = (b * H + h) * T * T;
+        for (let i = 0; i < T; i++) {
+          const q = b * T * C3 + i * C3 + h * hd;
+          let max = -Infinity;
+          for (let j = 0; j <= i; j++) {
+            const k = b * T * C3 + j * C3 + C + h * hd;
+            let dot = 0;
+            for (let c = 0; c < hd; c++) dot += qkv[q + c] * qkv[k + c];
+            s[j] = dot * scale;
+            if (s[j] > max) max = s[j];
+          }
+          let z = 0;
+          for (let j = 0; j <= i; j++) { s[j] = Math.exp(s[j] - max); z += s[j]; }
+          for (let j = 0; j < T; j++) att[attBase + i * T + j] = j <= i ? s[j] / z : 0;
+          const o = b * T * C + i * C + h * hd;
+          for (let c = 0; c < hd; c++) {
+            let acc = 0;
+            for (let j = 0; j <= i; j++) acc += att[attBase + i * T + j] * qkv[b * T * C3 + j * C3 + 2 * C + h * hd + c];
+            out[o + c] = acc;
+          }
+        }
+      }
+    }
+  },
+
+  attentionBackward(qkv, att, dout, dqkv, B, T, C, H) {
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    const dp = new Float64Array(T);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const attBase = (b * H + h) * T * T;
+        for (let i = 0; i < T; i++) {
+          const o = b * T * C + i * C + h * hd;
+          const q = b * T * C3 + i * C3 + h * hd;
+          // dP = dOut·Vᵀ and dV += Pᵀ·dOut, then the softmax Jacobian.
+          let dot = 0;
+          for (let j = 0; j <= i; j++) {
+            const v = b * T * C3 + j * C3 + 2 * C + h * hd;
+            const p = att[attBase + i * T + j];
+            let d = 0;
+            for (let c = 0; c < hd; c++) {
+              d += dout[o + c] * qkv[v + c];
+              dqkv[v + c] += p * dout[o + c];
+            }
+            dp[j] = d;
+            dot += p * d;
+          }
+          for (let j = 0; j <= i; j++) {
+            const ds = att[attBase + i * T + j] * (dp[j] - dot) * scale;
+            const k = b * T * C3 + j * C3 + C + h * hd;
+            for (let c = 0; c < hd; c++) {
+              dqkv[q + c] += ds * qkv[k + c];
+              dqkv[k + c] += ds * qkv[q + c];
+            }
+          }
+        }
+      }
+    }
+  },
+
+  crossEntropy(logits, targets, losses, dlogits, N, V, scale) {
+    let total = 0;
+    for (let n = 0; n < N; n++) {
+      const row = n * V;
+      let max = -Infinity;
+      for (let i = 0; i < V; i++) if (logits[row + i] > max) max = logits[row + i];
+      let z = 0;
+      for (let i = 0; i < V; i++) z += Math.exp(logits[row + i] - max);
+      const logZ = max + Math.log(z);
+      losses[n] = logZ - logits[row + targets[n]];
+      total += losses[n];
+      for (let i = 0; i < V; i++) {
+        const p = Math.exp(logits[row + i] - logZ);
+        dlogits[row + i] = (p - (i === targets[n] ? 1 : 0)) * scale;
+      }
+    }
+    return total;
+  },
+
+  sumSquares(x, n) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * x[i];
+    return s;
+  },
+
+  adamw(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale) {
+    const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
+    for (let i = 0; i < n; i++) {
+      const grad = g[i] * gradScale;
+      m[i] = beta1 * m[i] + (1 - beta1) * grad;
+      v[i] = beta2 * v[i] + (1 - beta2) * grad * grad;
+      p[i] -= lr * weightDecay * p[i];
+      p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + eps);
+    }
+  },
+
+  axpy(alpha, src, dst, n) {
+    for (let i = 0; i < n; i++) dst[i] += alpha * src[i];
+  },
+};
+
+export type { Buf };

@@ -1,0 +1,41 @@
+// Small helpers shared by the tests.
+import assert from 'node:assert/strict';
+import { Rng } from '../src/engine/random.js';
+import type { Buf } from '../src/engine/kernels.js';
+
+export function randn(rng: Rng, n: number, scale = 1, Type: typeof Float32Array | typeof Float64Array = Float32Array): Buf {
+  const a = new Type(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
+  return a;
+}
+
+export function randInts(rng: Rng, n: number, limit: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.int(limit);
+  return a;
+}
+
+export function copy64(a: Buf): Float64Array {
+  return Float64Array.from(a);
+}
+
+export function copy32(a: Buf): Float32Array {
+  return Float32Array.from(a);
+}
+
+/** |a − b| ≤ atol + rtol·|b| elementwise, reporting the worst element. */
+export function assertClose(actual: Buf | number[], expected: Buf | number[], rtol: number, atol: number, what = ''): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  let worst = -1, worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    assert.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}

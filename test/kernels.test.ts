@@ -1,0 +1,216 @@
+// Every native kernel equals its reference kernel (run in float64) within float32 tolerance,
+// on random shapes with odd sizes, for every instruction set this CPU runs, and gives the same
+// bits with one thread as with several.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, setKernel, setThreads, getThreads, kernelInfo } from '../src/engine/native.js';
+import { reference } from '../src/engine/reference.js';
+import { Rng } from '../src/engine/random.js';
+import type { Buf } from '../src/engine/kernels.js';
+import { randn, randInts, copy64, copy32, assertClose } from './helpers.js';
+
+const defaultThreads = getThreads();
+const defaultKernel = kernelInfo().gemm;
+const isas = ['generic', 'avx2', 'avx512'].filter((k) => setKernel(k));
+setKernel(defaultKernel);
+after(() => {
+  setKernel(defaultKernel);
+  setThreads(defaultThreads);
+});
+
+const SIZES = [1, 3, 17, 64, 255];
+const TOL = { rtol: 2e-4, atol: 2e-5 };
+
+/** Run fn on native float32 buffers and on float64 copies through the reference. */
+function both(bufs: Buf[], fn: (k: typeof native, b: Buf[]) => number | void): { n: Buf[]; r: Buf[]; nv: unknown; rv: unknown } {
+  const n = bufs.map(copy32), r = bufs.map(copy64);
+  const nv = fn(native, n);
+  const rv = fn(reference, r);
+  return { n, r, nv, rv };
+}
+
+function compare(res: { n: Buf[]; r: Buf[] }, which: number[], what: string, scale = 1): void {
+  for (const i of which) assertClose(res.n[i], res.r[i], TOL.rtol, TOL.atol * scale, `${what} buffer ${i}`);
+}
+
+/** The same call with 1 and 2 threads must agree to the bit. */
+function sameBitsAcrossThreads(bufs: Buf[], fn: (b: Buf[]) => void, what: string): void {
+  const outs: Float32Array[][] = [];
+  for (const t of [1, 2]) {
+    setThreads(t);
+    const b = bufs.map(copy32);
+    fn(b);
+    outs.push(b);
+  }
+  setThreads(defaultThreads);
+  for (let i = 0; i < outs[0].length; i++) {
+    assert.deepEqual(Buffer.from(outs[0][i].buffer), Buffer.from(outs[1][i].buffer), `${what}: buffer ${i} differs between 1 and 2 threads`);
+  }
+}
+
+for (const isa of isas) {
+  describe(`native kernels (${isa}) against the reference`, () => {
+    const rng = new Rng(7);
+    const use = () => assert.ok(setKernel(isa));
+
+    it('gemm, all transposes, odd sizes, strides, alpha and beta', () => {
+      use();
+      for (const M of SIZES) for (const N of [1, 5, 17, 33]) for (const K of [1, 3, 17, 255]) {
+        for (const tA of [false, true]) for (const tB of [false, true]) {
+          const pad = 3;
+          const lda = (tA ? M : K) + pad, ldb = (tB ? K : N) + pad, ldc = N + pad;
+          const A = randn(rng, (tA ? K : M) * lda), B = randn(rng, (tB ? N : K) * ldb), C = randn(rng, M * ldc);
+          const alpha = 0.5 + rng.uniform(), beta = rng.uniform() < 0.5 ? 0 : 0.7;
+          const res = both([A, B, C], (k, [a, b, c]) => k.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc));
+          compare(res, [2], `gemm tA=${tA} tB=${tB} M=${M} N=${N} K=${K}`, Math.sqrt(K));
+        }
+      }
+    });
+
+    it('gemm with beta = 0 ignores NaN in C', () => {
+      use();
+      const M = 17, N = 19, K = 23;
+      const A = randn(rng, M * K), B = randn(rng, K * N), C = new Float32Array(M * N).fill(NaN);
+      native.gemm(false, false, M, N, K, 1, A, K, B, N, 0, C, N);
+      assert.ok(C.every(Number.isFinite));
+    });
+
+    it('gemm on the model shapes gives the same bits for 1 and 2 threads', () => {
+      use();
+      const M = 300, N = 200, K = 129;
+      sameBitsAcrossThreads([randn(rng, M * K), randn(rng, N * K), randn(rng, M * N)],
+        ([a, b, c]) => native.gemm(false, true, M, N, K, 1, a, K, b, K, 1, c, N), 'gemm');
+    });
+
+    it('linear forward and backward', () => {
+      use();
+      for (const N of [1, 3, 17, 64]) for (const K of [1, 7, 255]) for (const O of [1, 3, 48]) {
+        for (const withBias of [true, false]) {
+          const x = randn(rng, N * K), w = randn(rng, O * K), b = randn(rng, O), y = new Float32Array(N * O);
+          const f = both([x, w, b, y], (k, [x, w, b, y]) => k.linearForward(x, w, withBias ? b : null, y, N, K, O));
+          compare(f, [3], `linearForward N=${N} K=${K} O=${O}`, Math.sqrt(K));
+          const dy = randn(rng, N * O), dx = randn(rng, N * K), dw = randn(rng, O * K), db = randn(rng, O);
+          const g = both([x, w, dy, dx, dw, db], (k, [x, w, dy, dx, dw, db]) =>
+            k.linearBackward(x, w, dy, dx, dw, withBias ? db : null, N, K, O));
+          compare(g, [3, 4, 5], `linearBackward N=${N} K=${K} O=${O}`, Math.sqrt(N + O));
+        }
+      }
+    });
+
+    it('layer norm forward and backward', () => {
+      use();
+      for (const N of [1, 3, 17]) for (const D of [1, 3, 17, 255, 256]) {
+        const x = randn(rng, N * D, 2), gn = randn(rng, D), bs = randn(rng, D);
+        const y = new Float32Array(N * D), mean = new Float32Array(N), rstd = new Float32Array(N);
+        const f = both([x, gn, bs, y, mean, rstd], (k, [x, g, b, y, m, r]) => k.layerNormForward(x, g, b, y, m, r, N, D, 1e-5));
+        compare(f, [3, 4, 5], `layerNormForward N=${N} D=${D}`);
+        const dy = randn(rng, N * D), dx = randn(rng, N * D), dg = randn(rng, D), db = randn(rng, D);
+        const g = both([x, gn, f.n[4], f.n[5], dy, dx, dg, db], (k, [x, g, m, r, dy, dx, dg, db]) =>
+          k.layerNormBackward(x, g, m, r, dy, dx, dg, db, N, D));
+        compare(g, [5, 6, 7], `layerNormBackward N=${N} D=${D}`, 4);
+      }
+    });
+
+    it('gelu forward and backward, including large and tiny inputs', () => {
+      use();
+      for (const n of [1, 3, 17, 255, 4099]) {
+        const x = randn(rng, n, 3);
+        if (n > 3) { x[0] = 30; x[1] = -30; x[2] = 1e-6; }
+        const f = both([x, new Float32Array(n)], (k, [x, y]) => k.geluForward(x, y, n));
+        compare(f, [1], `geluForward n=${n}`);
+        const g = both([x, randn(rng, n), randn(rng, n)], (k, [x, dy, dx]) => k.geluBackward(x, dy, dx, n));
+        compare(g, [2], `geluBackward n=${n}`);
+      }
+    });
+
+    it('add with and without broadcast', () => {
+      use();
+      for (const [n, m] of [[1, 1], [17, 17], [51, 17], [4096, 256], [255, 1]]) {
+        const f = both([randn(rng, n), randn(rng, m), new Float32Array(n)], (k, [a, b, o]) => k.addForward(a, b, o, n, m));
+        compare(f, [2], `addForward n=${n} m=${m}`);
+        const g = both([randn(rng, n), randn(rng, n), randn(rng, m)], (k, [d, da, db]) => k.addBackward(d, da, db, n, m));
+        compare(g, [1, 2], `addBackward n=${n} m=${m}`, Math.sqrt(n / m));
+      }
+    });
+
+    it('embedding forward and scatter-add backward with repeated ids', () => {
+      use();
+      for (const [N, V, D] of [[1, 1, 1], [17, 3, 5], [255, 256, 17], [300, 7, 64]]) {
+        const ids = randInts(rng, N, V);
+        const f = both([randn(rng, V * D), new Float32Array(N * D)], (k, [t, o]) => k.embeddingForward(ids, t, o, N, D));
+        compare(f, [1], `embeddingForward N=${N} V=${V} D=${D}`);
+        const g = both([randn(rng, N * D), randn(rng, V * D)], (k, [d, t]) => k.embeddingBackward(ids, d, t, N, D));
+        compare(g, [1], `embeddingBackward N=${N} V=${V} D=${D}`, Math.sqrt(N));
+      }
+    });
+
+    it('causal attention forward and backward', () => {
+      use();
+      for (const [B, T, C, H] of [[1, 1, 1, 1], [2, 3, 6, 2], [1, 17, 12, 3], [2, 40, 16, 2], [1, 70, 64, 4]]) {
+        const qkv = randn(rng, B * T * 3 * C), out = new Float32Array(B * T * C), att = new Float32Array(B * H * T * T);
+        const f = both([qkv, out, att], (k, [q, o, a]) => k.attentionForward(q, o, a, B, T, C, H));
+        compare(f, [1, 2], `attentionForward B=${B} T=${T} C=${C} H=${H}`);
+        const dout = randn(rng, B * T * C), dqkv = randn(rng, B * T * 3 * C);
+        const g = both([qkv, f.n[2], dout, dqkv], (k, [q, a, d, dq]) => k.attentionBackward(q, a, d, dq, B, T, C, H));
+        compare(g, [3], `attentionBackward B=${B} T=${T} C=${C} H=${H}`, Math.sqrt(T));
+      }
+    });
+
+    it('cross-entropy fused with its gradient', () => {
+      use();
+      for (const [N, V] of [[1, 1], [3, 2], [17, 256], [255, 17]]) {
+        const targets = randInts(rng, N, V);
+        const logits = randn(rng, N * V, 4);
+        const res = both([logits, new Float32Array(N), new Float32Array(N * V)], (k, [l, ls, d]) =>
+          k.crossEntropy(l, targets, ls, d, N, V, 1 / N));
+        compare(res, [1, 2], `crossEntropy N=${N} V=${V}`);
+        assertClose([res.nv as number], [res.rv as number], 1e-5, 1e-5, 'crossEntropy total');
+      }
+    });
+
+    it('sum of squares and AdamW', () => {
+      use();
+      for (const n of [1, 3, 17, 70001]) {
+        const x = randn(rng, n);
+        const res = both([x], (k, [x]) => k.sumSquares(x, n));
+        assertClose([res.nv as number], [res.rv as number], 1e-6, 0, `sumSquares n=${n}`);
+        sameBitsAcrossThreads([x], ([x]) => { x[0] = native.sumSquares(x, n); }, 'sumSquares');
+        for (const step of [1, 2, 1000]) {
+          const v = randn(rng, n).map(Math.abs);
+          const r = both([randn(rng, n), randn(rng, n), randn(rng, n), v], (k, [p, g, m, v]) =>
+            k.adamw(p, g, m, v, n, 1e-3, 0.9, 0.95, 1e-8, 0.1, step, 0.7));
+          compare(r, [0, 2, 3], `adamw n=${n} step=${step}`);
+        }
+        const ax = both([randn(rng, n), randn(rng, n)], (k, [s, d]) => k.axpy(0.3, s, d, n));
+        compare(ax, [1], `axpy n=${n}`);
+      }
+    });
+
+    it('every threaded kernel gives the same bits for 1 and 2 threads', () => {
+      use();
+      const B = 2, T = 33, C = 16, H = 2, N = B * T, V = 19;
+      const qkv = randn(rng, B * T * 3 * C);
+      sameBitsAcrossThreads([qkv, new Float32Array(B * T * C), new Float32Array(B * H * T * T), randn(rng, B * T * C), randn(rng, B * T * 3 * C)],
+        ([q, o, a, d, dq]) => { native.attentionForward(q, o, a, B, T, C, H); native.attentionBackward(q, a, d, dq, B, T, C, H); }, 'attention');
+      sameBitsAcrossThreads([randn(rng, N * C), randn(rng, C), randn(rng, C), new Float32Array(N * C), new Float32Array(N), new Float32Array(N), randn(rng, N * C), randn(rng, N * C), randn(rng, C), randn(rng, C)],
+        ([x, g, b, y, m, r, dy, dx, dg, db]) => { native.layerNormForward(x, g, b, y, m, r, N, C, 1e-5); native.layerNormBackward(x, g, m, r, dy, dx, dg, db, N, C); }, 'layerNorm');
+      const ids = randInts(rng, N, V);
+      sameBitsAcrossThreads([randn(rng, N * C), randn(rng, V * C)], ([d, t]) => native.embeddingBackward(ids, d, t, N, C), 'embeddingBackward');
+      sameBitsAcrossThreads([randn(rng, N * C), randn(rng, C * 4 * C), randn(rng, N * 4 * C), randn(rng, N * C), randn(rng, 4 * C * C), randn(rng, 4 * C)],
+        ([x, w, dy, dx, dw, db]) => native.linearBackward(x, w, dy, dx, dw, db, N, C, 4 * C), 'linearBackward');
+    });
+  });
+}
+
+describe('native argument checks', () => {
+  it('reject short buffers, wrong types, bad ids and bad sizes with an error naming the kernel', () => {
+    const f = new Float32Array(4);
+    assert.throws(() => native.gemm(false, false, 2, 2, 2, 1, f, 2, f, 2, 0, new Float32Array(3), 2), /gemm: argument 11 must be at least 4 elements/);
+    assert.throws(() => native.geluForward(new Float64Array(4), f, 4), /geluForward: argument 0 must be a Float32Array/);
+    assert.throws(() => native.embeddingForward(Int32Array.of(0, 5), f, new Float32Array(4), 2, 2), /embeddingForward: ids in \[0, 2\)/);
+    assert.throws(() => native.crossEntropy(f, Int32Array.of(-1), f, f, 1, 4, 1), /crossEntropy: ids in \[0, 4\)/);
+    assert.throws(() => native.geluForward(f, f, -1), /geluForward: argument 2 must be a non-negative integer/);
+    assert.throws(() => native.attentionForward(f, f, f, 1, 1, 3, 2), /attentionForward: heads must divide/);
+    assert.throws(() => setThreads(0), /threads must be an integer/);
+  });
+});
