@@ -1,0 +1,13 @@
+// A user's mistake: printed as one line, exit code 2, never a stack trace.
+export class UsageError extends Error {}
+
+/** Parse a positive integer option, or say which option was wrong and how. */
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+      throw new UsageError(`${name} must be a positive integer, got '${value}'`);
+    }
+    return n;
+  };
+}

@@ -1,0 +1,32 @@
+// The `scalelab` command: one subcommand per file, each a thin wrapper over the library.
+import { Command, CommanderError } from 'commander';
+import { benchCommand } from './bench.js';
+import { UsageError } from './errors.js';
+
+export function program(): Command {
+  const p = new Command('scalelab')
+    .description('train GPT families on native CPU kernels and measure how they scale')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  p.addCommand(benchCommand());
+  for (const c of p.commands) c.exitOverride();
+  return p;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed its one-line error otherwise.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UsageError || (err instanceof Error && err.name === 'ShapeError')) {
+      process.stderr.write(`scalelab: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

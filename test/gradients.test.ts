@@ -1,0 +1,111 @@
+// Every op's backward equals central finite differences of its forward, in float64 on the
+// reference kernels; so does the whole GPT's.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Graph } from '../src/engine/graph.js';
+import { reference } from '../src/engine/reference.js';
+import { Tensor } from '../src/engine/tensor.js';
+import { Rng } from '../src/engine/random.js';
+import * as ops from '../src/engine/ops.js';
+import { GPT } from '../src/models/gpt.js';
+import { randn, randInts } from './helpers.js';
+
+const rng = new Rng(11);
+
+function param(shape: number[], scale = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return new Tensor(randn(rng, n, scale, Float64Array), shape, true);
+}
+
+/**
+ * Checks d(Σ f(inputs)·R)/d(input) from backward against (L(x+h) − L(x−h)) / 2h for up to
+ * `samples` elements of each input.
+ */
+function gradCheck(name: string, inputs: Tensor[], f: (g: Graph, xs: Tensor[]) => Tensor, samples = 24): void {
+  const g = new Graph(reference, { dtype: 'f64' });
+  const out = f(g, inputs);
+  const R = out.size === 1 ? Float64Array.of(1) : randn(rng, out.size, 1, Float64Array);
+  g.backward(out, R);
+  const lossAt = (): number => {
+    const g2 = new Graph(reference, { dtype: 'f64', training: false });
+    const o = f(g2, inputs);
+    let s = 0;
+    for (let i = 0; i < o.size; i++) s += o.data[i] * R[i];
+    return s;
+  };
+  const h = 1e-6;
+  inputs.forEach((x, xi) => {
+    assert.ok(x.grad, `${name}: input ${xi} got no gradient`);
+    const idx = x.size <= samples ? [...Array(x.size).keys()] : Array.from({ length: samples }, () => rng.int(x.size));
+    for (const i of idx) {
+      const keep = x.data[i];
+      x.data[i] = keep + h;
+      const up = lossAt();
+      x.data[i] = keep - h;
+      const down = lossAt();
+      x.data[i] = keep;
+      const numeric = (up - down) / (2 * h);
+      const analytic = x.grad![i];
+      const err = Math.abs(numeric - analytic) / Math.max(1, Math.abs(numeric));
+      assert.ok(err < 1e-6, `${name}: d/d input${xi}[${i}] analytic ${analytic} vs numeric ${numeric}`);
+    }
+  });
+}
+
+describe('gradients match finite differences (float64 reference)', () => {
+  it('linear, with and without bias', () => {
+    gradCheck('linear', [param([3, 5]), param([4, 5]), param([4])], (g, [x, w, b]) => ops.linear(g, x, w, b));
+    gradCheck('linear no bias', [param([2, 3, 7]), param([1, 7])], (g, [x, w]) => ops.linear(g, x, w));
+  });
+  it('layerNorm', () => {
+    gradCheck('layerNorm', [param([4, 6], 2), param([6]), param([6])], (g, [x, a, b]) => ops.layerNorm(g, x, a, b));
+    gradCheck('layerNorm D=1', [param([3, 1]), param([1]), param([1])], (g, [x, a, b]) => ops.layerNorm(g, x, a, b));
+  });
+  it('gelu', () => {
+    gradCheck('gelu', [param([17], 3)], (g, [x]) => ops.gelu(g, x));
+  });
+  it('add, residual and broadcast', () => {
+    gradCheck('add', [param([3, 4]), param([3, 4])], (g, [a, b]) => ops.add(g, a, b));
+    gradCheck('add broadcast', [param([2, 3, 4]), param([3, 4])], (g, [a, b]) => ops.add(g, a, b));
+  });
+  it('embedding with repeated ids', () => {
+    const ids = Int32Array.of(2, 0, 2, 1, 2);
+    gradCheck('embedding', [param([4, 3])], (g, [t]) => ops.embedding(g, ids, t));
+  });
+  it('causal attention', () => {
+    gradCheck('attention', [param([2, 5, 3 * 6])], (g, [qkv]) => ops.attention(g, qkv, 2), 60);
+    gradCheck('attention T=1', [param([1, 1, 3 * 4])], (g, [qkv]) => ops.attention(g, qkv, 1));
+  });
+  it('crossEntropy', () => {
+    const targets = Int32Array.of(0, 3, 3, 1);
+    gradCheck('crossEntropy', [param([4, 5], 2)], (g, [l]) => ops.crossEntropy(g, l, targets));
+  });
+  it('a whole GPT, end to end through the tape', () => {
+    const cfg = { layers: 2, dModel: 8, heads: 2, ctx: 6, vocab: 11 };
+    const model = new GPT(cfg, { seed: 3, dtype: 'f64' });
+    // Larger weights than the 0.02 init, so every path carries a gradient well above rounding.
+    for (let i = 0; i < model.params.length; i++) model.params[i] += rng.normal() * 0.3;
+    const B = 2, T = 5;
+    const ids = randInts(rng, B * T, cfg.vocab), targets = randInts(rng, B * T, cfg.vocab);
+    const inputs = [...model.named.values()];
+    for (const t of inputs) t.grad!.fill(0);
+    gradCheck('gpt', inputs, (g) => model.forward(g, ids, B, T, targets).loss!, 6);
+  });
+});
+
+describe('shape errors name the op and the shapes', () => {
+  const g = new Graph(reference, { dtype: 'f64' });
+  it('are thrown before any kernel runs', () => {
+    assert.throws(() => ops.linear(g, param([3, 5]), param([4, 6])), /linear: input \[3,5\] and weight \[4,6\] disagree/);
+    assert.throws(() => ops.linear(g, param([3, 5]), param([4, 5]), param([3])), /linear: bias \[3\] does not match weight \[4,5\]/);
+    assert.throws(() => ops.add(g, param([3, 4]), param([3])), /add: cannot broadcast \[3\] onto \[3,4\]/);
+    assert.throws(() => ops.layerNorm(g, param([2, 4]), param([3]), param([4])), /layerNorm: gain \[3\] and bias \[4\]/);
+    assert.throws(() => ops.attention(g, param([1, 2, 9]), 2), /attention: 2 heads do not divide width 3/);
+    assert.throws(() => ops.attention(g, param([2, 9]), 1), /attention: qkv must be \[B, T, 3·C\], got \[2,9\]/);
+    assert.throws(() => ops.embedding(g, Int32Array.of(0, 4), param([4, 2])), /embedding: id 4 at position 1 is outside \[0, 4\)/);
+    assert.throws(() => ops.crossEntropy(g, param([2, 3]), Int32Array.of(1)), /crossEntropy: 1 targets for 2 rows/);
+    assert.throws(() => ops.crossEntropy(g, param([1, 3]), Int32Array.of(-1)), /crossEntropy: id -1/);
+    assert.throws(() => new GPT({ layers: 1, dModel: 10, heads: 3, ctx: 4, vocab: 5 }), /heads \(3\) must divide d_model \(10\)/);
+    assert.throws(() => new GPT({ layers: 0, dModel: 8, heads: 2, ctx: 4, vocab: 5 }), /layers must be a positive integer/);
+  });
+});
