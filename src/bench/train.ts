@@ -7,6 +7,7 @@ import { Rng } from '../engine/random.js';
 import { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import { AdamW } from '../train/optimizer.js';
 import { trainStep } from '../train/step.js';
+import { profiled } from '../engine/profile.js';
 
 export interface TrainBenchOptions {
   config?: Partial<GPTConfig>;
@@ -15,6 +16,8 @@ export interface TrainBenchOptions {
   warmup?: number;
   threads?: number;
   seed?: number;
+  /** Time every kernel call and report where the step goes. */
+  profile?: boolean;
 }
 
 export interface TrainBenchResult {
@@ -30,6 +33,8 @@ export interface TrainBenchResult {
   gflops: number;
   peak_rss_mb: number;
   final_loss: number;
+  /** With profile: milliseconds per step in each kernel. */
+  profile?: { kernel: string; ms_per_step: number; calls_per_step: number }[];
 }
 
 export function benchTrain(opts: TrainBenchOptions = {}): TrainBenchResult {
@@ -37,8 +42,10 @@ export function benchTrain(opts: TrainBenchOptions = {}): TrainBenchResult {
   const batch = opts.batch ?? 16, steps = opts.steps ?? 10, warmup = opts.warmup ?? 3;
   if (opts.threads !== undefined) setThreads(opts.threads);
   const model = new GPT(config, { seed: opts.seed ?? 0 });
-  const opt = new AdamW(native, model.params, model.grads, model.decayed);
-  const g = new Graph(native);
+  const prof = opts.profile ? profiled(native) : null;
+  const kernels = prof ? prof.kernels : native;
+  const opt = new AdamW(kernels, model.params, model.grads, model.decayed);
+  const g = new Graph(kernels);
   const T = config.ctx, rng = new Rng(opts.seed ?? 0);
   const ids = new Int32Array(batch * T), targets = new Int32Array(batch * T);
   for (let i = 0; i < ids.length; i++) {
@@ -47,6 +54,7 @@ export function benchTrain(opts: TrainBenchOptions = {}): TrainBenchResult {
   }
   let loss = 0;
   for (let s = 0; s < warmup; s++) loss = trainStep(model, opt, g, ids, targets, batch, T).loss;
+  prof?.clear();
   const t0 = process.hrtime.bigint();
   for (let s = 0; s < steps; s++) loss = trainStep(model, opt, g, ids, targets, batch, T).loss;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -66,5 +74,6 @@ export function benchTrain(opts: TrainBenchOptions = {}): TrainBenchResult {
     gflops: (flopsPerToken(config) * tokens) / seconds / 1e9,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     final_loss: loss,
+    profile: prof?.report().map((r) => ({ kernel: r.kernel, ms_per_step: r.ms / steps, calls_per_step: r.calls / steps })),
   };
 }

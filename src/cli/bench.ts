@@ -19,6 +19,7 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 3)
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .option('--gemm', 'measure SGEMM GFLOP/s on square sizes 256 to 2048 instead')
+    .option('--profile', 'time every kernel and print where a step goes')
     .option('--json', 'print one JSON object')
     .action((o) => {
       if (o.gemm) {
@@ -31,7 +32,7 @@ export function benchCommand(): Command {
       if (o.dModel % o.heads !== 0) throw new UsageError(`--heads (${o.heads}) must divide --d-model (${o.dModel})`);
       const res = benchTrain({
         config: { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: o.vocab },
-        batch: o.batch, steps: o.steps, warmup: o.warmup, threads: o.threads,
+        batch: o.batch, steps: o.steps, warmup: o.warmup, threads: o.threads, profile: o.profile,
       });
       if (o.json) return console.log(JSON.stringify(res));
       const c = res.config;
@@ -43,5 +44,9 @@ export function benchCommand(): Command {
       console.log(`  peak RSS        ${res.peak_rss_mb.toFixed(0)} MB`);
       console.log(`  threads         ${res.threads}`);
       console.log(`  kernel          ${res.kernel}`);
+      if (res.profile) {
+        console.log('  time per step by kernel:');
+        for (const p of res.profile) console.log(`    ${p.kernel.padEnd(20)} ${p.ms_per_step.toFixed(1).padStart(8)} ms  ${String(p.calls_per_step).padStart(4)} calls`);
+      }
     });
 }
