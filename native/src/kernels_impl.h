@@ -300,7 +300,7 @@ static void embedding_backward(const int32_t* ids, const float* dout, float* dta
 // Attention works one (batch, head) pair at a time, pairs split over threads; inside a pair the
 // products are small GEMMs on strided views of qkv. Causality is used in blocks of ATT_BLOCK
 // rows: row block [i0, i1) only ever touches keys [0, i1).
-static constexpr int ATT_BLOCK = 32;
+static constexpr int ATT_BLOCK = 64;
 
 static void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int H) {
   const int hd = C / H, C3 = 3 * C;
@@ -352,12 +352,15 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
       float* dv = dq + 2 * C;
       float* P = att + p * T * T;
       const float* dO = dout + (int64_t)b * T * C + h * hd;
-      // dV += Pᵀ·dO while P is still intact (P is zero above the diagonal).
-      sgemm(true, false, T, hd, T, 1.0f, P, T, dO, C, 1.0f, dv, C3, 1);
-      // Then, block by block, dP = dO·Vᵀ and dS = P∘(dP − rowsum(P∘dP)) overwrites P.
+      // Block by block, using only keys [0, i1) of row block [i0, i1):
+      //   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)) (overwriting P),
+      //   dQ += scale·dS·K,  dK += scale·dSᵀ·Q.
       for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
         const int i1 = std::min(T, i0 + ATT_BLOCK), rows = i1 - i0;
-        sgemm(false, true, rows, i1, hd, 1.0f, dO + (int64_t)i0 * C, C, v, C3, 0.0f, dP.data(), T, 1);
+        float* Pb = P + (int64_t)i0 * T;
+        const float* dOb = dO + (int64_t)i0 * C;
+        sgemm(true, false, i1, hd, rows, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3, 1);
+        sgemm(false, true, rows, i1, hd, 1.0f, dOb, C, v, C3, 0.0f, dP.data(), T, 1);
         for (int i = i0; i < i1; i++) {
           float* s = P + (int64_t)i * T;
           const float* d = dP.data() + (int64_t)(i - i0) * T;
@@ -368,11 +371,9 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
 #pragma omp simd
           for (int j = 0; j < len; j++) s[j] = s[j] * (d[j] - dot);
         }
-        const float* dS = P + (int64_t)i0 * T;
-        sgemm(false, false, rows, hd, i1, scale, dS, T, k, C3, 1.0f, dq + (int64_t)i0 * C3, C3, 1);
+        sgemm(false, false, rows, hd, i1, scale, Pb, T, k, C3, 1.0f, dq + (int64_t)i0 * C3, C3, 1);
+        sgemm(true, false, i1, hd, rows, scale, Pb, T, q + (int64_t)i0 * C3, C3, 1.0f, dk, C3, 1);
       }
-      // dK += scale·dSᵀ·Q over the whole (lower-triangular) dS.
-      sgemm(true, false, T, hd, T, scale, P, T, q, C3, 1.0f, dk, C3, 1);
     }
   });
 }
