@@ -140,17 +140,14 @@ void gemm_rect(const KernelSet& ks, bool transA, bool transB, int m0, int m1, in
   if (m0 >= m1 || n0 >= n1) return;
   // Even KC chunks (e.g. K=300 -> 150+150, not 256+44) so no chunk is too short to amortise the
   // C update. Depends on K only.
-  static const int eKC = getenv("TKC") ? atoi(getenv("TKC")) : ks.KC;
-  static const int eMC = getenv("TMC") ? atoi(getenv("TMC")) : ks.MC;
-  static const int eNC = getenv("TNC") ? atoi(getenv("TNC")) : ks.NC;
-  const int kblocks = (K + eKC - 1) / eKC;
+  const int kblocks = (K + ks.KC - 1) / ks.KC;
   const int KC = round_up((K + kblocks - 1) / kblocks, 8);
 
-  const int NC = eNC;
-  const int MC = eMC;
+  const int NC = ks.NC;
+  const int MC = ks.MC;
   PackBuffers& buf = tl_buffers;
-  float* Ab = PackBuffers::ensure(buf.a, buf.a_cap, round_up(MC, ks.MR) * eKC + kSlackFloats);
-  float* Bb = PackBuffers::ensure(buf.b, buf.b_cap, round_up(NC, ks.NR) * eKC + kSlackFloats);
+  float* Ab = PackBuffers::ensure(buf.a, buf.a_cap, round_up(MC, ks.MR) * ks.KC + kSlackFloats);
+  float* Bb = PackBuffers::ensure(buf.b, buf.b_cap, round_up(NC, ks.NR) * ks.KC + kSlackFloats);
 
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = n1 - jc < NC ? n1 - jc : NC;

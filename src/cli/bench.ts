@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { REFERENCE_CONFIG } from '../models/gpt.js';
-import { positiveInt, UsageError } from './errors.js';
+import { positiveInt, UsageError } from '../errors.js';
 
 export function benchCommand(): Command {
   const r = REFERENCE_CONFIG;

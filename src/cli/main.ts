@@ -1,7 +1,7 @@
 // The `scalelab` command: one subcommand per file, each a thin wrapper over the library.
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export function program(): Command {
   const p = new Command('scalelab')

@@ -1,4 +1,5 @@
-// A user's mistake: printed as one line, exit code 2, never a stack trace.
+// A user's mistake: printed by the CLI as one line with exit code 2, never a stack trace.
+// Any layer may throw it; the message says what was wrong and what to do.
 export class UsageError extends Error {}
 
 /** Parse a positive integer option, or say which option was wrong and how. */
