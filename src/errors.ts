@@ -12,3 +12,14 @@ export function positiveInt(name: string) {
     return n;
   };
 }
+
+/** Parse a number option (2e6 and 0.5 welcome), positive or at least zero. */
+export function numberOption(name: string, { allowZero = false } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
+      throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${value}'`);
+    }
+    return n;
+  };
+}

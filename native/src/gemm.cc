@@ -141,7 +141,7 @@ void gemm_rect(const KernelSet& ks, bool transA, bool transB, int m0, int m1, in
   // Even KC chunks (e.g. K=300 -> 150+150, not 256+44) so no chunk is too short to amortise the
   // C update. Depends on K only.
   const int kblocks = (K + ks.KC - 1) / ks.KC;
-  const int KC = round_up((K + kblocks - 1) / kblocks, 8);
+  const int KC = (int)round_up((K + kblocks - 1) / kblocks, 8);
 
   const int NC = ks.NC;
   const int MC = ks.MC;
@@ -203,9 +203,10 @@ Split choose_split(const KernelSet& ks, int M, int N, int K, int T) {
   return best;
 }
 
-// Threads are pointless below a couple of hundred microseconds of work: the fork/join costs
-// more than it saves. Results never depend on the split, so capping is safe.
-std::atomic<double> g_min_flops_per_thread{2e6};
+// A libgomp fork/join costs about a microsecond when its threads are warm (more when they have
+// gone to sleep), which is what ~0.1 MFLOP takes; below ~0.5 MFLOP per thread the split stops
+// paying. Results never depend on the split, so capping the thread count is safe.
+std::atomic<double> g_min_flops_per_thread{5e5};
 
 // Panels [0, panels) split as evenly as possible; part t of parts gets [lo, hi) in elements.
 inline void part_range(int panels, int width, int extent, int t, int parts, int& lo, int& hi) {

@@ -42,7 +42,7 @@ struct KernelSet {
   MacroFn macro;
 };
 
-// Problems below this many flops per thread use fewer threads (default 2e6). Tests set 0 so
+// Problems below this many flops per thread use fewer threads (default 5e5). Tests set 0 so
 // that the thread-split code paths run on small matrices too.
 void set_min_flops_per_thread(double flops);
 

@@ -3,9 +3,9 @@
 // Build (from the repo root; the ISA files need their own flags, exactly as in binding.gyp):
 //   g++ -O3 -std=c++17 -fopenmp -c native/src/gemm_avx2.cc   -mavx2 -mfma -o /tmp/gemm_avx2.o
 //   g++ -O3 -std=c++17 -fopenmp -c native/src/gemm_avx512.cc -mavx512f -mavx512dq -mfma -o /tmp/gemm_avx512.o
-//   g++ -O3 -std=c++17 -fopenmp -Inative/src native/src/gemm.cc native/test/gemm_check.cc \
+//   g++ -O3 -std=c++17 -fopenmp -Inative/src native/src/gemm.cc native/test/gemm_check.cc
 //       /tmp/gemm_avx2.o /tmp/gemm_avx512.o -o /tmp/gemm_check
-//   /tmp/gemm_check            # exits non-zero on the first class of failure, prints a summary
+//   /tmp/gemm_check     # prints the first failures and a summary; exit status 1 on any failure
 //
 // Covers: every kernel this CPU can run, all four transpose combinations, sizes around the
 // register/cache tiles (1, 3, 17, 255, ...), K == 0, alpha/beta values, leading dimensions wider
@@ -81,7 +81,7 @@ std::vector<float> run(const Case& c, const Mats& m, int nthreads) {
 
 void fail(const Case& c, const char* what, const std::string& detail) {
   if (++g_failures <= 20)
-    std::printf("FAIL [%s] %s%s M=%d N=%d K=%d alpha=%g beta=%g pads=%d/%d/%d: %s\n",
+    std::printf("FAIL [%s] %s%s M=%d N=%d K=%d alpha=%g beta=%g pads=%d/%d/%d: %s: %s\n",
                 sl::gemm_kernel(), c.ta ? "T" : "N", c.tb ? "T" : "N", c.M, c.N, c.K, c.alpha,
                 c.beta, c.pad_a, c.pad_b, c.pad_c, what, detail.c_str());
 }

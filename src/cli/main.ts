@@ -1,6 +1,9 @@
 // The `scalelab` command: one subcommand per file, each a thin wrapper over the library.
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.js';
+import { trainCommand } from './train.js';
+import { runsCommand, showCommand } from './runs.js';
+import { generateCommand } from './generate.js';
 import { UsageError } from '../errors.js';
 
 export function program(): Command {
@@ -8,6 +11,10 @@ export function program(): Command {
     .description('train GPT families on native CPU kernels and measure how they scale')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  p.addCommand(trainCommand());
+  p.addCommand(runsCommand());
+  p.addCommand(showCommand());
+  p.addCommand(generateCommand());
   p.addCommand(benchCommand());
   for (const c of p.commands) c.exitOverride();
   return p;

@@ -1,0 +1,62 @@
+// `scalelab generate RUN`: sample text from a trained run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { native } from '../engine/native.js';
+import { GPT } from '../models/gpt.js';
+import { generate } from '../models/sample.js';
+import { encode, decode } from '../data/index.js';
+import { RunStore, resolveHome, runDir } from '../runs/index.js';
+import { loadWeights } from '../train/checkpoint.js';
+import { Checkpoints } from '../train/checkpoint.js';
+import { UsageError, positiveInt, numberOption } from '../errors.js';
+
+export interface SampleRunOptions {
+  home?: string;
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
+/** The run's final weights, or its newest checkpoint while it has none. */
+export function runWeightsFile(home: string, runId: string): string | null {
+  const dir = runDir(home, runId);
+  const final = path.join(dir, 'model.safetensors');
+  if (fs.existsSync(final)) return final;
+  return new Checkpoints(path.join(dir, 'checkpoints')).list()[0]?.file ?? null;
+}
+
+export function sampleRun(run: string, o: SampleRunOptions): string {
+  const home = resolveHome(o.home);
+  const store = RunStore.open(home);
+  let record;
+  try {
+    record = store.getRun(run);
+  } finally {
+    store.close();
+  }
+  const file = runWeightsFile(home, record.id);
+  if (!file) throw new UsageError(`run '${record.name}' has no weights yet; train it first`);
+  const { model } = loadWeights(file, (cfg) => new GPT(cfg));
+  const prompt = encode(o.prompt);
+  const out = generate(model, native, prompt, { tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed });
+  return o.prompt + decode(out);
+}
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('sample text from a trained run')
+    .argument('<run>', 'run name or id')
+    .option('--prompt <text>', 'text to continue', '')
+    .option('--tokens <n>', 'bytes to generate', positiveInt('--tokens'), 200)
+    .option('--temperature <x>', 'sampling temperature (0: greedy)', numberOption('--temperature', { allowZero: true }), 0.8)
+    .option('--top-k <n>', 'sample among the k most likely bytes (0: all)', numberOption('--top-k', { allowZero: true }), 0)
+    .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
+    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .action((run, o) => {
+      if (!Number.isInteger(o.topK)) throw new UsageError(`--top-k must be an integer, got '${o.topK}'`);
+      process.stdout.write(sampleRun(run, { home: o.home, prompt: o.prompt, tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed }) + '\n');
+    });
+}

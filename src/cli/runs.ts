@@ -1,0 +1,84 @@
+// `scalelab runs` and `scalelab show RUN`: what the run store holds.
+import { Command, Option } from 'commander';
+import { RunStore, resolveHome, RUN_STATUSES, type RunRecord } from '../runs/index.js';
+import { positiveInt } from '../errors.js';
+
+function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
+  const store = RunStore.open(resolveHome(home));
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+const fmt = {
+  count: (n: number | null) => (n === null ? '-' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n)),
+  flops: (n: number) => (n > 0 ? n.toExponential(2) : '-'),
+  bpb: (x: number | null) => (x === null ? '-' : x.toFixed(3)),
+  date: (s: string | null) => (s ? s.replace('T', ' ').slice(0, 16) : '-'),
+};
+
+/** A plain text table: columns padded to their widest cell, numbers right-aligned. */
+function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function runJson(r: RunRecord) {
+  return {
+    id: r.id, name: r.name, status: r.status, params: r.params, non_embedding_params: r.nonEmbeddingParams,
+    tokens_seen: r.tokensSeen, tokens_target: r.tokensTarget, flops: r.flops, best_val_bpb: r.bestValBpb,
+    final_train_loss: r.finalTrainLoss, final_val_bpb: r.finalValBpb, weights_sha256: r.weightsSha256,
+    created_at: r.createdAt, started_at: r.startedAt, finished_at: r.finishedAt, train_seconds: r.trainSeconds,
+  };
+}
+
+export function runsCommand(): Command {
+  return new Command('runs')
+    .description('list the runs in the store, newest first')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'))
+    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--json', 'print a JSON array')
+    .action((o) => {
+      const runs = withStore(o.home, (s) => s.listRuns({ status: o.status, limit: o.limit }));
+      if (o.json) return console.log(JSON.stringify(runs.map(runJson)));
+      if (runs.length === 0) return console.log('no runs yet: start one with `scalelab train`');
+      const rows = runs.map((r) => [
+        r.name, r.status, fmt.count(r.params), fmt.count(r.tokensSeen), fmt.flops(r.flops), fmt.bpb(r.bestValBpb),
+        r.trainSeconds > 0 ? fmt.count(Math.round(r.tokensSeen / r.trainSeconds)) : '-', fmt.date(r.startedAt),
+      ]);
+      console.log(table(['name', 'status', 'params', 'tokens', 'FLOPs', 'best bpb', 'tok/s', 'started'], rows,
+        [false, false, true, true, true, true, true, false]));
+    });
+}
+
+export function showCommand(): Command {
+  return new Command('show')
+    .description('details of one run: its config, final metrics and the SHA-256 of its final weights')
+    .argument('<run>', 'run name or id')
+    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--json', 'print one JSON object')
+    .action((name, o) => {
+      const { run, events, last } = withStore(o.home, (s) => {
+        const run = s.getRun(name);
+        const metrics = s.metrics(run.id);
+        return { run, events: s.events(run.id), last: metrics[metrics.length - 1] ?? null };
+      });
+      if (o.json) {
+        return console.log(JSON.stringify({ ...runJson(run), config: run.config, last_metrics: last, events: events.length }));
+      }
+      const cfg = run.config as { model?: Record<string, number>; train?: Record<string, unknown> };
+      console.log(`${run.name}  (${run.id})  ${run.status}`);
+      if (cfg.model) console.log(`model     ${Object.entries(cfg.model).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      console.log(`params    ${run.params?.toLocaleString('en-US')} (${run.nonEmbeddingParams?.toLocaleString('en-US')} non-embedding)`);
+      console.log(`tokens    ${fmt.count(run.tokensSeen)} of ${fmt.count(run.tokensTarget)}, ${fmt.flops(run.flops)} FLOPs (6·N·D)`);
+      console.log(`val bpb   best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; final train loss ${run.finalTrainLoss?.toFixed(4) ?? '-'} nats`);
+      console.log(`time      ${run.trainSeconds.toFixed(1)} s training; started ${fmt.date(run.startedAt)}, finished ${fmt.date(run.finishedAt)}`);
+      console.log(`weights   ${run.weightsSha256 ?? '-'}`);
+      if (cfg.train) console.log(`train     ${Object.entries(cfg.train).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      for (const e of events.slice(-10)) console.log(`event     ${fmt.date(e.time)} step ${e.step ?? '-'} ${e.kind}: ${e.message}`);
+    });
+}

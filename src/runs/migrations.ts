@@ -1,0 +1,97 @@
+// The database schema as an append-only list of migrations. PRAGMA user_version records how
+// many have been applied, so a database always says which schema it has. Never edit a
+// migration that has shipped: add a new one, because existing databases already ran the old.
+import type Database from 'better-sqlite3';
+import { UsageError } from '../errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: runs, their metrics and their events.
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    name TEXT UNIQUE NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('created','running','done','failed','stopped')),
+    config TEXT NOT NULL,              -- JSON
+    params INTEGER,
+    non_embedding_params INTEGER,
+    flops_per_token REAL,
+    tokens_target REAL,
+    tokens_seen REAL DEFAULT 0,
+    flops REAL DEFAULT 0,
+    best_val_bpb REAL,
+    final_train_loss REAL,
+    final_val_bpb REAL,
+    weights_sha256 TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    updated_at TEXT NOT NULL,
+    train_seconds REAL DEFAULT 0,
+    host TEXT,
+    pid INTEGER
+  );
+  CREATE INDEX runs_created_at ON runs (created_at);
+
+  -- One row per (run, step): a resumed run that re-logs a step replaces it, never duplicates it.
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    tokens REAL,
+    flops REAL,
+    train_loss REAL,
+    val_bpb REAL,
+    lr REAL,
+    tokens_per_s REAL,
+    grad_norm REAL,
+    time REAL,
+    PRIMARY KEY (run_id, step)
+  );
+  -- No separate metrics-by-run index: the primary key's index (run_id, step) is exactly that,
+  -- and a second copy would only slow the hot insert path.
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step INTEGER,
+    time TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT                          -- JSON
+  );
+  CREATE INDEX events_run ON events (run_id, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Bring `db` up to SCHEMA_VERSION. Safe when several processes open a fresh database at once:
+ * the version is re-read under an IMMEDIATE (write-locked) transaction, so exactly one process
+ * applies each migration and the others find it done.
+ */
+export function migrate(db: Database.Database, file = db.name): number {
+  refuseFuture(schemaVersion(db), file);
+  if (schemaVersion(db) === SCHEMA_VERSION) return SCHEMA_VERSION;
+  const apply = db.transaction(() => {
+    const from = schemaVersion(db);
+    refuseFuture(from, file);
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    // user_version lives in the file header and is written inside this transaction, so a crash
+    // mid-migration leaves neither the tables nor the version behind.
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  apply.immediate();
+  return SCHEMA_VERSION;
+}
+
+function refuseFuture(version: number, file: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new UsageError(
+      `${file} has schema version ${version} but this scalelab knows only up to ${SCHEMA_VERSION}; upgrade scalelab to open it`,
+    );
+  }
+}

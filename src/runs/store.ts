@@ -1,0 +1,285 @@
+// The run store: one SQLite database per scalelab home that every process (trainers, the CLI,
+// a dashboard) opens at once. WAL lets readers run beside the single writer; busy_timeout makes
+// a writer wait for the lock instead of failing with "database is locked"; every multi-statement
+// write is an IMMEDIATE transaction because a deferred one that upgrades from read to write
+// gets SQLITE_BUSY at once, without waiting, when another process committed in between.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { UsageError } from '../errors.js';
+import { RUN_ID_PATTERN } from './home.js';
+import { defaultRunName, newRunId } from './ids.js';
+import { migrate } from './migrations.js';
+import {
+  RUN_STATUSES,
+  type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus,
+} from './types.js';
+
+export const DB_FILE = 'scalelab.db';
+
+// camelCase field → column, for the fields updateRun may set. Also the whitelist that keeps
+// patch keys out of the SQL text.
+const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
+  status: 'status',
+  params: 'params',
+  nonEmbeddingParams: 'non_embedding_params',
+  flopsPerToken: 'flops_per_token',
+  tokensTarget: 'tokens_target',
+  tokensSeen: 'tokens_seen',
+  flops: 'flops',
+  bestValBpb: 'best_val_bpb',
+  finalTrainLoss: 'final_train_loss',
+  finalValBpb: 'final_val_bpb',
+  weightsSha256: 'weights_sha256',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  trainSeconds: 'train_seconds',
+  host: 'host',
+  pid: 'pid',
+};
+
+const METRIC_COLUMNS = ['tokens', 'flops', 'train_loss', 'val_bpb', 'lr', 'tokens_per_s', 'grad_norm', 'time'] as const;
+
+interface RunRow {
+  id: string; name: string; status: RunStatus; config: string;
+  params: number | null; non_embedding_params: number | null; flops_per_token: number | null;
+  tokens_target: number | null; tokens_seen: number | null; flops: number | null;
+  best_val_bpb: number | null; final_train_loss: number | null; final_val_bpb: number | null;
+  weights_sha256: string | null; created_at: string; started_at: string | null; finished_at: string | null;
+  updated_at: string; train_seconds: number | null; host: string | null; pid: number | null;
+}
+
+interface MetricDbRow {
+  step: number; tokens: number | null; flops: number | null; train_loss: number | null; val_bpb: number | null;
+  lr: number | null; tokens_per_s: number | null; grad_norm: number | null; time: number | null;
+}
+
+interface EventDbRow {
+  id: number; run_id: string; step: number | null; time: string; kind: string; message: string; data: string | null;
+}
+
+export class RunStore {
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  private constructor(private readonly db: Database.Database, readonly file: string) {}
+
+  /** Open (creating and migrating if needed) `<home>/scalelab.db`. */
+  static open(home: string): RunStore {
+    fs.mkdirSync(home, { recursive: true });
+    const file = path.join(home, DB_FILE);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      // busy_timeout first: the pragmas and migrations below may themselves wait on another
+      // process that is opening the same fresh database.
+      db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
+      // NORMAL under WAL loses at most the last commits on power loss, never consistency;
+      // FULL would fsync every metrics batch.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, file);
+      return new RunStore(db, file);
+    } catch (err) {
+      db?.close();
+      if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
+        throw new UsageError(`${file} is not a scalelab database; move it away or pass another --home DIR`);
+      }
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+
+  createRun(spec: NewRun): RunRecord {
+    if (spec.name !== undefined) this.checkNewName(spec.name);
+    // Retry only when the id or a generated name collides; a user's duplicate name is their error.
+    for (let attempt = 0; ; attempt++) {
+      const id = newRunId();
+      const name = spec.name ?? defaultRunName(id);
+      const now = new Date().toISOString();
+      try {
+        this.stmt(
+          `INSERT INTO runs (id, name, status, config, params, non_embedding_params, flops_per_token, tokens_target,
+                             created_at, updated_at)
+           VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(id, name, JSON.stringify(spec.config), num(spec.params), num(spec.nonEmbeddingParams),
+          num(spec.flopsPerToken), num(spec.tokensTarget), now, now);
+        return this.getRun(id);
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code !== 'SQLITE_CONSTRAINT_UNIQUE' && e.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
+        if (spec.name !== undefined && /runs\.name/.test(e.message ?? '')) throw duplicateName(spec.name);
+        if (attempt >= 20) throw err;
+      }
+    }
+  }
+
+  /** Apply `patch` (undefined fields are left alone, null clears) and bump updatedAt. */
+  updateRun(id: string, patch: RunPatch): RunRecord {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const key of Object.keys(patch).sort() as (keyof RunPatch)[]) {
+      const column = PATCH_COLUMNS[key];
+      if (column === undefined) throw new Error(`updateRun: '${key}' is not an updatable run field`);
+      const value = patch[key];
+      if (value === undefined) continue;
+      if (key === 'status' && value !== null && !RUN_STATUSES.includes(value as RunStatus)) {
+        throw new Error(`updateRun: status must be one of ${RUN_STATUSES.join(', ')}, got '${String(value)}'`);
+      }
+      sets.push(`${column} = ?`);
+      values.push(value);
+    }
+    sets.push('updated_at = ?');
+    values.push(new Date().toISOString());
+    const info = this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    if (info.changes === 0) throw unknownRun(id);
+    return this.getRun(id);
+  }
+
+  /** Record metric rows in one transaction; a (run, step) already present is replaced. */
+  logMetrics(runId: string, rows: MetricRow[]): void {
+    if (rows.length === 0) return;
+    const insert = this.stmt(
+      `INSERT OR REPLACE INTO metrics (run_id, step, ${METRIC_COLUMNS.join(', ')})
+       VALUES (?, ?, ${METRIC_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    const write = this.db.transaction((batch: readonly MetricRow[]) => {
+      for (const r of batch) {
+        if (!Number.isSafeInteger(r.step)) throw new Error(`logMetrics: step must be an integer, got ${r.step}`);
+        insert.run(runId, r.step, num(r.tokens), num(r.flops), num(r.trainLoss), num(r.valBpb), num(r.lr),
+          num(r.tokensPerS), num(r.gradNorm), num(r.time));
+      }
+    });
+    try {
+      write.immediate(rows);
+    } catch (err) {
+      throw foreignKeyToUnknownRun(err, runId);
+    }
+  }
+
+  /** Append an event to a run's log; returns the event's id. */
+  logEvent(runId: string, event: NewEvent): number {
+    try {
+      const info = this.stmt(
+        `INSERT INTO events (run_id, step, time, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(runId, num(event.step), new Date().toISOString(), event.kind, event.message,
+        event.data === undefined ? null : JSON.stringify(event.data));
+      return Number(info.lastInsertRowid);
+    } catch (err) {
+      throw foreignKeyToUnknownRun(err, runId);
+    }
+  }
+
+  /** The run with this id, else the run with this name; UsageError if neither exists. */
+  getRun(idOrName: string): RunRecord {
+    const run = this.findRun(idOrName);
+    if (run === undefined) throw unknownRun(idOrName);
+    return run;
+  }
+
+  /** Ids win over names; createRun refuses a name that equals an existing id, so this is unambiguous. */
+  findRun(idOrName: string): RunRecord | undefined {
+    const row = (this.stmt('SELECT * FROM runs WHERE id = ?').get(idOrName)
+      ?? this.stmt('SELECT * FROM runs WHERE name = ?').get(idOrName)) as RunRow | undefined;
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /** Runs, newest first; `limit` keeps the newest N. */
+  listRuns(options: { status?: RunStatus; limit?: number } = {}): RunRecord[] {
+    const { status, limit } = options;
+    if (status !== undefined && !RUN_STATUSES.includes(status)) {
+      throw new UsageError(`unknown status '${status}'; use one of ${RUN_STATUSES.join(', ')}`);
+    }
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new UsageError(`limit must be a positive integer, got ${limit}`);
+    }
+    // LIMIT -1 means no limit in SQLite, which keeps this to two cached statements.
+    const rows = (status === undefined
+      ? this.stmt('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit ?? -1)
+      : this.stmt('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(status, limit ?? -1)
+    ) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  /** A run's metrics in step order; with `sinceStep`, only steps after it (for tailing a live run). */
+  metrics(runId: string, options: { sinceStep?: number } = {}): Required<MetricRow>[] {
+    const rows = this.stmt(
+      `SELECT step, ${METRIC_COLUMNS.join(', ')} FROM metrics WHERE run_id = ? AND step > ? ORDER BY step`,
+    ).all(runId, options.sinceStep ?? -Infinity) as MetricDbRow[];
+    if (rows.length === 0) this.assertRunExists(runId);
+    return rows.map((r) => ({
+      step: r.step, tokens: r.tokens, flops: r.flops, trainLoss: r.train_loss, valBpb: r.val_bpb, lr: r.lr,
+      tokensPerS: r.tokens_per_s, gradNorm: r.grad_norm, time: r.time,
+    }));
+  }
+
+  /** A run's events, oldest first. */
+  events(runId: string): EventRecord[] {
+    const rows = this.stmt('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId) as EventDbRow[];
+    if (rows.length === 0) this.assertRunExists(runId);
+    return rows.map((r) => ({
+      id: r.id, runId: r.run_id, step: r.step, time: r.time, kind: r.kind, message: r.message,
+      data: r.data === null ? null : JSON.parse(r.data),
+    }));
+  }
+
+  // An empty answer for a mistyped id (or a name where an id belongs) would look like a run
+  // that has not logged yet; say so instead. Only checked when the answer is empty.
+  private assertRunExists(runId: string): void {
+    if (this.stmt('SELECT 1 FROM runs WHERE id = ?').get(runId) === undefined) throw unknownRun(runId);
+  }
+
+  // Names are typed on command lines and may end up in file names, so they follow the run id
+  // rules; and one that equals another run's id would be unreachable through getRun.
+  private checkNewName(name: string): void {
+    if (!RUN_ID_PATTERN.test(name)) {
+      throw new UsageError(`bad run name '${name}': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    if (this.stmt('SELECT 1 FROM runs WHERE id = ? OR name = ?').get(name, name) !== undefined) throw duplicateName(name);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    if (this.closed) throw new Error('RunStore is closed');
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id, name: r.name, status: r.status, config: JSON.parse(r.config) as Record<string, unknown>,
+    params: r.params, nonEmbeddingParams: r.non_embedding_params, flopsPerToken: r.flops_per_token,
+    tokensTarget: r.tokens_target, tokensSeen: r.tokens_seen ?? 0, flops: r.flops ?? 0,
+    bestValBpb: r.best_val_bpb, finalTrainLoss: r.final_train_loss, finalValBpb: r.final_val_bpb,
+    weightsSha256: r.weights_sha256, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
+    updatedAt: r.updated_at, trainSeconds: r.train_seconds ?? 0, host: r.host, pid: r.pid,
+  };
+}
+
+// better-sqlite3 rejects undefined in positional binds on some paths; make absence explicit.
+function num(x: number | null | undefined): number | null {
+  return x === undefined ? null : x;
+}
+
+function unknownRun(idOrName: string): UsageError {
+  return new UsageError(`unknown run '${idOrName}'; \`scalelab runs\` lists them`);
+}
+
+function duplicateName(name: string): UsageError {
+  return new UsageError(`a run named '${name}' already exists; pick another --name or --resume it`);
+}
+
+function foreignKeyToUnknownRun(err: unknown, runId: string): unknown {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? unknownRun(runId) : err;
+}

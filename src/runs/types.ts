@@ -1,0 +1,86 @@
+// The shapes the run store hands out: camelCase mirrors of the rows in migrations.ts.
+
+export const RUN_STATUSES = ['created', 'running', 'done', 'failed', 'stopped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  status: RunStatus;
+  /** The run's full configuration (model, data, optimiser, schedule), parsed from JSON. */
+  config: Record<string, unknown>;
+  params: number | null;
+  nonEmbeddingParams: number | null;
+  flopsPerToken: number | null;
+  tokensTarget: number | null;
+  tokensSeen: number;
+  flops: number;
+  bestValBpb: number | null;
+  finalTrainLoss: number | null;
+  finalValBpb: number | null;
+  weightsSha256: string | null;
+  /** ISO-8601 UTC timestamps. */
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  trainSeconds: number;
+  host: string | null;
+  pid: number | null;
+}
+
+export interface NewRun {
+  /** Defaults to a readable name derived from the id, e.g. 'swift-otter-042'. */
+  name?: string;
+  /** Any JSON-serialisable object; stored verbatim and handed back parsed. */
+  config: object;
+  params: number | null;
+  nonEmbeddingParams: number | null;
+  flopsPerToken: number | null;
+  tokensTarget: number | null;
+}
+
+/** The fields updateRun may change; id, name, config and createdAt are fixed at creation. */
+export type RunPatch = {
+  [K in
+    | 'status' | 'params' | 'nonEmbeddingParams' | 'flopsPerToken' | 'tokensTarget' | 'tokensSeen' | 'flops'
+    | 'bestValBpb' | 'finalTrainLoss' | 'finalValBpb' | 'weightsSha256' | 'startedAt' | 'finishedAt'
+    | 'trainSeconds' | 'host' | 'pid']?: RunRecord[K] | null;
+};
+
+/**
+ * One logged step. Absent fields are stored as NULL and read back as null. SQLite cannot hold
+ * NaN, so a NaN (a diverged loss) also reads back as null; ±Infinity survives.
+ */
+export interface MetricRow {
+  step: number;
+  tokens?: number | null;
+  flops?: number | null;
+  trainLoss?: number | null;
+  valBpb?: number | null;
+  lr?: number | null;
+  tokensPerS?: number | null;
+  gradNorm?: number | null;
+  /** Wall-clock time of the step in seconds (Unix time by convention). */
+  time?: number | null;
+}
+
+export interface NewEvent {
+  step?: number | null;
+  /** A short machine-readable tag: 'start', 'checkpoint', 'resume', 'error', ... */
+  kind: string;
+  message: string;
+  /** Any JSON-serialisable value. */
+  data?: unknown;
+}
+
+export interface EventRecord {
+  id: number;
+  runId: string;
+  step: number | null;
+  /** ISO-8601 UTC. */
+  time: string;
+  kind: string;
+  message: string;
+  data: unknown;
+}

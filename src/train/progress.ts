@@ -1,0 +1,100 @@
+// How a training run reports itself while it runs: a live progress bar on a terminal, plain log
+// lines when output goes to a file or pipe, or JSON lines for programs (`--json`).
+
+export interface ProgressLine {
+  step: number;
+  steps: number;
+  tokens: number;
+  tokensTarget: number;
+  loss: number;
+  valBpb: number | null;
+  tokensPerS: number;
+  lr: number;
+}
+
+export interface Reporter {
+  progress(p: ProgressLine): void;
+  /** Something that happened: a checkpoint, a rollback, an evaluation. */
+  event(kind: string, message: string, data?: Record<string, unknown>): void;
+  done(): void;
+}
+
+function fmtTokens(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  s = Math.max(0, Math.round(s));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const mm = String(m).padStart(2, '0'), ss = String(sec).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function summary(p: ProgressLine): string {
+  const eta = (p.tokensTarget - p.tokens) / Math.max(1e-9, p.tokensPerS);
+  const val = p.valBpb === null ? '' : ` val ${p.valBpb.toFixed(3)} bpb`;
+  return `step ${p.step}/${p.steps}  ${fmtTokens(p.tokens)}/${fmtTokens(p.tokensTarget)} tok  loss ${p.loss.toFixed(3)}${val}  ` +
+    `${fmtTokens(p.tokensPerS)} tok/s  eta ${fmtTime(eta)}`;
+}
+
+/** A bar redrawn in place with \r, at most ten times a second. */
+export function terminalReporter(out: NodeJS.WriteStream = process.stderr): Reporter {
+  let last = 0, drawn = false;
+  const clear = () => {
+    if (drawn) out.write('\r\x1b[2K');
+    drawn = false;
+  };
+  return {
+    progress(p) {
+      const now = Date.now();
+      if (now - last < 100 && p.step < p.steps) return;
+      last = now;
+      const width = 24, filled = Math.round((width * p.step) / Math.max(1, p.steps));
+      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+      const line = `${bar} ${summary(p)}`;
+      const cols = out.columns ?? 120;
+      out.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
+      drawn = true;
+    },
+    event(kind, message) {
+      clear();
+      out.write(`${kind}: ${message}\n`);
+    },
+    done() {
+      if (drawn) out.write('\n');
+      drawn = false;
+    },
+  };
+}
+
+/** One plain line every `every` steps, and on the last. */
+export function lineReporter(out: NodeJS.WritableStream = process.stderr, every = 25): Reporter {
+  return {
+    progress(p) {
+      if (p.step % every === 0 || p.step === p.steps || p.step === 1) out.write(`${summary(p)}\n`);
+    },
+    event(kind, message) {
+      out.write(`${kind}: ${message}\n`);
+    },
+    done() {},
+  };
+}
+
+/** One JSON object per line: {"type": "metrics", ...} for every step, {"type": "event", ...}. */
+export function jsonReporter(out: NodeJS.WritableStream = process.stdout): Reporter {
+  return {
+    progress(p) {
+      out.write(`${JSON.stringify({ type: 'metrics', step: p.step, steps: p.steps, tokens: p.tokens, loss: p.loss, val_bpb: p.valBpb, tokens_per_s: p.tokensPerS, lr: p.lr })}\n`);
+    },
+    event(kind, message, data) {
+      out.write(`${JSON.stringify({ type: 'event', kind, message, ...data })}\n`);
+    },
+    done() {},
+  };
+}
+
+export const silentReporter: Reporter = { progress() {}, event() {}, done() {} };
