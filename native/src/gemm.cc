@@ -138,8 +138,8 @@ void gemm_rect(const KernelSet& ks, bool transA, bool transB, int m0, int m1, in
                int K, float alpha, const float* A, long lda, const float* B, long ldb, float beta,
                float* C, long ldc) {
   if (m0 >= m1 || n0 >= n1) return;
-  // Even KC chunks (e.g. K=300 -> 150+150, not 256+44) so no chunk is too short to amortise the
-  // C update. Depends on K only.
+  // Near-even KC chunks (K=300 -> 152+148, not 256+44) so no chunk is too short to amortise its
+  // pass over C. Depends on K only, never on the thread split.
   const int kblocks = (K + ks.KC - 1) / ks.KC;
   const int KC = (int)round_up((K + kblocks - 1) / kblocks, 8);
 

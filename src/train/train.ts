@@ -184,7 +184,7 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
     lastVal = st.lastVal as number | null;
     trainSeconds = st.trainSeconds as number;
   };
-  const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.split(': ').pop()}); using an older checkpoint`);
+  const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 
   if (options.resume) {
     const loaded = ckpts.restoreLatest(model, opt, onCorrupt);
