@@ -16,6 +16,8 @@ namespace gemm_detail {
 //   A panel: for each k, MR consecutive floats = rows i0..i0+MR-1 of op(A) at column k.
 //   B panel: for each k, NR consecutive floats = columns j0..j0+NR-1 of op(B) at row k.
 // Rows/columns past the matrix edge are zero so the micro-kernel never needs a ragged path.
+// Packers may write up to 8 junk floats just past the last panel (overlapping 8-wide stores),
+// so pack buffers carry a little slack.
 
 // Packs op(A)[0:mc, 0:kc] (A already offset to the block's first element) into ceil(mc/MR)
 // consecutive panels of kc*MR floats. trans: A is stored [K,M], so op(A)[i][k] = A[k*lda + i].

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cstring>
+#include <vector>
 
 namespace sl {
 
@@ -27,6 +28,18 @@ bool kernels_set(const char* name) {
     return true;
   }
   return false;
+}
+
+float* thread_scratch(int64_t n) {
+  thread_local std::vector<float> buf;
+  if ((int64_t)buf.size() < n) buf.resize((size_t)n);
+  return buf.data();
+}
+
+double* thread_scratch_f64(int64_t n) {
+  thread_local std::vector<double> buf;
+  if ((int64_t)buf.size() < n) buf.resize((size_t)n);
+  return buf.data();
 }
 
 void set_threads(int n) { nthreads = n < 1 ? 1 : n; }

@@ -41,6 +41,12 @@ const KernelTable& kernels();
 bool kernels_set(const char* name);
 const char* kernels_name();
 
+// Scratch memory for the calling thread, grown on demand and kept (so kernels do not allocate
+// per call). Defined in kernels.cc, which is compiled without ISA flags: the std::vector code
+// behind it must not be an AVX2-compiled copy that a CPU without AVX2 could end up running.
+float* thread_scratch(int64_t n);
+double* thread_scratch_f64(int64_t n);
+
 // Thread count used by every kernel; a fixed static split over this many OpenMP threads.
 void set_threads(int n);
 int threads();

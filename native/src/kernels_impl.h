@@ -18,7 +18,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -26,12 +25,17 @@
 namespace sl {
 namespace SL_ISA {
 
+// Local min/max rather than std::min/std::max: template instantiations are shared between the
+// AVX2 and generic builds of this file by the linker, and must not be.
+template <class T> static inline T lo(T a, T b) { return b < a ? b : a; }
+template <class T> static inline T hi(T a, T b) { return a < b ? b : a; }
+
 // Run f(begin, end) over [0, n) split into contiguous equal ranges, one per thread.
 template <class F>
 static void parallel_for(int64_t n, int64_t min_per_thread, F f) {
   int nt = threads();
   if (nt > 1 && n >= 2 * min_per_thread) {
-    nt = (int)std::min<int64_t>(nt, n / min_per_thread);
+    nt = (int)lo<int64_t>(nt, n / min_per_thread);
 #pragma omp parallel num_threads(nt)
     {
       int t = omp_get_thread_num(), k = omp_get_num_threads();
@@ -249,7 +253,7 @@ static void gelu_backward(const float* x, const float* dy, float* dx, int64_t n)
 static void add_forward(const float* a, const float* b, float* out, int64_t n, int64_t m) {
   // Split over whole periods of b so the inner loop is a plain vector add.
   int64_t periods = n / m;
-  parallel_for(periods, std::max<int64_t>(1, 4096 / m), [&](int64_t p0, int64_t p1) {
+  parallel_for(periods, hi<int64_t>(1, 4096 / m), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; p++) {
       const float* ap = a + p * m;
       float* op = out + p * m;
@@ -314,14 +318,14 @@ static void attention_forward(const float* qkv, float* out, float* att, int B, i
       float* P = att + p * T * T;
       float* o = out + (int64_t)b * T * C + h * hd;
       for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
-        const int i1 = std::min(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0;
         float* S = P + (int64_t)i0 * T;
         sgemm(false, true, rows, i1, hd, scale, q + (int64_t)i0 * C3, C3, k, C3, 0.0f, S, T, 1);
         for (int i = i0; i < i1; i++) {
           float* s = P + (int64_t)i * T;
           const int len = i + 1;
           float mx = s[0];
-          for (int j = 1; j < len; j++) mx = std::max(mx, s[j]);
+          for (int j = 1; j < len; j++) mx = hi(mx, s[j]);
           const float z = exp_shifted(s, s, len, mx);
           const float inv = 1.0f / z;
 #pragma omp simd
@@ -339,9 +343,7 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
   const int hd = C / H, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt((float)hd);
   parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
-    // dP for one row block; grown once per thread and kept.
-    thread_local std::vector<float> dP;
-    if ((int64_t)dP.size() < (int64_t)ATT_BLOCK * T) dP.resize((size_t)ATT_BLOCK * T);
+    float* dP = thread_scratch((int64_t)ATT_BLOCK * T);  // dP for one row block
     for (int64_t p = p0; p < p1; p++) {
       const int b = (int)(p / H), h = (int)(p % H);
       const float* q = qkv + (int64_t)b * T * C3 + h * hd;
@@ -356,14 +358,14 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
       //   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)) (overwriting P),
       //   dQ += scale·dS·K,  dK += scale·dSᵀ·Q.
       for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
-        const int i1 = std::min(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0;
         float* Pb = P + (int64_t)i0 * T;
         const float* dOb = dO + (int64_t)i0 * C;
         sgemm(true, false, i1, hd, rows, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3, 1);
-        sgemm(false, true, rows, i1, hd, 1.0f, dOb, C, v, C3, 0.0f, dP.data(), T, 1);
+        sgemm(false, true, rows, i1, hd, 1.0f, dOb, C, v, C3, 0.0f, dP, T, 1);
         for (int i = i0; i < i1; i++) {
           float* s = P + (int64_t)i * T;
-          const float* d = dP.data() + (int64_t)(i - i0) * T;
+          const float* d = dP + (int64_t)(i - i0) * T;
           const int len = i + 1;
           float dot = 0;
 #pragma omp simd reduction(+ : dot)
@@ -385,7 +387,7 @@ static double cross_entropy(const float* logits, const int32_t* targets, float* 
       const float* l = logits + n * V;
       float* d = dlogits + n * V;
       float mx = l[0];
-      for (int i = 1; i < V; i++) mx = std::max(mx, l[i]);
+      for (int i = 1; i < V; i++) mx = hi(mx, l[i]);
       const float z = exp_shifted(l, d, V, mx);
       const float inv = 1.0f / z;
       const int t = targets[n];
@@ -405,14 +407,13 @@ static double sum_squares(const float* x, int64_t n) {
   // block sums added in order: the same bits for any thread count.
   constexpr int64_t BLOCK = 1 << 14, RUN = 256;
   const int64_t nb = (n + BLOCK - 1) / BLOCK;
-  std::vector<double> parts((size_t)nb, 0.0);
-  double* pp = parts.data();
+  double* pp = thread_scratch_f64(nb);
   parallel_for(nb, 4, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; blk++) {
-      const int64_t i0 = blk * BLOCK, i1 = std::min(n, i0 + BLOCK);
+      const int64_t i0 = blk * BLOCK, i1 = lo(n, i0 + BLOCK);
       double s = 0;
       for (int64_t r0 = i0; r0 < i1; r0 += RUN) {
-        const int64_t r1 = std::min(i1, r0 + RUN);
+        const int64_t r1 = lo(i1, r0 + RUN);
         float acc = 0;
 #pragma omp simd reduction(+ : acc)
         for (int64_t i = r0; i < r1; i++) acc += x[i] * x[i];

@@ -149,7 +149,7 @@ void check_kernel(const char* name) {
   const long cases_before = g_cases;
   std::mt19937 rng(1234);
 
-  // Sizes straddling every tile size in use: MR 4/6/12, NR 8/16/32, KC 256, MC 128/240/384.
+  // Sizes straddling every tile size in use: MR 4/6/12, NR 8/16/32, KC 256, MC 120/128/384.
   const int sizes[] = {1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 63, 97};
   const int ksizes[] = {0, 1, 3, 8, 17, 64, 255, 256, 257, 300, 513};
   for (int ta = 0; ta < 2; ++ta)
