@@ -7,7 +7,7 @@ import { reference } from '../src/engine/reference.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/engine/random.js';
 import * as ops from '../src/engine/ops.js';
-import { GPT } from '../src/models/gpt.js';
+import { GPT, type GPTConfig } from '../src/models/gpt.js';
 import { randn, randInts } from './helpers.js';
 
 const rng = new Rng(11);
@@ -61,6 +61,19 @@ describe('gradients match finite differences (float64 reference)', () => {
     gradCheck('layerNorm', [param([4, 6], 2), param([6]), param([6])], (g, [x, a, b]) => ops.layerNorm(g, x, a, b));
     gradCheck('layerNorm D=1', [param([3, 1]), param([1]), param([1])], (g, [x, a, b]) => ops.layerNorm(g, x, a, b));
   });
+  it('rmsNorm', () => {
+    gradCheck('rmsNorm', [param([4, 6], 2), param([6])], (g, [x, a]) => ops.rmsNorm(g, x, a));
+    gradCheck('rmsNorm D=1', [param([3, 1]), param([1])], (g, [x, a]) => ops.rmsNorm(g, x, a));
+  });
+  it('swiglu', () => {
+    gradCheck('swiglu', [param([3, 2 * 7], 3)], (g, [x]) => ops.swiglu(g, x), 42);
+    gradCheck('swiglu H=1', [param([2, 2, 2], 3)], (g, [x]) => ops.swiglu(g, x));
+  });
+  it('rope, alone and in front of attention', () => {
+    gradCheck('rope', [param([2, 5, 3 * 8])], (g, [qkv]) => ops.rope(g, qkv, 2), 60);
+    gradCheck('rope head dim 2', [param([1, 4, 3 * 2])], (g, [qkv]) => ops.rope(g, qkv, 1));
+    gradCheck('rope + attention', [param([2, 5, 3 * 8])], (g, [qkv]) => ops.attention(g, ops.rope(g, qkv, 2), 2), 60);
+  });
   it('gelu', () => {
     gradCheck('gelu', [param([17], 3)], (g, [x]) => ops.gelu(g, x));
   });
@@ -80,8 +93,7 @@ describe('gradients match finite differences (float64 reference)', () => {
     const targets = Int32Array.of(0, 3, 3, 1);
     gradCheck('crossEntropy', [param([4, 5], 2)], (g, [l]) => ops.crossEntropy(g, l, targets));
   });
-  it('a whole GPT, end to end through the tape', () => {
-    const cfg = { layers: 2, dModel: 8, heads: 2, ctx: 6, vocab: 11 };
+  const gptCheck = (cfg: GPTConfig, name: string) => {
     const model = new GPT(cfg, { seed: 3, dtype: 'f64' });
     // Larger weights than the 0.02 init, so every path carries a gradient well above rounding.
     for (let i = 0; i < model.params.length; i++) model.params[i] += rng.normal() * 0.3;
@@ -89,7 +101,13 @@ describe('gradients match finite differences (float64 reference)', () => {
     const ids = randInts(rng, B * T, cfg.vocab), targets = randInts(rng, B * T, cfg.vocab);
     const inputs = [...model.named.values()];
     for (const t of inputs) t.grad!.fill(0);
-    gradCheck('gpt', inputs, (g) => model.forward(g, ids, B, T, targets).loss!, 6);
+    gradCheck(name, inputs, (g) => model.forward(g, ids, B, T, targets).loss!, 6);
+  };
+  it('a whole GPT, end to end through the tape', () => {
+    gptCheck({ layers: 2, dModel: 8, heads: 2, ctx: 6, vocab: 11 }, 'gpt');
+  });
+  it('a whole GPT with RMSNorm, SwiGLU and rope, end to end', () => {
+    gptCheck({ layers: 2, dModel: 8, heads: 2, ctx: 6, vocab: 11, norm: 'rmsnorm', mlp: 'swiglu', pos: 'rope' }, 'gpt rmsnorm+swiglu+rope');
   });
 });
 
@@ -101,11 +119,18 @@ describe('shape errors name the op and the shapes', () => {
     assert.throws(() => ops.add(g, param([3, 4]), param([3])), /add: cannot broadcast \[3\] onto \[3,4\]/);
     assert.throws(() => ops.layerNorm(g, param([2, 4]), param([3]), param([4])), /layerNorm: gain \[3\] and bias \[4\]/);
     assert.throws(() => ops.attention(g, param([1, 2, 9]), 2), /attention: 2 heads do not divide width 3/);
+    assert.throws(() => ops.rmsNorm(g, param([2, 4]), param([3])), /rmsNorm: gain \[3\] must match the last dimension of \[2,4\]/);
+    assert.throws(() => ops.swiglu(g, param([2, 5])), /swiglu: input must be \[\.\.\., 2·H\] \(gate and value halves\), got \[2,5\]/);
+    assert.throws(() => ops.rope(g, param([1, 2, 9]), 2), /rope: 2 heads do not divide width 3/);
+    assert.throws(() => ops.rope(g, param([1, 2, 9]), 1), /rope: head dimension 3 \(width 3, 1 heads\) must be even/);
+    assert.throws(() => ops.rope(g, param([2, 9]), 1), /rope: qkv must be \[B, T, 3·C\], got \[2,9\]/);
     assert.throws(() => ops.attention(g, param([2, 9]), 1), /attention: qkv must be \[B, T, 3·C\], got \[2,9\]/);
     assert.throws(() => ops.embedding(g, Int32Array.of(0, 4), param([4, 2])), /embedding: id 4 at position 1 is outside \[0, 4\)/);
     assert.throws(() => ops.crossEntropy(g, param([2, 3]), Int32Array.of(1)), /crossEntropy: 1 targets for 2 rows/);
     assert.throws(() => ops.crossEntropy(g, param([1, 3]), Int32Array.of(-1)), /crossEntropy: id -1/);
     assert.throws(() => new GPT({ layers: 1, dModel: 10, heads: 3, ctx: 4, vocab: 5 }), /heads \(3\) must divide d_model \(10\)/);
     assert.throws(() => new GPT({ layers: 0, dModel: 8, heads: 2, ctx: 4, vocab: 5 }), /layers must be a positive integer/);
+    assert.throws(() => new GPT({ layers: 1, dModel: 6, heads: 2, ctx: 4, vocab: 5, pos: 'rope' }), /rope needs an even head dimension, got d_model \/ heads = 3/);
+    assert.throws(() => new GPT({ layers: 1, dModel: 8, heads: 2, ctx: 4, vocab: 5, norm: 'batchnorm' as 'rmsnorm' }), /norm must be one of layernorm, rmsnorm, got batchnorm/);
   });
 });

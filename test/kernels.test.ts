@@ -111,6 +111,46 @@ for (const isa of isas) {
       }
     });
 
+    it('rms norm forward and backward', () => {
+      use();
+      for (const N of [1, 3, 17]) for (const D of [1, 3, 17, 255, 256]) {
+        const x = randn(rng, N * D, 2), gn = randn(rng, D);
+        const y = new Float32Array(N * D), rstd = new Float32Array(N);
+        const f = both([x, gn, y, rstd], (k, [x, g, y, r]) => k.rmsNormForward(x, g, y, r, N, D, 1e-5));
+        compare(f, [2, 3], `rmsNormForward N=${N} D=${D}`);
+        const dy = randn(rng, N * D), dx = randn(rng, N * D), dg = randn(rng, D);
+        const g = both([x, gn, f.n[3], dy, dx, dg], (k, [x, g, r, dy, dx, dg]) => k.rmsNormBackward(x, g, r, dy, dx, dg, N, D));
+        compare(g, [4, 5], `rmsNormBackward N=${N} D=${D}`, 4);
+      }
+    });
+
+    it('swiglu forward and backward, including large and tiny inputs', () => {
+      use();
+      for (const [N, H] of [[1, 1], [3, 5], [17, 17], [4, 255], [33, 688]]) {
+        const x = randn(rng, N * 2 * H, 3);
+        if (H > 3) { x[0] = 30; x[1] = -30; x[2] = 1e-6; x[3] = -100; }
+        const f = both([x, new Float32Array(N * H)], (k, [x, y]) => k.swigluForward(x, y, N, H));
+        compare(f, [1], `swigluForward N=${N} H=${H}`, 4);
+        const g = both([x, randn(rng, N * H), randn(rng, N * 2 * H)], (k, [x, dy, dx]) => k.swigluBackward(x, dy, dx, N, H));
+        compare(g, [2], `swigluBackward N=${N} H=${H}`, 4);
+      }
+    });
+
+    it('rope forward and backward, and backward undoes forward', () => {
+      use();
+      for (const [B, T, C, H] of [[1, 1, 2, 1], [2, 3, 6, 3], [1, 17, 12, 2], [3, 40, 16, 2], [2, 70, 64, 4], [1, 300, 256, 4]]) {
+        const n = B * T * 3 * C;
+        const f = both([randn(rng, n), new Float32Array(n)], (k, [q, o]) => k.ropeForward(q, o, B, T, C, H));
+        compare(f, [1], `ropeForward B=${B} T=${T} C=${C} H=${H}`);
+        const g = both([randn(rng, n), randn(rng, n)], (k, [d, dq]) => k.ropeBackward(d, dq, B, T, C, H));
+        compare(g, [1], `ropeBackward B=${B} T=${T} C=${C} H=${H}`);
+        // A rotation's transpose is its inverse: backward of forward from zero gives the input back.
+        const back = new Float32Array(n);
+        native.ropeBackward(f.n[1], back, B, T, C, H);
+        assertClose(back, f.n[0], 1e-5, 1e-5, `rope round trip B=${B} T=${T} C=${C} H=${H}`);
+      }
+    });
+
     it('gelu forward and backward, including large and tiny inputs', () => {
       use();
       for (const n of [1, 3, 17, 255, 4099]) {
@@ -198,6 +238,13 @@ for (const isa of isas) {
       sameBitsAcrossThreads([randn(rng, N * C), randn(rng, V * C)], ([d, t]) => native.embeddingBackward(ids, d, t, N, C), 'embeddingBackward');
       sameBitsAcrossThreads([randn(rng, N * C), randn(rng, C * 4 * C), randn(rng, N * 4 * C), randn(rng, N * C), randn(rng, 4 * C * C), randn(rng, 4 * C)],
         ([x, w, dy, dx, dw, db]) => native.linearBackward(x, w, dy, dx, dw, db, N, C, 4 * C), 'linearBackward');
+      sameBitsAcrossThreads([randn(rng, N * C), randn(rng, C), new Float32Array(N * C), new Float32Array(N), randn(rng, N * C), randn(rng, N * C), randn(rng, C)],
+        ([x, g, y, r, dy, dx, dg]) => { native.rmsNormForward(x, g, y, r, N, C, 1e-5); native.rmsNormBackward(x, g, r, dy, dx, dg, N, C); }, 'rmsNorm');
+      const Hs = 4099; // rows of odd width, more work than one thread's minimum
+      sameBitsAcrossThreads([randn(rng, 5 * 2 * Hs), new Float32Array(5 * Hs), randn(rng, 5 * Hs), randn(rng, 5 * 2 * Hs)],
+        ([x, y, dy, dx]) => { native.swigluForward(x, y, 5, Hs); native.swigluBackward(x, dy, dx, 5, Hs); }, 'swiglu');
+      sameBitsAcrossThreads([qkv, new Float32Array(B * T * 3 * C), randn(rng, B * T * 3 * C), randn(rng, B * T * 3 * C)],
+        ([q, o, d, dq]) => { native.ropeForward(q, o, B, T, C, H); native.ropeBackward(d, dq, B, T, C, H); }, 'rope');
     });
   });
 }
@@ -211,6 +258,12 @@ describe('native argument checks', () => {
     assert.throws(() => native.crossEntropy(f, Int32Array.of(-1), f, f, 1, 4, 1), /crossEntropy: ids in \[0, 4\)/);
     assert.throws(() => native.geluForward(f, f, -1), /geluForward: argument 2 must be a non-negative integer/);
     assert.throws(() => native.attentionForward(f, f, f, 1, 1, 3, 2), /attentionForward: heads must divide/);
+    assert.throws(() => native.ropeForward(f, f, 1, 1, 3, 3), /ropeForward: heads must divide the model width into even head dimensions/);
+    assert.throws(() => native.ropeBackward(new Float32Array(12), new Float32Array(11), 1, 1, 4, 2), /ropeBackward: argument 1 must be at least 12 elements/);
+    assert.throws(() => native.swigluForward(new Float32Array(6), new Float32Array(3), 2, 2), /swigluForward: argument 0 must be at least 8 elements/);
+    assert.throws(() => native.swigluBackward(f, new Float32Array(1), f, 1, 2), /swigluBackward: argument 1 must be at least 2 elements/);
+    assert.throws(() => native.rmsNormForward(f, new Float32Array(1), f, f, 2, 2, 1e-5), /rmsNormForward: argument 1 must be at least 2 elements/);
+    assert.throws(() => native.rmsNormBackward(f, f, new Float32Array(1), f, f, f, 2, 2), /rmsNormBackward: argument 2 must be at least 2 elements/);
     assert.throws(() => setThreads(0), /threads must be an integer/);
   });
 });

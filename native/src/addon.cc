@@ -155,6 +155,33 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
+  Args a(info, "rmsNormForward");
+  int64_t N = a.i(4), D = a.i(5);
+  float eps = a.f(6);
+  const float* x = a.buf(0, N * D);
+  const float* g = a.buf(1, D);
+  float* y = a.buf(2, N * D);
+  float* rstd = a.buf(3, N);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().rmsnorm_forward(x, g, y, rstd, (int)N, (int)D, eps);
+  return info.Env().Undefined();
+}
+
+Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "rmsNormBackward");
+  int64_t N = a.i(6), D = a.i(7);
+  const float* x = a.buf(0, N * D);
+  const float* g = a.buf(1, D);
+  const float* rstd = a.buf(2, N);
+  const float* dy = a.buf(3, N * D);
+  float* dx = a.buf(4, N * D);
+  float* dg = a.buf(5, D);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().rmsnorm_backward(x, g, rstd, dy, dx, dg, (int)N, (int)D);
+  return info.Env().Undefined();
+}
+
 Napi::Value GeluForward(const Napi::CallbackInfo& info) {
   Args a(info, "geluForward");
   int64_t n = a.i(2);
@@ -173,6 +200,27 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   float* dx = a.buf(2, n);
   if (!a.ok()) return info.Env().Undefined();
   sl::kernels().gelu_backward(x, dy, dx, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value SwigluForward(const Napi::CallbackInfo& info) {
+  Args a(info, "swigluForward");
+  int64_t N = a.i(2), H = a.i(3);
+  const float* x = a.buf(0, N * 2 * H);
+  float* y = a.buf(1, N * H);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().swiglu_forward(x, y, (int)N, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "swigluBackward");
+  int64_t N = a.i(3), H = a.i(4);
+  const float* x = a.buf(0, N * 2 * H);
+  const float* dy = a.buf(1, N * H);
+  float* dx = a.buf(2, N * 2 * H);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().swiglu_backward(x, dy, dx, (int)N, (int)H);
   return info.Env().Undefined();
 }
 
@@ -223,6 +271,28 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   a.ids_below(ids, N, D > 0 ? (int64_t)table / D : 0);
   if (!a.ok()) return info.Env().Undefined();
   sl::kernels().embedding_backward(ids, dout, dt, (int)N, (int)D);
+  return info.Env().Undefined();
+}
+
+Napi::Value RopeForward(const Napi::CallbackInfo& info) {
+  Args a(info, "ropeForward");
+  int64_t B = a.i(2), T = a.i(3), C = a.i(4), H = a.i(5);
+  a.require(H > 0 && C % H == 0 && (C / H) % 2 == 0, "heads must divide the model width into even head dimensions");
+  const float* qkv = a.buf(0, B * T * 3 * C);
+  float* out = a.buf(1, B * T * 3 * C);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().rope_forward(qkv, out, (int)B, (int)T, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value RopeBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "ropeBackward");
+  int64_t B = a.i(2), T = a.i(3), C = a.i(4), H = a.i(5);
+  a.require(H > 0 && C % H == 0 && (C / H) % 2 == 0, "heads must divide the model width into even head dimensions");
+  const float* dout = a.buf(0, B * T * 3 * C);
+  float* dqkv = a.buf(1, B * T * 3 * C);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().rope_backward(dout, dqkv, (int)B, (int)T, (int)C, (int)H);
   return info.Env().Undefined();
 }
 
@@ -340,12 +410,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linearBackward", Napi::Function::New(env, LinearBackward));
   exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
+  exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward));
+  exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward));
   exports.Set("geluForward", Napi::Function::New(env, GeluForward));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("swigluForward", Napi::Function::New(env, SwigluForward));
+  exports.Set("swigluBackward", Napi::Function::New(env, SwigluBackward));
   exports.Set("addForward", Napi::Function::New(env, AddForward));
   exports.Set("addBackward", Napi::Function::New(env, AddBackward));
   exports.Set("embeddingForward", Napi::Function::New(env, EmbeddingForward));
   exports.Set("embeddingBackward", Napi::Function::New(env, EmbeddingBackward));
+  exports.Set("ropeForward", Napi::Function::New(env, RopeForward));
+  exports.Set("ropeBackward", Napi::Function::New(env, RopeBackward));
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));

@@ -17,12 +17,19 @@ struct KernelTable {
                             int N, int D, float eps);
   void (*layernorm_backward)(const float* x, const float* g, const float* mean, const float* rstd,
                              const float* dy, float* dx, float* dg, float* db, int N, int D);
+  void (*rmsnorm_forward)(const float* x, const float* g, float* y, float* rstd, int N, int D, float eps);
+  void (*rmsnorm_backward)(const float* x, const float* g, const float* rstd, const float* dy, float* dx, float* dg,
+                           int N, int D);
   void (*gelu_forward)(const float* x, float* y, int64_t n);
   void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
+  void (*swiglu_forward)(const float* x, float* y, int N, int H);
+  void (*swiglu_backward)(const float* x, const float* dy, float* dx, int N, int H);
   void (*add_forward)(const float* a, const float* b, float* out, int64_t n, int64_t m);
   void (*add_backward)(const float* dout, float* da, float* db, int64_t n, int64_t m);
   void (*embedding_forward)(const int32_t* ids, const float* table, float* out, int N, int D);
   void (*embedding_backward)(const int32_t* ids, const float* dout, float* dtable, int N, int D);
+  void (*rope_forward)(const float* qkv, float* out, int B, int T, int C, int H);
+  void (*rope_backward)(const float* dout, float* dqkv, int B, int T, int C, int H);
   void (*attention_forward)(const float* qkv, float* out, float* att, int B, int T, int C, int H);
   void (*attention_backward)(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C, int H);
   double (*cross_entropy)(const float* logits, const int32_t* targets, float* losses, float* dlogits, int N, int V,

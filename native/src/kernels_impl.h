@@ -1,7 +1,7 @@
 // Kernel bodies, included once per instruction set with SL_ISA naming the namespace
 // (kernels_avx2.cc, kernels_generic.cc). Loops are written so the compiler vectorises them
-// (`omp simd` for reductions); what is hand-written is exp and the three loops built on it
-// (GELU forward and backward, softmax), with AVX2 intrinsics: libm's exp is neither vectorisable
+// (`omp simd` for reductions); what is hand-written is exp and the loops built on it (GELU and
+// SwiGLU forward and backward, softmax), with AVX2 intrinsics: libm's exp is neither vectorisable
 // nor cheap, GCC does not vectorise a hand-made one reliably, and these loops run hundreds of
 // millions of times per step.
 //
@@ -207,6 +207,49 @@ static void layernorm_backward(const float* x, const float* g, const float* mean
   });
 }
 
+static void rmsnorm_forward(const float* x, const float* g, float* y, float* rstd, int N, int D, float eps) {
+  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xr = x + n * D;
+      float* yr = y + n * D;
+      float ss = 0;
+#pragma omp simd reduction(+ : ss)
+      for (int i = 0; i < D; i++) ss += xr[i] * xr[i];
+      float r = 1.0f / std::sqrt(ss / D + eps);
+#pragma omp simd
+      for (int i = 0; i < D; i++) yr[i] = xr[i] * r * g[i];
+      rstd[n] = r;
+    }
+  });
+}
+
+static void rmsnorm_backward(const float* x, const float* g, const float* rstd, const float* dy, float* dx, float* dg,
+                             int N, int D) {
+  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xr = x + n * D;
+      const float* dyr = dy + n * D;
+      float* dxr = dx + n * D;
+      const float r = rstd[n];
+      float sdx = 0;
+#pragma omp simd reduction(+ : sdx)
+      for (int i = 0; i < D; i++) sdx += dyr[i] * g[i] * xr[i] * r;
+      sdx /= D;
+#pragma omp simd
+      for (int i = 0; i < D; i++) dxr[i] += r * (dyr[i] * g[i] - xr[i] * r * sdx);
+    }
+  });
+  parallel_for(D, 16, [&](int64_t c0, int64_t c1) {
+    for (int n = 0; n < N; n++) {
+      const float* xr = x + (int64_t)n * D;
+      const float* dyr = dy + (int64_t)n * D;
+      const float r = rstd[n];
+#pragma omp simd
+      for (int64_t c = c0; c < c1; c++) dg[c] += dyr[c] * xr[c] * r;
+    }
+  });
+}
+
 static void gelu_forward(const float* x, float* y, int64_t n) {
   parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
@@ -246,6 +289,61 @@ static void gelu_backward(const float* x, const float* dy, float* dx, int64_t n)
       float t = fast_tanh(GELU_S * (v + GELU_C * v * v * v));
       float dt = (1.0f - t * t) * GELU_S * (1.0f + 3.0f * GELU_C * v * v);
       dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
+    }
+  });
+}
+
+// SwiGLU over rows of x[N, 2H]: gate a = x[n, j], value b = x[n, H + j], y[n, j] = a·σ(a)·b.
+static void swiglu_forward(const float* x, float* y, int N, int H) {
+  parallel_for(N, hi<int64_t>(1, 4096 / hi(H, 1)), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* a = x + n * 2 * H;
+      const float* b = a + H;
+      float* yr = y + n * H;
+      int j = 0;
+#ifdef __AVX2__
+      const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+      for (; j + 8 <= H; j += 8) {
+        __m256 va = _mm256_loadu_ps(a + j);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, va))));
+        _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_mul_ps(va, s), _mm256_loadu_ps(b + j)));
+      }
+#endif
+      for (; j < H; j++) {
+        const float s = 1.0f / (1.0f + fast_exp(-a[j]));
+        yr[j] = a[j] * s * b[j];
+      }
+    }
+  });
+}
+
+static void swiglu_backward(const float* x, const float* dy, float* dx, int N, int H) {
+  parallel_for(N, hi<int64_t>(1, 4096 / hi(H, 1)), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* a = x + n * 2 * H;
+      const float* b = a + H;
+      const float* d = dy + n * H;
+      float* da = dx + n * 2 * H;
+      float* db = da + H;
+      int j = 0;
+#ifdef __AVX2__
+      const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+      for (; j + 8 <= H; j += 8) {
+        __m256 va = _mm256_loadu_ps(a + j), vb = _mm256_loadu_ps(b + j), vd = _mm256_loadu_ps(d + j);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, va))));
+        __m256 silu = _mm256_mul_ps(va, s);
+        // silu'(a) = σ(a)·(1 + a·(1 − σ(a))) = σ(a) + silu(a)·(1 − σ(a))
+        __m256 dsilu = _mm256_fmadd_ps(silu, _mm256_sub_ps(one, s), s);
+        _mm256_storeu_ps(da + j, _mm256_fmadd_ps(_mm256_mul_ps(vd, vb), dsilu, _mm256_loadu_ps(da + j)));
+        _mm256_storeu_ps(db + j, _mm256_fmadd_ps(vd, silu, _mm256_loadu_ps(db + j)));
+      }
+#endif
+      for (; j < H; j++) {
+        const float s = 1.0f / (1.0f + fast_exp(-a[j]));
+        const float silu = a[j] * s;
+        da[j] += d[j] * b[j] * (s + silu * (1.0f - s));
+        db[j] += d[j] * silu;
+      }
     }
   });
 }
@@ -297,6 +395,74 @@ static void embedding_backward(const int32_t* ids, const float* dout, float* dta
       const float* dr = dout + (int64_t)n * D;
 #pragma omp simd
       for (int64_t c = c0; c < c1; c++) tr[c] += dr[c];
+    }
+  });
+}
+
+// Rotary position embedding, half-split pairs (i, i + d/2) of every q and k head, turned by t·θ_i
+// with θ_i = 10000^(−2i/d). Split over positions t: each thread makes the cos/sin row of its
+// positions once (in double, rounded to float) and applies it to every sequence of the batch.
+static void rope_table(int t, int hd, float* cs, float* sn) {
+  for (int i = 0; i < hd / 2; i++) {
+    const double angle = t * std::pow(10000.0, -(2.0 * i) / hd);
+    cs[i] = (float)std::cos(angle);
+    sn[i] = (float)std::sin(angle);
+  }
+}
+
+static void rope_forward(const float* qkv, float* out, int B, int T, int C, int H) {
+  const int hd = C / H, half = hd / 2;
+  const int64_t C3 = 3 * (int64_t)C;
+  parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
+    float* cs = thread_scratch(hd);
+    float* sn = cs + half;
+    for (int64_t t = t0; t < t1; t++) {
+      rope_table((int)t, hd, cs, sn);
+      for (int b = 0; b < B; b++) {
+        const float* x = qkv + ((int64_t)b * T + t) * C3;
+        float* y = out + ((int64_t)b * T + t) * C3;
+        for (int h = 0; h < 2 * H; h++) {  // the H heads of q, then the H heads of k
+          const float* x1 = x + h * hd;
+          const float* x2 = x1 + half;
+          float* y1 = y + h * hd;
+          float* y2 = y1 + half;
+#pragma omp simd
+          for (int i = 0; i < half; i++) {
+            y1[i] = x1[i] * cs[i] - x2[i] * sn[i];
+            y2[i] = x2[i] * cs[i] + x1[i] * sn[i];
+          }
+        }
+        std::memcpy(y + 2 * C, x + 2 * C, sizeof(float) * C);
+      }
+    }
+  });
+}
+
+static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, int H) {
+  const int hd = C / H, half = hd / 2;
+  const int64_t C3 = 3 * (int64_t)C;
+  parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
+    float* cs = thread_scratch(hd);
+    float* sn = cs + half;
+    for (int64_t t = t0; t < t1; t++) {
+      rope_table((int)t, hd, cs, sn);
+      for (int b = 0; b < B; b++) {
+        const float* d = dout + ((int64_t)b * T + t) * C3;
+        float* dx = dqkv + ((int64_t)b * T + t) * C3;
+        for (int h = 0; h < 2 * H; h++) {
+          const float* d1 = d + h * hd;
+          const float* d2 = d1 + half;
+          float* dx1 = dx + h * hd;
+          float* dx2 = dx1 + half;
+#pragma omp simd
+          for (int i = 0; i < half; i++) {
+            dx1[i] += d1[i] * cs[i] + d2[i] * sn[i];
+            dx2[i] += d2[i] * cs[i] - d1[i] * sn[i];
+          }
+        }
+#pragma omp simd
+        for (int c = 2 * C; c < 3 * C; c++) dx[c] += d[c];
+      }
     }
   });
 }
@@ -451,10 +617,11 @@ static void axpy(float alpha, const float* src, float* dst, int64_t n) {
 }
 
 const KernelTable table = {
-    linear_forward,     linear_backward,    layernorm_forward, layernorm_backward, gelu_forward,
-    gelu_backward,      add_forward,        add_backward,      embedding_forward,  embedding_backward,
-    attention_forward,  attention_backward, cross_entropy,     sum_squares,        adamw,
-    axpy,
+    linear_forward,    linear_backward,    layernorm_forward, layernorm_backward, rmsnorm_forward,
+    rmsnorm_backward,  gelu_forward,       gelu_backward,     swiglu_forward,     swiglu_backward,
+    add_forward,       add_backward,       embedding_forward, embedding_backward, rope_forward,
+    rope_backward,     attention_forward,  attention_backward, cross_entropy,     sum_squares,
+    adamw,             axpy,
 };
 
 }  // namespace SL_ISA

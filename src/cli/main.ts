@@ -4,6 +4,7 @@ import { benchCommand } from './bench.js';
 import { trainCommand } from './train.js';
 import { runsCommand, showCommand } from './runs.js';
 import { generateCommand } from './generate.js';
+import { sweepCommand, workerCommand } from './sweep.js';
 import { UsageError } from '../errors.js';
 
 export function program(): Command {
@@ -15,6 +16,8 @@ export function program(): Command {
   p.addCommand(runsCommand());
   p.addCommand(showCommand());
   p.addCommand(generateCommand());
+  p.addCommand(sweepCommand());
+  p.addCommand(workerCommand());
   p.addCommand(benchCommand());
   for (const c of p.commands) c.exitOverride();
   return p;

@@ -28,9 +28,20 @@ export interface Kernels {
   layerNormBackward(x: Buf, g: Buf, mean: Buf, rstd: Buf, dy: Buf, dx: Buf, dg: Buf, db: Buf,
     N: number, D: number): void;
 
+  /** RMSNorm: y = x·rstd·g over rows of length D, rstd = 1/√(mean(x²) + eps); saves rstd per row. */
+  rmsNormForward(x: Buf, g: Buf, y: Buf, rstd: Buf, N: number, D: number, eps: number): void;
+  rmsNormBackward(x: Buf, g: Buf, rstd: Buf, dy: Buf, dx: Buf, dg: Buf, N: number, D: number): void;
+
   /** GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
   geluForward(x: Buf, y: Buf, n: number): void;
   geluBackward(x: Buf, dy: Buf, dx: Buf, n: number): void;
+
+  /**
+   * SwiGLU over x[N, 2H], gate and value side by side: y[n,j] = silu(x[n,j])·x[n,H+j] with
+   * silu(a) = a·σ(a), so y is [N, H].
+   */
+  swigluForward(x: Buf, y: Buf, N: number, H: number): void;
+  swigluBackward(x: Buf, dy: Buf, dx: Buf, N: number, H: number): void;
 
   /** out[i] = a[i] + b[i mod m]: a residual add when m = n, a broadcast (positions) when m < n. */
   addForward(a: Buf, b: Buf, out: Buf, n: number, m: number): void;
@@ -48,6 +59,14 @@ export interface Kernels {
    */
   attentionForward(qkv: Buf, out: Buf, att: Buf, B: number, T: number, C: number, H: number): void;
   attentionBackward(qkv: Buf, att: Buf, dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number): void;
+
+  /**
+   * Rotary position embedding of the q and k parts of qkv[B,T,3C] (v is copied through), head
+   * dimension d = C/H even, half-split pairs (i, i + d/2) for i < d/2 (the GPT-NeoX layout):
+   * at position t the pair turns by t·θ_i, θ_i = 10000^(−2i/d). Backward turns dout back by −t·θ_i.
+   */
+  ropeForward(qkv: Buf, out: Buf, B: number, T: number, C: number, H: number): void;
+  ropeBackward(dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number): void;
 
   /**
    * Softmax cross-entropy fused with its gradient: losses[i] = −log softmax(logits[i])[targets[i]],

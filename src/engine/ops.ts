@@ -89,12 +89,65 @@ export function layerNorm(g: Graph, x: Tensor, gain: Tensor, bias: Tensor, eps =
   return out;
 }
 
+/** RMS normalisation over the last dimension with a gain and no bias (Zhang & Sennrich 2019). */
+export function rmsNorm(g: Graph, x: Tensor, gain: Tensor, eps = 1e-5): Tensor {
+  const op = 'rmsNorm';
+  const D = x.cols();
+  if (gain.shape.length !== 1 || gain.size !== D) fail(op, `gain ${shapeStr(gain)} must match the last dimension of ${shapeStr(x)}`);
+  const N = x.rows();
+  const out = g.output([...x.shape], [x, gain], op);
+  const rstd = g.alloc(N);
+  g.kernels.rmsNormForward(x.data, gain.data, out.data, rstd, N, D, eps);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.rmsNormBackward(x.data, gain.data, rstd, out.grad, g.gradOf(x), g.gradOf(gain), N, D);
+  });
+  return out;
+}
+
+/**
+ * SwiGLU (Shazeer 2020) on gate and value side by side: x [..., 2H] → silu(x[..., :H]) ⊙ x[..., H:],
+ * shaped [..., H]. One linear with weight [gate; value] produces x.
+ */
+export function swiglu(g: Graph, x: Tensor): Tensor {
+  const op = 'swiglu';
+  const H2 = x.cols();
+  if (x.shape.length < 1 || H2 % 2 !== 0) fail(op, `input must be [..., 2·H] (gate and value halves), got ${shapeStr(x)}`);
+  const H = H2 / 2, N = x.rows();
+  const out = g.output([...x.shape.slice(0, -1), H], [x], op);
+  g.kernels.swigluForward(x.data, out.data, N, H);
+  g.record(out, () => {
+    if (out.grad) g.kernels.swigluBackward(x.data, out.grad, g.gradOf(x), N, H);
+  });
+  return out;
+}
+
 /** GELU, tanh approximation (as GPT-2). */
 export function gelu(g: Graph, x: Tensor): Tensor {
   const out = g.output([...x.shape], [x], 'gelu');
   g.kernels.geluForward(x.data, out.data, x.size);
   g.record(out, () => {
     if (out.grad) g.kernels.geluBackward(x.data, out.grad, g.gradOf(x), x.size);
+  });
+  return out;
+}
+
+/**
+ * Rotary position embedding (Su et al. 2021) of the q and k parts of qkv [B, T, 3C], ready for
+ * `attention`; v passes through. Positions are 0 … T−1. In each head of dimension d the pairs
+ * (i, i + d/2), i < d/2, turn by t·θ_i with θ_i = 10000^(−2i/d) (the half-split GPT-NeoX layout).
+ */
+export function rope(g: Graph, qkv: Tensor, heads: number): Tensor {
+  const op = 'rope';
+  if (qkv.shape.length !== 3 || qkv.shape[2] % 3 !== 0) fail(op, `qkv must be [B, T, 3·C], got ${shapeStr(qkv)}`);
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  if (!Number.isInteger(heads) || heads < 1 || C % heads !== 0) fail(op, `${heads} heads do not divide width ${C}`);
+  if ((C / heads) % 2 !== 0) fail(op, `head dimension ${C / heads} (width ${C}, ${heads} heads) must be even`);
+  const out = g.output([B, T, C3], [qkv], op);
+  g.kernels.ropeForward(qkv.data, out.data, B, T, C, heads);
+  g.record(out, () => {
+    if (out.grad) g.kernels.ropeBackward(out.grad, g.gradOf(qkv), B, T, C, heads);
   });
   return out;
 }

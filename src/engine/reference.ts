@@ -85,6 +85,54 @@ export const reference: Kernels = {
     }
   },
 
+  rmsNormForward(x, g, y, rstd, N, D, eps) {
+    for (let n = 0; n < N; n++) {
+      const row = n * D;
+      let ss = 0;
+      for (let i = 0; i < D; i++) ss += x[row + i] ** 2;
+      const r = 1 / Math.sqrt(ss / D + eps);
+      for (let i = 0; i < D; i++) y[row + i] = x[row + i] * r * g[i];
+      rstd[n] = r;
+    }
+  },
+
+  rmsNormBackward(x, g, rstd, dy, dx, dg, N, D) {
+    for (let n = 0; n < N; n++) {
+      const row = n * D;
+      const r = rstd[n];
+      // dx = r·(dxhat − xhat·mean(dxhat·xhat)), with xhat = x·r and dxhat = dy·g.
+      let sumDX = 0;
+      for (let i = 0; i < D; i++) sumDX += dy[row + i] * g[i] * x[row + i] * r;
+      sumDX /= D;
+      for (let i = 0; i < D; i++) {
+        const xhat = x[row + i] * r;
+        dx[row + i] += r * (dy[row + i] * g[i] - xhat * sumDX);
+        dg[i] += dy[row + i] * xhat;
+      }
+    }
+  },
+
+  swigluForward(x, y, N, H) {
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < H; j++) {
+        const a = x[n * 2 * H + j], b = x[n * 2 * H + H + j];
+        y[n * H + j] = (a / (1 + Math.exp(-a))) * b;
+      }
+    }
+  },
+
+  swigluBackward(x, dy, dx, N, H) {
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < H; j++) {
+        const ia = n * 2 * H + j, ib = ia + H;
+        const a = x[ia], b = x[ib], d = dy[n * H + j];
+        const s = 1 / (1 + Math.exp(-a)); // σ(a); silu'(a) = σ(a)·(1 + a·(1 − σ(a)))
+        dx[ia] += d * b * s * (1 + a * (1 - s));
+        dx[ib] += d * a * s;
+      }
+    }
+  },
+
   geluForward(x, y, n) {
     for (let i = 0; i < n; i++) {
       const v = x[i];
@@ -183,6 +231,44 @@ export const reference: Kernels = {
               dqkv[q + c] += ds * qkv[k + c];
               dqkv[k + c] += ds * qkv[q + c];
             }
+          }
+        }
+      }
+    }
+  },
+
+  ropeForward(qkv, out, B, T, C, H) {
+    const hd = C / H, half = hd / 2, C3 = 3 * C;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const row = (b * T + t) * C3;
+        for (let c = 2 * C; c < C3; c++) out[row + c] = qkv[row + c];
+        for (let h = 0; h < 2 * H; h++) { // the H heads of q, then the H heads of k
+          const base = row + h * hd;
+          for (let i = 0; i < half; i++) {
+            const angle = t * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
+            const x1 = qkv[base + i], x2 = qkv[base + half + i];
+            out[base + i] = x1 * c - x2 * s;
+            out[base + half + i] = x2 * c + x1 * s;
+          }
+        }
+      }
+    }
+  },
+
+  ropeBackward(dout, dqkv, B, T, C, H) {
+    const hd = C / H, half = hd / 2, C3 = 3 * C;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const row = (b * T + t) * C3;
+        for (let c = 2 * C; c < C3; c++) dqkv[row + c] += dout[row + c];
+        for (let h = 0; h < 2 * H; h++) {
+          const base = row + h * hd;
+          for (let i = 0; i < half; i++) {
+            const angle = t * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
+            const d1 = dout[base + i], d2 = dout[base + half + i];
+            dqkv[base + i] += d1 * c + d2 * s;
+            dqkv[base + half + i] += d2 * c - d1 * s;
           }
         }
       }

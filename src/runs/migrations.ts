@@ -60,6 +60,32 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_run ON events (run_id, id);
   `,
+  // 2: sweeps and their durable job queue. A job names its run (run_name), so a worker that
+  // takes over a dead worker's job finds the run and resumes it instead of starting another.
+  `
+  CREATE TABLE sweeps (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL,              -- JSON: how the sweep was planned
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE jobs (
+    sweep TEXT NOT NULL REFERENCES sweeps (name) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    options TEXT NOT NULL,             -- JSON: the train() options of this run
+    run_name TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,                       -- who holds the lease
+    lease_expires REAL,                -- unix seconds; a running job past it is up for takeover
+    estimated_seconds REAL,
+    error TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (sweep, idx)
+  );
+  CREATE INDEX jobs_claim ON jobs (status, lease_expires);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

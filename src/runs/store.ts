@@ -62,7 +62,8 @@ export class RunStore {
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
-  private constructor(private readonly db: Database.Database, readonly file: string) {}
+  /** The connection, for modules built on the same database (the sweep queue). */
+  private constructor(readonly db: Database.Database, readonly file: string) {}
 
   /** Open (creating and migrating if needed) `<home>/scalelab.db`. */
   static open(home: string): RunStore {

@@ -230,95 +230,100 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
   let lastLoss = NaN;
   let stopped = false;
 
-  while (step < steps) {
-    if (hooks.shouldStop?.()) {
-      stopped = true;
-      break;
-    }
-    const lr = learningRate(sched, step);
-    let t = performance.now();
-    const { ids, targets } = sampler.next();
-    dataSeconds += (performance.now() - t) / 1000;
-
-    t = performance.now();
-    g.reset();
-    model.zeroGrad();
-    const { loss } = model.forward(g, ids, o.batch, o.ctx, targets);
-    let value = loss!.item();
-    if (hooks.injectNanAtSteps?.includes(step) && !injected.has(step)) {
-      injected.add(step);
-      value = NaN;
-    }
-    const spike = !Number.isFinite(value) || (guard.count >= GUARD_WARMUP && value > o.spikeFactor * guard.ema);
-    if (spike) {
-      trainSeconds += (performance.now() - t) / 1000;
-      flush();
-      if (++guard.rollbacks > MAX_ROLLBACKS) {
-        log('failed', `loss spiked ${MAX_ROLLBACKS} times; giving up`);
-        store.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString() });
-        throw new Error(`training diverged: loss ${value} at step ${step} after ${MAX_ROLLBACKS} rollbacks`);
+  try {
+    while (step < steps) {
+      if (hooks.shouldStop?.()) {
+        stopped = true;
+        break;
       }
-      const spikeStep = step, rollbacks = guard.rollbacks;
-      const loaded = ckpts.restoreLatest(model, opt, onCorrupt);
-      if (!loaded) throw new Error('loss spike with no checkpoint to roll back to');
-      restoreFrom(loaded.state);
-      guard.rollbacks = rollbacks;
-      // Skip the stretch of data that led to the spike: every batch from the checkpoint to it.
-      const skip = spikeStep - step + 1;
-      sampler.skip(skip);
-      log('rollback', `loss ${value} at step ${spikeStep} (running mean ${guard.ema.toFixed(3)}); rolled back to step ${step} and skipped ${skip} batches`,
-        { spike_step: spikeStep, loss: value, to_step: step, skipped: skip });
-      continue;
-    }
-    g.backward(loss!);
-    const gradNorm = opt.update(lr);
-    const dt = (performance.now() - t) / 1000;
-    trainSeconds += dt;
-    guard.ema = guard.count === 0 ? value : GUARD_BETA * guard.ema + (1 - GUARD_BETA) * value;
-    guard.count++;
-    step++;
-    lastLoss = value;
+      const lr = learningRate(sched, step);
+      let t = performance.now();
+      const { ids, targets } = sampler.next();
+      dataSeconds += (performance.now() - t) / 1000;
 
-    const isLast = step === steps;
-    let valBpb: number | null = null;
-    if (step % o.evalEvery === 0 || isLast) {
-      valBpb = evaluate();
-      lastVal = valBpb;
-      if (bestVal === null || valBpb < bestVal) bestVal = valBpb;
-    }
-    const tokens = step * tokensPerStep;
-    pending.push({ step, tokens, flops: tokens * 6 * counts.nonEmbedding, trainLoss: value, valBpb, lr, tokensPerS: tokensPerStep / dt, gradNorm, time: Date.now() / 1000 });
-    reporter.progress({ step, steps, tokens, tokensTarget: steps * tokensPerStep, loss: value, valBpb: valBpb ?? lastVal, tokensPerS: tokensPerStep / dt, lr });
-    if (pending.length >= 50) flush();
-    if (step % o.checkpointEvery === 0 && !isLast) {
-      flush();
-      checkpoint();
-    }
-    // Let signal handlers and timers run between steps.
-    await new Promise((r) => setImmediate(r));
-  }
-  flush();
+      t = performance.now();
+      g.reset();
+      model.zeroGrad();
+      const { loss } = model.forward(g, ids, o.batch, o.ctx, targets);
+      let value = loss!.item();
+      if (hooks.injectNanAtSteps?.includes(step) && !injected.has(step)) {
+        injected.add(step);
+        value = NaN;
+      }
+      const spike = !Number.isFinite(value) || (guard.count >= GUARD_WARMUP && value > o.spikeFactor * guard.ema);
+      if (spike) {
+        trainSeconds += (performance.now() - t) / 1000;
+        flush();
+        if (++guard.rollbacks > MAX_ROLLBACKS) {
+          throw new Error(`training diverged: loss ${value} at step ${step} after ${MAX_ROLLBACKS} rollbacks`);
+        }
+        const spikeStep = step, rollbacks = guard.rollbacks;
+        const loaded = ckpts.restoreLatest(model, opt, onCorrupt);
+        if (!loaded) throw new Error('loss spike with no checkpoint to roll back to');
+        restoreFrom(loaded.state);
+        guard.rollbacks = rollbacks;
+        // Skip the stretch of data that led to the spike: every batch from the checkpoint to it.
+        const skip = spikeStep - step + 1;
+        sampler.skip(skip);
+        log('rollback', `loss ${value} at step ${spikeStep} (running mean ${guard.ema.toFixed(3)}); rolled back to step ${step} and skipped ${skip} batches`,
+          { spike_step: spikeStep, loss: value, to_step: step, skipped: skip });
+        continue;
+      }
+      g.backward(loss!);
+      const gradNorm = opt.update(lr);
+      const dt = (performance.now() - t) / 1000;
+      trainSeconds += dt;
+      guard.ema = guard.count === 0 ? value : GUARD_BETA * guard.ema + (1 - GUARD_BETA) * value;
+      guard.count++;
+      step++;
+      lastLoss = value;
 
-  let weightsSha256: string | null = null;
-  const status = stopped ? 'stopped' : 'done';
-  checkpoint();
-  if (!stopped) {
-    const t = performance.now();
-    weightsSha256 = saveWeights(path.join(dir, 'model.safetensors'), model);
-    ckptSeconds += (performance.now() - t) / 1000;
+      const isLast = step === steps;
+      let valBpb: number | null = null;
+      if (step % o.evalEvery === 0 || isLast) {
+        valBpb = evaluate();
+        lastVal = valBpb;
+        if (bestVal === null || valBpb < bestVal) bestVal = valBpb;
+      }
+      const tokens = step * tokensPerStep;
+      pending.push({ step, tokens, flops: tokens * 6 * counts.nonEmbedding, trainLoss: value, valBpb, lr, tokensPerS: tokensPerStep / dt, gradNorm, time: Date.now() / 1000 });
+      reporter.progress({ step, steps, tokens, tokensTarget: steps * tokensPerStep, loss: value, valBpb: valBpb ?? lastVal, tokensPerS: tokensPerStep / dt, lr });
+      if (pending.length >= 50) flush();
+      if (step % o.checkpointEvery === 0 && !isLast) {
+        flush();
+        checkpoint();
+      }
+      // Let signal handlers and timers run between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    flush();
+
+    let weightsSha256: string | null = null;
+    const status = stopped ? 'stopped' : 'done';
+    checkpoint();
+    if (!stopped) {
+      const t = performance.now();
+      weightsSha256 = saveWeights(path.join(dir, 'model.safetensors'), model);
+      ckptSeconds += (performance.now() - t) / 1000;
+    }
+    store.updateRun(run.id, {
+      status, tokensSeen: step * tokensPerStep, flops: step * tokensPerStep * 6 * counts.nonEmbedding, trainSeconds,
+      bestValBpb: bestVal, finalTrainLoss: Number.isNaN(lastLoss) ? null : lastLoss, finalValBpb: lastVal, weightsSha256,
+      finishedAt: stopped ? null : new Date().toISOString(),
+    });
+    log(status === 'done' ? 'done' : 'stopped', status === 'done'
+      ? `finished ${steps} steps; val ${lastVal?.toFixed(3)} bpb`
+      : `stopped at step ${step}; resume with \`scalelab train --resume ${run.name}\``);
+    reporter.done();
+    return {
+      run: store.getRun(run.id), dir, status, steps: step, finalTrainLoss: lastLoss, finalValBpb: lastVal, weightsSha256,
+      seconds: { train: trainSeconds, data: dataSeconds, eval: evalSeconds, checkpoint: ckptSeconds, total: (performance.now() - t0) / 1000 },
+    };
+  } catch (err) {
+    // Whatever stopped the run is on record; the last checkpoint is still there to resume from.
+    store.updateRun(run.id, { status: 'failed' });
+    log('error', (err as Error).message.split('\n')[0]);
+    throw err;
   }
-  store.updateRun(run.id, {
-    status, tokensSeen: step * tokensPerStep, flops: step * tokensPerStep * 6 * counts.nonEmbedding, trainSeconds,
-    bestValBpb: bestVal, finalTrainLoss: Number.isNaN(lastLoss) ? null : lastLoss, finalValBpb: lastVal, weightsSha256,
-    finishedAt: stopped ? null : new Date().toISOString(),
-  });
-  log(status === 'done' ? 'done' : 'stopped', status === 'done'
-    ? `finished ${steps} steps; val ${lastVal?.toFixed(3)} bpb`
-    : `stopped at step ${step}; resume with \`scalelab train --resume ${run.name}\``);
-  reporter.done();
-  return {
-    run: store.getRun(run.id), dir, status, steps: step, finalTrainLoss: lastLoss, finalValBpb: lastVal, weightsSha256,
-    seconds: { train: trainSeconds, data: dataSeconds, eval: evalSeconds, checkpoint: ckptSeconds, total: (performance.now() - t0) / 1000 },
-  };
 }
 

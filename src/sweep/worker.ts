@@ -1,0 +1,103 @@
+// A worker: claims jobs from the queue one at a time and trains them in a worker thread while
+// the main thread renews the lease. Any number of workers, on one machine or several sharing the
+// store, may serve the same queue.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { RunStore, resolveHome } from '../runs/index.js';
+import { SweepQueue, type Job } from './queue.js';
+import type { TrainerThreadData } from './trainer-thread.js';
+
+export interface WorkerOptions {
+  home?: string;
+  /** Serve only this sweep (default: any). */
+  sweep?: string;
+  /** Seconds a claim stays valid without a heartbeat; heartbeats come every third of it. */
+  leaseSeconds?: number;
+  /** Kernel threads for training. */
+  threads?: number;
+  log?: (line: string) => void;
+  /** Stop cleanly once this returns true: the running job checkpoints and goes back to the queue. */
+  shouldStop?: () => boolean;
+}
+
+const threadFile = new URL(import.meta.url.endsWith('.ts') ? './trainer-thread.ts' : './trainer-thread.js', import.meta.url);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Serve the queue until nothing is left to claim or run; returns the number of jobs finished. */
+export async function runWorker(o: WorkerOptions = {}): Promise<number> {
+  const home = resolveHome(o.home);
+  const lease = o.leaseSeconds ?? 60;
+  const id = `${os.hostname()}:${process.pid}`;
+  const log = o.log ?? (() => {});
+  const store = RunStore.open(home);
+  const queue = new SweepQueue(store);
+  let done = 0;
+  try {
+    while (!o.shouldStop?.()) {
+      const job = queue.claim(id, lease, o.sweep);
+      if (!job) {
+        if (queue.finished(o.sweep)) break;
+        await sleep(Math.min(1000, (lease * 1000) / 4)); // a job may be waiting for its lease to run out
+        continue;
+      }
+      const outcome = await runJob(store, queue, job, id, home, lease, o, log);
+      if (outcome === 'done') done++;
+    }
+  } finally {
+    store.close();
+  }
+  return done;
+}
+
+async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, home: string, lease: number,
+  o: WorkerOptions, log: (line: string) => void): Promise<'done' | 'released' | 'lost'> {
+  const label = `${job.sweep}#${job.idx} (${job.runName})`;
+  const existing = store.findRun(job.runName);
+  if (existing?.status === 'done') {
+    // The previous holder finished training but died before marking the job done.
+    queue.complete(job, id);
+    log(`${label}: already trained`);
+    return 'done';
+  }
+  const options = existing ? { resume: job.runName, threads: o.threads } : { ...job.options, name: job.runName, threads: o.threads };
+  log(`${label}: ${existing ? 'resuming' : 'starting'} (attempt ${job.attempts})`);
+  const stop = new SharedArrayBuffer(4);
+  const data: TrainerThreadData = { home, options, stop };
+  const thread = new Worker(threadFile, { workerData: data });
+  let lost = false;
+  const beat = setInterval(() => {
+    if (o.shouldStop?.()) Atomics.store(new Int32Array(stop), 0, 1);
+    if (!queue.heartbeat(job, id, lease)) {
+      // Someone else holds the job now: stop training at once, without a checkpoint.
+      lost = true;
+      void thread.terminate();
+    }
+  }, Math.max(200, (lease * 1000) / 3));
+  const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null }>((resolve) => {
+    let last: { type: string; message?: string } = { type: 'error', message: 'the training thread exited without a result' };
+    thread.on('message', (m) => {
+      if (m.type === 'result' || m.type === 'error') last = m;
+      else if (m.type === 'event' && m.kind !== 'signal') log(`${label}: ${m.kind}: ${m.message}`);
+    });
+    thread.on('error', (err) => (last = { type: 'error', message: err.message }));
+    thread.on('exit', () => resolve(last));
+  });
+  clearInterval(beat);
+  if (lost) {
+    log(`${label}: lost the lease; another worker has it`);
+    return 'lost';
+  }
+  if (result.type === 'result' && result.status === 'done') {
+    queue.complete(job, id);
+    log(`${label}: done, val ${result.valBpb?.toFixed(3)} bpb`);
+    return 'done';
+  }
+  if (result.type === 'result') {
+    queue.release(job, id);
+    log(`${label}: stopped; back in the queue`);
+    return 'released';
+  }
+  queue.release(job, id, result.message);
+  log(`${label}: failed: ${result.message}`);
+  return 'released';
+}

@@ -1,0 +1,113 @@
+// Sweeps: planning, and a durable queue that survives a worker killed with SIGKILL mid-run.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunStore } from '../src/runs/index.js';
+import { SweepQueue } from '../src/sweep/queue.js';
+import { planSweep, parseShape, LADDER } from '../src/sweep/plan.js';
+import { countParams } from '../src/models/gpt.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'scalelab.js');
+const tmpHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-sweep-'));
+
+function cli(home: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args, '--home', home], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sweep plan', () => {
+  it('an isoFLOP plan spends each budget as D = C / 6N on sizes around the optimum', () => {
+    const runs = planSweep({ flops: [1e12, 1e13], sizes: 3, ctx: 64, batch: 8, base: {} });
+    assert.equal(runs.length, 6);
+    for (const r of runs) {
+      assert.ok(Math.abs(r.flops / r.budget! - 1) < 0.02, `run ${r.shape.dModel} spends ${r.flops} of ${r.budget}`);
+      assert.equal(r.tokens % (8 * 64), 0, 'whole steps');
+    }
+    const sizes = (C: number) => runs.filter((r) => r.budget === C).map((r) => r.nonEmbeddingParams);
+    assert.ok(Math.max(...sizes(1e13)) > Math.max(...sizes(1e12)), 'a bigger budget gets bigger models');
+  });
+
+  it('the ladder grows monotonically and shapes parse', () => {
+    const n = LADDER.map((s) => countParams({ ...s, ctx: 256, vocab: 256 }).nonEmbedding);
+    assert.deepEqual(n, [...n].sort((a, b) => a - b));
+    assert.deepEqual(parseShape('4x128'), { layers: 4, dModel: 128, heads: 2 });
+    assert.deepEqual(parseShape('2x48h3'), { layers: 2, dModel: 48, heads: 3 });
+    assert.throws(() => parseShape('4by128'), /bad model shape '4by128'/);
+  });
+
+  it('bad plans fail with one line and exit code 2, and store nothing', () => {
+    const home = tmpHome();
+    for (const [args, msg] of [
+      [['sweep', 'plan', 'a'], /give compute budgets/],
+      [['sweep', 'plan', 'a', '--flops', '1e12,abc'], /--flops must be a positive number, got 'abc'/],
+      [['sweep', 'plan', 'a', '--flops', '1e6'], /would train for only/],
+      [['sweep', 'plan', '../x', '--flops', '1e12', '--no-estimate'], /bad sweep name/],
+      [['sweep', 'status', 'nope'], /unknown sweep 'nope'/],
+    ] as const) {
+      const r = cli(home, ...args);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, msg);
+      assert.equal(r.err.trim().split('\n').length, 1);
+    }
+    const store = RunStore.open(home);
+    assert.equal(new SweepQueue(store).listSweeps().length, 0);
+    store.close();
+  });
+});
+
+describe('sweep run with a worker killed by SIGKILL', () => {
+  it('still finishes: every run exactly once, metrics without duplicates', async () => {
+    const home = tmpHome();
+    const plan = cli(home, 'sweep', 'plan', 'kill', '--models', '2x32h2,2x48h2', '--tokens', '51200,76800', '--ctx', '32', '--batch', '8',
+      '--eval-tokens', '1024', '--checkpoint-every', '20', '--no-estimate');
+    assert.equal(plan.code, 0, plan.err);
+
+    const worker = (): ChildProcess => spawn(process.execPath, [bin, 'worker', '--sweep', 'kill', '--lease', '2', '--threads', '1', '--home', home],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const victim = worker();
+    // Kill the first worker once its first job has checkpointed past step 0 (tokensSeen moves at checkpoints).
+    const store0 = RunStore.open(home);
+    try {
+      for (;;) {
+        const run = store0.findRun('kill-000');
+        if (run && run.tokensSeen > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      store0.close();
+    }
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('close', r));
+    const survivor = worker();
+    let out = '', err = '';
+    survivor.stdout!.on('data', (d) => (out += d));
+    survivor.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise((r) => survivor.once('close', r));
+    assert.equal(code, 0, err);
+    assert.match(out, /resuming/, 'the survivor resumed the killed job');
+
+    const store = RunStore.open(home);
+    try {
+      const q = new SweepQueue(store);
+      assert.deepEqual(q.counts('kill'), { queued: 0, running: 0, done: 4, failed: 0 });
+      const runs = store.listRuns();
+      assert.equal(runs.length, 4, 'one run per job, none twice');
+      assert.deepEqual(runs.map((r) => r.name).sort(), ['kill-000', 'kill-001', 'kill-002', 'kill-003']);
+      for (const r of runs) {
+        assert.equal(r.status, 'done');
+        const steps = store.metrics(r.id).map((m) => m.step);
+        const n = r.tokensTarget! / (8 * 32);
+        assert.deepEqual(steps, Array.from({ length: n }, (_, i) => i + 1), `${r.name}: every step exactly once`);
+      }
+      const resumed = q.jobs('kill').filter((j) => j.attempts > 1);
+      assert.equal(resumed.length, 1, 'exactly the killed job was claimed twice');
+    } finally {
+      store.close();
+    }
+  });
+});
