@@ -19,3 +19,4 @@ export { generate, sampleToken } from './models/sample.js';
 export * from './data/index.js';
 export * from './runs/index.js';
 export { UsageError } from './errors.js';
+export * from './sweep/index.js';

@@ -8,6 +8,7 @@ import { RunStore, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 import { planSweep, parseShape, estimateSeconds, type PlannedRun } from '../sweep/plan.js';
 import { runWorker } from '../sweep/worker.js';
+import { sweepStatus } from '../sweep/status.js';
 import { benchTrain } from '../bench/train.js';
 import { VOCAB } from '../data/index.js';
 import { TRAIN_DEFAULTS } from '../train/train.js';
@@ -124,37 +125,16 @@ function runCommand(): Command {
 }
 
 function printStatus(home: string | undefined, name: string, json: boolean): void {
-  withQueue(home, (q, store) => {
-    q.getSweep(name);
-    const jobs = q.jobs(name);
-    const counts = q.counts(name);
-    const runs = jobs.map((j) => store.findRun(j.runName));
-    // ETA: the estimates of what is left, scaled by how the finished runs compared with theirs.
-    let actual = 0, estimated = 0, left = 0;
-    jobs.forEach((j, i) => {
-      const r = runs[i];
-      if (j.status === 'done' && r && j.estimatedSeconds) { actual += r.trainSeconds; estimated += j.estimatedSeconds; }
-      if (j.status === 'queued' || j.status === 'running') {
-        const frac = r && r.tokensTarget ? 1 - r.tokensSeen / r.tokensTarget : 1;
-        left += (j.estimatedSeconds ?? 0) * frac;
-      }
-    });
-    const eta = left * (estimated > 0 ? actual / estimated : 1);
-    if (json) {
-      return console.log(JSON.stringify({ sweep: name, counts, eta_seconds: eta, jobs: jobs.map((j, i) => ({
-        idx: j.idx, run: j.runName, status: j.status, attempts: j.attempts, error: j.error,
-        tokens_seen: runs[i]?.tokensSeen ?? 0, tokens_target: runs[i]?.tokensTarget ?? j.options.tokens, final_val_bpb: runs[i]?.finalValBpb ?? null,
-      })) }));
-    }
-    console.log(`sweep ${name}: ${counts.done} done, ${counts.running} running, ${counts.queued} queued, ${counts.failed} failed` +
-      (counts.queued + counts.running > 0 ? `; about ${fmtSeconds(eta)} left on one worker` : ''));
-    jobs.forEach((j, i) => {
-      const r = runs[i];
-      const progress = r && r.tokensTarget ? `${((100 * r.tokensSeen) / r.tokensTarget).toFixed(0)}%` : '-';
-      console.log(`  ${String(j.idx).padStart(3)}  ${j.runName.padEnd(20)} ${j.status.padEnd(8)} ${progress.padStart(4)}  ` +
-        `${r?.finalValBpb != null ? `val ${r.finalValBpb.toFixed(3)} bpb` : ''}${j.error ? `  error: ${j.error}` : ''}`);
-    });
-  });
+  const st = withQueue(home, (_q, store) => sweepStatus(store, name));
+  if (json) return console.log(JSON.stringify(st));
+  const c = st.counts;
+  console.log(`sweep ${name}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed` +
+    (c.queued + c.running > 0 ? `; about ${fmtSeconds(st.etaSeconds)} left on one worker` : ''));
+  for (const j of st.jobs) {
+    const progress = j.tokensTarget ? `${((100 * j.tokensSeen) / j.tokensTarget).toFixed(0)}%` : '-';
+    console.log(`  ${String(j.idx).padStart(3)}  ${j.run.padEnd(20)} ${j.status.padEnd(8)} ${progress.padStart(4)}  ` +
+      `${j.finalValBpb !== null ? `val ${j.finalValBpb.toFixed(3)} bpb` : ''}${j.error ? `  error: ${j.error}` : ''}`);
+  }
 }
 
 function statusCommand(): Command {

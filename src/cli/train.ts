@@ -14,6 +14,9 @@ export function trainCommand(): Command {
     .option('--d-model <n>', 'model width', positiveInt('--d-model'), d.dModel)
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), d.heads)
     .option('--ctx <n>', 'context length in bytes', positiveInt('--ctx'), d.ctx)
+    .addOption(new Option('--norm <kind>', 'normalisation: layernorm or rmsnorm (gain only)').choices(['layernorm', 'rmsnorm']).default(d.norm))
+    .addOption(new Option('--mlp <kind>', 'MLP: gelu (4x wide) or swiglu (8/3x wide, three matrices)').choices(['gelu', 'swiglu']).default(d.mlp))
+    .addOption(new Option('--pos <kind>', 'positions: learned embedding or rope (rotary, in attention)').choices(['learned', 'rope']).default(d.pos))
     .option('--batch <n>', 'sequences per step', positiveInt('--batch'), d.batch)
     .option('--tokens <n>', 'training budget in tokens (bytes), e.g. 2e6', numberOption('--tokens'), d.tokens)
     .option('--lr <x>', 'peak learning rate', numberOption('--lr'), d.lr)
@@ -48,6 +51,7 @@ export function trainCommand(): Command {
       try {
         const res = await train({
           corpus: o.corpus, layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, batch: o.batch,
+          norm: o.norm, mlp: o.mlp, pos: o.pos,
           tokens: o.tokens, lr: o.lr, minLrRatio: o.minLrRatio, schedule: o.schedule, warmupSteps: o.warmup,
           cooldown: o.cooldown, weightDecay: o.weightDecay, clip: o.clip, evalEvery: o.evalEvery, evalTokens: o.evalTokens,
           checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keep, spikeFactor: o.spikeFactor, seed: o.seed,

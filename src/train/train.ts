@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
-import { GPT, countParams, flopsPerToken, validateConfig, type GPTConfig } from '../models/gpt.js';
+import { GPT, countParams, flopsPerToken, validateConfig, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from '../models/gpt.js';
 import { loadCorpus, splitCorpus, BatchSampler, evalBatches, bitsPerByte, VOCAB } from '../data/index.js';
 import { RunStore, resolveHome, runDir, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
@@ -19,6 +19,10 @@ export interface TrainOptions {
   dModel: number;
   heads: number;
   ctx: number;
+  /** Architecture variants (src/models/gpt.ts); GPT-2's layernorm, gelu and learned by default. */
+  norm: NormKind;
+  mlp: MlpKind;
+  pos: PosKind;
   batch: number;
   /** Training budget in tokens; the run takes ceil(tokens / (batch·ctx)) steps. */
   tokens: number;
@@ -46,11 +50,12 @@ export interface TrainOptions {
 export const TRAIN_DEFAULTS: TrainOptions = {
   corpus: 'brown',
   layers: 4, dModel: 256, heads: 4, ctx: 256, batch: 16,
+  norm: 'layernorm', mlp: 'gelu', pos: 'learned',
   tokens: 2e6,
   lr: 2e-3, minLrRatio: 0.1, schedule: 'cosine', warmupSteps: 50, cooldown: 0.2,
   weightDecay: 0.1, clip: 1.0,
   evalEvery: 250, evalTokens: 65536,
-  checkpointEvery: 100, keepCheckpoints: 3,
+  checkpointEvery: 200, keepCheckpoints: 3,
   spikeFactor: 2.5,
   seed: 0,
 };
@@ -97,10 +102,22 @@ function checkOptions(o: TrainOptions): void {
   }
   if (o.schedule !== 'cosine' && o.schedule !== 'wsd') throw new UsageError(`schedule must be cosine or wsd, got ${o.schedule}`);
   if (o.dModel % o.heads !== 0) throw new UsageError(`heads (${o.heads}) must divide d_model (${o.dModel})`);
+  const variants = [['norm', NORMS], ['mlp', MLPS], ['pos', POSITIONS]] as const;
+  for (const [k, allowed] of variants) {
+    if (!(allowed as readonly string[]).includes(o[k])) throw new UsageError(`${k} must be one of ${allowed.join(', ')}, got ${o[k]}`);
+  }
+  if (o.pos === 'rope' && (o.dModel / o.heads) % 2 !== 0) {
+    throw new UsageError(`rope needs an even head dimension, got d_model / heads = ${o.dModel / o.heads}`);
+  }
 }
 
 function modelConfig(o: TrainOptions): GPTConfig {
-  const cfg = { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: VOCAB };
+  const cfg: GPTConfig = { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: VOCAB };
+  // Variants are written only where they differ from the default, so a default model's config
+  // (stored with the run and in every checkpoint) reads as it did before they existed.
+  if (o.norm !== 'layernorm') cfg.norm = o.norm;
+  if (o.mlp !== 'gelu') cfg.mlp = o.mlp;
+  if (o.pos !== 'learned') cfg.pos = o.pos;
   validateConfig(cfg);
   return cfg;
 }

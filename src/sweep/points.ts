@@ -1,0 +1,25 @@
+// The (N, D, loss) points a sweep's finished runs give the scaling-law fits: N non-embedding
+// parameters, D training tokens, and the final validation loss in bits per byte.
+import type { RunStore } from '../runs/index.js';
+import { SweepQueue } from './queue.js';
+
+export interface SweepPoint {
+  run: string;
+  params: number;
+  tokens: number;
+  loss: number;
+  flops: number;
+}
+
+export function sweepPoints(store: RunStore, name: string): SweepPoint[] {
+  const q = new SweepQueue(store);
+  q.getSweep(name);
+  const points: SweepPoint[] = [];
+  for (const j of q.jobs(name)) {
+    if (j.status !== 'done') continue;
+    const r = store.findRun(j.runName);
+    if (!r || r.finalValBpb === null || r.nonEmbeddingParams === null) continue;
+    points.push({ run: r.name, params: r.nonEmbeddingParams, tokens: r.tokensSeen, loss: r.finalValBpb, flops: 6 * r.nonEmbeddingParams * r.tokensSeen });
+  }
+  return points;
+}
