@@ -6,7 +6,7 @@ export { reference } from './engine/reference.js';
 export { native, setThreads, getThreads, kernelInfo, setKernel } from './engine/native.js';
 export * as ops from './engine/ops.js';
 export { Rng } from './engine/random.js';
-export { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, trainingFlops, validateConfig, type GPTConfig } from './models/gpt.js';
+export { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, trainingFlops, validateConfig, swigluHidden, variant, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from './models/gpt.js';
 export { AdamW, ADAMW_DEFAULTS, type AdamWConfig } from './train/optimizer.js';
 export { trainStep } from './train/step.js';
 export { benchTrain, type TrainBenchResult } from './bench/train.js';

@@ -3,6 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Graph } from '../src/engine/graph.js';
 import { native, setThreads, getThreads } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
@@ -10,6 +13,8 @@ import { Rng } from '../src/engine/random.js';
 import { GPT, REFERENCE_CONFIG, countParams, type GPTConfig } from '../src/models/gpt.js';
 import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/step.js';
+import { train as trainRun } from '../src/train/train.js';
+import { UsageError } from '../src/errors.js';
 import { randInts, assertClose } from './helpers.js';
 
 const tiny: GPTConfig = { layers: 2, dModel: 32, heads: 4, ctx: 16, vocab: 64 };
@@ -173,5 +178,30 @@ describe('model variants', () => {
     const explicit = new GPT({ ...tiny, norm: 'layernorm', mlp: 'gelu', pos: 'learned' }, { seed: 1 });
     assert.equal(sha(explicit.params), sha(m.params));
     assert.equal(explicit.forward(new Graph(native), ids, B, T, targets).loss!.item(), nat);
+  });
+});
+
+describe('train() with the variant options', () => {
+  const small = { layers: 1, dModel: 32, heads: 2, ctx: 32, batch: 4, tokens: 4 * 32 * 6, evalEvery: 100, evalTokens: 512, warmupSteps: 1, threads: 2 };
+  const tmpHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-variants-'));
+
+  it('records the variants in the model config, and leaves them out for the defaults', async () => {
+    const home = tmpHome();
+    const v = await trainRun({ ...small, norm: 'rmsnorm', mlp: 'swiglu', pos: 'rope', name: 'variant' }, { home });
+    assert.equal(v.status, 'done');
+    assert.ok(Number.isFinite(v.finalTrainLoss));
+    const model = (v.run.config as { model: GPTConfig }).model;
+    assert.deepEqual({ norm: model.norm, mlp: model.mlp, pos: model.pos }, { norm: 'rmsnorm', mlp: 'swiglu', pos: 'rope' });
+    assert.equal(v.run.params, countParams(model).total);
+    const d = await trainRun({ ...small, name: 'default' }, { home });
+    assert.deepEqual(Object.keys((d.run.config as { model: GPTConfig }).model), ['layers', 'dModel', 'heads', 'ctx', 'vocab']);
+  });
+
+  it('rejects an unknown variant, or rope with an odd head dimension, with a UsageError', async () => {
+    const home = tmpHome();
+    await assert.rejects(trainRun({ ...small, norm: 'batchnorm' as 'rmsnorm' }, { home }), (e: Error) => e instanceof UsageError && /norm must be one of layernorm, rmsnorm, got batchnorm/.test(e.message));
+    await assert.rejects(trainRun({ ...small, mlp: 'relu' as 'gelu' }, { home }), (e: Error) => e instanceof UsageError && /mlp must be one of gelu, swiglu/.test(e.message));
+    await assert.rejects(trainRun({ ...small, pos: 'alibi' as 'rope' }, { home }), (e: Error) => e instanceof UsageError && /pos must be one of learned, rope/.test(e.message));
+    await assert.rejects(trainRun({ ...small, dModel: 30, heads: 2, pos: 'rope' }, { home }), (e: Error) => e instanceof UsageError && /rope needs an even head dimension/.test(e.message));
   });
 });

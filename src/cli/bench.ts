@@ -1,5 +1,5 @@
 // `scalelab bench`: training throughput of the reference GPT, or SGEMM GFLOP/s with --gemm.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { REFERENCE_CONFIG } from '../models/gpt.js';
@@ -14,6 +14,9 @@ export function benchCommand(): Command {
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), r.heads)
     .option('--ctx <n>', 'context length', positiveInt('--ctx'), r.ctx)
     .option('--vocab <n>', 'vocabulary size', positiveInt('--vocab'), r.vocab)
+    .addOption(new Option('--norm <kind>', 'normalisation').choices(['layernorm', 'rmsnorm']).default('layernorm'))
+    .addOption(new Option('--mlp <kind>', 'MLP').choices(['gelu', 'swiglu']).default('gelu'))
+    .addOption(new Option('--pos <kind>', 'positions').choices(['learned', 'rope']).default('learned'))
     .option('--batch <n>', 'sequences per step', positiveInt('--batch'), 16)
     .option('--steps <n>', 'timed steps', positiveInt('--steps'), 10)
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 3)
@@ -30,13 +33,17 @@ export function benchCommand(): Command {
         return;
       }
       if (o.dModel % o.heads !== 0) throw new UsageError(`--heads (${o.heads}) must divide --d-model (${o.dModel})`);
+      if (o.pos === 'rope' && (o.dModel / o.heads) % 2 !== 0) throw new UsageError('--pos rope needs an even head dimension (--d-model / --heads)');
+      // Only the variants that differ from GPT-2's appear in the config.
+      const variants = { ...(o.norm !== 'layernorm' && { norm: o.norm }), ...(o.mlp !== 'gelu' && { mlp: o.mlp }), ...(o.pos !== 'learned' && { pos: o.pos }) };
       const res = benchTrain({
-        config: { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: o.vocab },
+        config: { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: o.vocab, ...variants },
         batch: o.batch, steps: o.steps, warmup: o.warmup, threads: o.threads, profile: o.profile,
       });
       if (o.json) return console.log(JSON.stringify(res));
       const c = res.config;
-      console.log(`scalelab bench: GPT layers=${c.layers} d_model=${c.dModel} heads=${c.heads} ctx=${c.ctx} vocab=${c.vocab} batch=${res.batch}`);
+      const v = [c.norm, c.mlp, c.pos].filter(Boolean).map((x) => ` ${x}`).join('');
+      console.log(`scalelab bench: GPT layers=${c.layers} d_model=${c.dModel} heads=${c.heads} ctx=${c.ctx} vocab=${c.vocab}${v} batch=${res.batch}`);
       console.log(`  params          ${res.params.toLocaleString('en-US')} (${res.non_embedding_params.toLocaleString('en-US')} non-embedding)`);
       console.log(`  tokens/s        ${res.tokens_per_s.toFixed(0)}`);
       console.log(`  ms/step         ${res.step_ms.toFixed(1)}`);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { RunStore, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 import { planSweep, parseShape, estimateSeconds, type PlannedRun } from '../sweep/plan.js';
@@ -11,6 +11,7 @@ import { runWorker } from '../sweep/worker.js';
 import { sweepStatus } from '../sweep/status.js';
 import { benchTrain } from '../bench/train.js';
 import { VOCAB } from '../data/index.js';
+import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
 import { TRAIN_DEFAULTS } from '../train/train.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
 
@@ -56,18 +57,21 @@ function planCommand(): Command {
     .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
     .option('--eval-tokens <n>', 'held-out tokens per validation', numberOption('--eval-tokens'), TRAIN_DEFAULTS.evalTokens)
     .option('--checkpoint-every <steps>', 'checkpoint every this many steps', positiveInt('--checkpoint-every'), TRAIN_DEFAULTS.checkpointEvery)
+    .addOption(new Option('--norm <kind>', 'normalisation of every run').choices([...NORMS]).default('layernorm'))
+    .addOption(new Option('--mlp <kind>', 'MLP of every run').choices([...MLPS]).default('gelu'))
+    .addOption(new Option('--pos <kind>', 'positions of every run').choices([...POSITIONS]).default('learned'))
     .option('--no-estimate', 'skip the short benchmark behind the wall-time estimates')
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--json', 'print the plan as JSON')
     .action((name, o) => {
       const runs = planSweep({
         flops: o.flops, sizes: o.sizes, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch,
-        base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery },
+        base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery, norm: o.norm, mlp: o.mlp, pos: o.pos },
       });
       const rate = o.estimate ? measuredFlopsPerSecond(o.ctx, o.batch) : null;
       const est = (r: PlannedRun) => (rate ? estimateSeconds(r, o.ctx, rate) : null);
       withQueue(o.home, (q) => q.createSweep(name, { flops: o.flops ?? null, sizes: o.sizes, models: o.models ?? null, tokens: o.tokens ?? null,
-        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, seed: o.seed, flopsPerSecond: rate },
+        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos, flopsPerSecond: rate },
       runs.map((r, i) => ({ options: r.options, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: est(r) }))));
       if (o.json) {
         return console.log(JSON.stringify({ sweep: name, runs: runs.map((r, i) => ({ idx: i, ...r.shape, params: r.params,

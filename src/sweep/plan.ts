@@ -66,12 +66,12 @@ export function parseShape(s: string): Shape {
   return { layers, dModel, heads };
 }
 
-function config(shape: Shape, ctx: number): GPTConfig {
-  return { ...shape, ctx, vocab: VOCAB };
+function config(shape: Shape, ctx: number, base: Partial<TrainOptions> = {}): GPTConfig {
+  return { ...shape, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos };
 }
 
 function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOptions): PlannedRun {
-  const counts = countParams(config(shape, o.ctx));
+  const counts = countParams(config(shape, o.ctx, o.base));
   const perStep = o.batch * o.ctx;
   const steps = Math.max(1, Math.round(tokens / perStep));
   const D = steps * perStep;
@@ -92,10 +92,10 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
       // Centre the sizes on the Chinchilla rule of thumb D ≈ 20·N, i.e. N ≈ √(C / 120).
       const guess = Math.sqrt(C / 120);
       const byDistance = [...LADDER].sort((a, b) =>
-        Math.abs(Math.log(countParams(config(a, o.ctx)).nonEmbedding / guess)) - Math.abs(Math.log(countParams(config(b, o.ctx)).nonEmbedding / guess)));
+        Math.abs(Math.log(countParams(config(a, o.ctx, o.base)).nonEmbedding / guess)) - Math.abs(Math.log(countParams(config(b, o.ctx, o.base)).nonEmbedding / guess)));
       const chosen = byDistance.slice(0, k).sort((a, b) => a.dModel - b.dModel);
       for (const shape of chosen) {
-        const N = countParams(config(shape, o.ctx)).nonEmbedding;
+        const N = countParams(config(shape, o.ctx, o.base)).nonEmbedding;
         runs.push(planned(shape, C / (6 * N), C, o));
       }
     }
@@ -114,5 +114,5 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
 
 /** Estimated seconds for a run from a measured rate of training FLOPs per second on this machine. */
 export function estimateSeconds(run: PlannedRun, ctx: number, flopsPerSecond: number): number {
-  return (flopsPerToken(config(run.shape, ctx)) * run.tokens) / flopsPerSecond;
+  return (flopsPerToken(config(run.shape, ctx, run.options)) * run.tokens) / flopsPerSecond;
 }
