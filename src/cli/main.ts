@@ -5,6 +5,7 @@ import { trainCommand } from './train.js';
 import { runsCommand, showCommand } from './runs.js';
 import { generateCommand } from './generate.js';
 import { sweepCommand, workerCommand } from './sweep.js';
+import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { UsageError } from '../errors.js';
 
 export function program(): Command {
@@ -18,6 +19,9 @@ export function program(): Command {
   p.addCommand(generateCommand());
   p.addCommand(sweepCommand());
   p.addCommand(workerCommand());
+  p.addCommand(fitCommand());
+  p.addCommand(predictCommand());
+  p.addCommand(compareCommand());
   p.addCommand(benchCommand());
   for (const c of p.commands) c.exitOverride();
   return p;

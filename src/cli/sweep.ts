@@ -9,6 +9,8 @@ import { SweepQueue } from '../sweep/queue.js';
 import { planSweep, parseShape, estimateSeconds, type PlannedRun } from '../sweep/plan.js';
 import { runWorker } from '../sweep/worker.js';
 import { sweepStatus } from '../sweep/status.js';
+import { verifySweep } from '../sweep/verify.js';
+import { jsonReporter, lineReporter, terminalReporter } from '../train/progress.js';
 import { benchTrain } from '../bench/train.js';
 import { VOCAB } from '../data/index.js';
 import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
@@ -164,9 +166,30 @@ function listCommand(): Command {
     }));
 }
 
+function verifyCommand(): Command {
+  return new Command('verify')
+    .description('fit the sweep, train the compute-optimal run it predicts at --flops, and compare predicted with measured')
+    .argument('<name>', 'the sweep')
+    .requiredOption('--flops <c>', 'the budget to predict and train, e.g. 4x the largest in the sweep', numberOption('--flops'))
+    .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'), 1000)
+    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--json', 'print one JSON object at the end (progress as JSON lines)')
+    .action(async (name, o) => {
+      const reporter = o.json ? jsonReporter() : process.stderr.isTTY ? terminalReporter() : lineReporter();
+      if (o.threads) (await import('../engine/native.js')).setThreads(o.threads);
+      const r = await verifySweep(name, o.flops, { home: o.home, resamples: o.resamples, hooks: { reporter } });
+      if (o.json) return console.log(JSON.stringify({ type: 'verify', ...r }));
+      console.log(`verify ${name} at C = ${o.flops.toExponential(2)} (${r.extrapolation.toFixed(1)}x the largest fitted budget):`);
+      console.log(`  law's optimum N ${r.optimalParams.toExponential(2)}; trained ${r.shape.layers}x${r.shape.dModel} (N ${r.params.toLocaleString('en-US')}) on ${r.tokens.toLocaleString('en-US')} tokens as ${r.run}`);
+      console.log(`  predicted ${r.predicted.toFixed(4)} bpb [${r.interval[0].toFixed(4)}, ${r.interval[1].toFixed(4)}], measured ${r.measured.toFixed(4)} bpb: ` +
+        `${(100 * r.relativeError).toFixed(2)}% ${r.relativeError >= 0 ? 'above' : 'below'} the prediction`);
+    });
+}
+
 export function sweepCommand(): Command {
-  const c = new Command('sweep').description('plan, run and follow sweeps of training runs');
-  for (const sub of [planCommand(), runCommand(), statusCommand(), listCommand()]) c.addCommand(sub.exitOverride());
+  const c = new Command('sweep').description('plan, run, follow and verify sweeps of training runs');
+  for (const sub of [planCommand(), runCommand(), statusCommand(), listCommand(), verifyCommand()]) c.addCommand(sub.exitOverride());
   return c;
 }
 

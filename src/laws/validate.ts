@@ -5,17 +5,18 @@
 // one N, A and α cannot be told apart from E). The Chinchilla fit also needs two or more token
 // counts, for the same reason with B and β.
 //
-// Output (Chinchilla only), a fit is rejected as degenerate when
+// Output (Chinchilla only), a fit is rejected as degenerate, checked in this order, when
+//  - α ≤ 0 or β ≤ 0: the law then predicts loss that does not fall (or grows) with N or D, and
+//    the compute-optimal allocation has no meaning (its closed form divides by α + β and α·A/β·B);
 //  - E is not a positive finite number, or is below 1e-6 of the smallest observed loss: E = e^e
 //    cannot be ≤ 0, so this is how "E ≤ 0" shows up numerically — the optimiser drove e towards
 //    −∞ because the data shows no floor, and E carries no information;
-//  - α ≤ 0 or β ≤ 0: the law then predicts loss that does not fall (or grows) with N or D, and
-//    the compute-optimal allocation has no meaning (its closed form divides by α + β and α·A/β·B);
 //  - A or B is not finite: the optimiser ran away;
 //  - some observed loss lies below the fitted E by more than the noise: the law says no run can go
 //    below E, so such a fit contradicts its own data. "More than the noise" is a log-ratio beyond
-//    max(1%, 3 × the fit's RMS log-residual), so honest noise around a well-determined floor
-//    (runs near E scattering a little under it) is not punished.
+//    max(1%, 3 robust standard deviations of the fit's log-residuals), so honest noise around a
+//    well-determined floor (runs near E scattering a little under it) is not punished. The Huber
+//    loss lets a fit ignore a few such runs, which is exactly why they must be flagged.
 import { UsageError } from '../errors.js';
 import type { ScalingPoint } from './points.js';
 
@@ -57,14 +58,14 @@ export function validatePoints(points: readonly ScalingPoint[], kind: FitKind): 
   const sizes = new Set(points.map((p) => p.params));
   if (sizes.size < 2) {
     throw new UsageError(
-      `all ${points.length} points have the same model size (N = ${points[0].params}); to ${WHAT[kind]} train at 2 or more model sizes`,
+      `all ${points.length} points have the same model size (N = ${fmt(points[0].params)}); to ${WHAT[kind]} train at 2 or more model sizes`,
     );
   }
   if (kind === 'chinchilla') {
     const tokens = new Set(points.map((p) => p.tokens));
     if (tokens.size < 2) {
       throw new UsageError(
-        `all ${points.length} points have the same token count (D = ${points[0].tokens}); to ${WHAT[kind]} train on 2 or more token counts`,
+        `all ${points.length} points have the same token count (D = ${fmt(points[0].tokens)}); to ${WHAT[kind]} train on 2 or more token counts`,
       );
     }
   }
@@ -79,26 +80,26 @@ export function degeneracy(fit: LawParams, points: readonly ScalingPoint[]): str
   const { E, A, B, alpha, beta } = fit;
   let minLoss = Infinity;
   for (const p of points) minLoss = Math.min(minLoss, p.loss);
-  if (!(Number.isFinite(E) && E > 1e-6 * minLoss)) {
-    return `the fitted irreducible loss E = ${fmt(E)} is not positive (the data shows no loss floor); ` +
-      'add larger or longer runs, or fit a pure power law instead';
-  }
   if (!(alpha > 0) || !(beta > 0)) {
     const which = !(alpha > 0) ? `α = ${fmt(alpha)}` : `β = ${fmt(beta)}`;
     const grows = !(alpha > 0) ? 'model size' : 'tokens';
     return `the fitted exponent ${which} is not positive, so loss does not fall with ${grows}; ` +
       'check the runs (are larger runs really better?) or add runs spanning a wider range';
   }
+  if (!(Number.isFinite(E) && E > 1e-6 * minLoss)) {
+    return `the fitted irreducible loss E = ${fmt(E)} is not positive (the data shows no loss floor); ` +
+      'add larger or longer runs, or fit a pure power law instead';
+  }
   if (!Number.isFinite(A) || !Number.isFinite(B)) {
     return `the fit ran away (A = ${fmt(A)}, B = ${fmt(B)}); add runs spanning a wider range of N and D`;
   }
-  // Noise scale: RMS of log(L_pred / L_obs).
-  let ss = 0;
-  for (const p of points) {
-    const r = Math.log(E + A / p.params ** alpha + B / p.tokens ** beta) - Math.log(p.loss);
-    ss += r * r;
-  }
-  const tol = Math.max(0.01, 3 * Math.sqrt(ss / points.length));
+  // Noise scale: a robust standard deviation (1.4826 × median |log(L_pred / L_obs)|), so the very
+  // outliers being tested for cannot inflate it (the Huber fit is robust to them in the same way).
+  const abs = points.map((p) => Math.abs(Math.log(E + A / p.params ** alpha + B / p.tokens ** beta) - Math.log(p.loss)));
+  abs.sort((x, y) => x - y);
+  const mid = abs.length >> 1;
+  const median = abs.length % 2 ? abs[mid] : 0.5 * (abs[mid - 1] + abs[mid]);
+  const tol = Math.max(0.01, 3 * 1.4826 * median);
   const worst = points.reduce((a, p) => (p.loss < a.loss ? p : a));
   if (Math.log(E / worst.loss) > tol) {
     return `the run with N = ${fmt(worst.params)}, D = ${fmt(worst.tokens)} has loss ${fmt(worst.loss)}, below the fitted ` +
@@ -120,5 +121,9 @@ function describe(v: unknown): string {
 }
 
 function fmt(v: number): string {
-  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  // 1e+18 and 5.35e+6 rather than 1000000000000000000; 1.691 stays 1.691.
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2).replace(/\.?0+e/, 'e');
+  return Number(v.toPrecision(4)).toString();
 }

@@ -4,3 +4,4 @@ export { SweepQueue, MAX_ATTEMPTS, type Job, type JobStatus, type SweepRecord } 
 export { runWorker, type WorkerOptions } from './worker.js';
 export { sweepStatus, type SweepStatus } from './status.js';
 export { sweepPoints, type SweepPoint } from './points.js';
+export { verifySweep, type VerifyResult } from './verify.js';
