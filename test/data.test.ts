@@ -2,10 +2,10 @@
 // and the reference statistics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertUsageError } from './helpers.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../src/errors.js';
 import {
   BatchSampler, VOCAB, StreamDecoder, bitsPerByte, decode, encode, evalBatches, loadCorpus, splitCorpus,
   unigramEntropyBits, untagBrown, type Corpus,
@@ -21,14 +21,7 @@ function write(rel: string, content: string | Uint8Array): string {
   return file;
 }
 
-function usage(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof UsageError, `expected a UsageError, got ${e}`);
-    assert.match(e.message, message);
-    assert.ok(!e.message.includes('\n'), 'a UsageError message is one line');
-    return true;
-  });
-}
+const usage = assertUsageError;
 
 function corpusOf(docs: Record<string, string>): Corpus {
   const documents = Object.entries(docs).map(([id, text]) => ({ id, bytes: encode(text) }));

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/random.js';
 import type { Buf } from '../src/engine/kernels.js';
+import { UsageError } from '../src/errors.js';
 
 export function randn(rng: Rng, n: number, scale = 1, Type: typeof Float32Array | typeof Float64Array = Float32Array): Buf {
   const a = new Type(n);
@@ -38,4 +39,14 @@ export function assertClose(actual: Buf | number[], expected: Buf | number[], rt
   if (worst >= 0) {
     assert.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
   }
+}
+
+/** fn throws a UsageError whose one-line message matches. */
+export function assertUsageError(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UsageError, `expected a UsageError, got ${e}`);
+    assert.match(e.message, message);
+    assert.ok(!e.message.includes('\n'), 'a UsageError message is one line');
+    return true;
+  });
 }

@@ -3,10 +3,10 @@
 // refusals), and every kind of bad input getting its one-line UsageError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertUsageError } from './helpers.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../src/errors.js';
 import { Rng } from '../src/engine/random.js';
 import {
   bootstrapChinchilla, computeOptimal, fitChinchilla, fitIsoflop, lbfgs, parsePointsCsv, percentileInterval,
@@ -22,14 +22,7 @@ function write(name: string, content: string): string {
   return file;
 }
 
-function usage(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof UsageError, `expected a UsageError, got ${e}`);
-    assert.match(e.message, message);
-    assert.ok(!e.message.includes('\n'), 'a UsageError message is one line');
-    return true;
-  });
-}
+const usage = assertUsageError;
 
 // Chinchilla's published fit (Hoffmann et al. 2022, Approach 3).
 const CHINCHILLA = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
