@@ -410,17 +410,22 @@ static void rope_table(int t, int hd, float* cs, float* sn) {
   }
 }
 
-static void rope_forward(const float* qkv, float* out, int B, int T, int C, int H) {
+// Rotate the q and k halves of every head by t·θ (forward, writing out) or by −t·θ (backward,
+// accumulating into the gradient, since the transpose of a rotation is its inverse); v passes
+// through unchanged.
+template <bool Backward>
+static void rope_apply(const float* src, float* dst, int B, int T, int C, int H) {
   const int hd = C / H, half = hd / 2;
   const int64_t C3 = 3 * (int64_t)C;
+  const float sign = Backward ? -1.0f : 1.0f;
   parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
     float* cs = thread_scratch(hd);
     float* sn = cs + half;
     for (int64_t t = t0; t < t1; t++) {
       rope_table((int)t, hd, cs, sn);
       for (int b = 0; b < B; b++) {
-        const float* x = qkv + ((int64_t)b * T + t) * C3;
-        float* y = out + ((int64_t)b * T + t) * C3;
+        const float* x = src + ((int64_t)b * T + t) * C3;
+        float* y = dst + ((int64_t)b * T + t) * C3;
         for (int h = 0; h < 2 * H; h++) {  // the H heads of q, then the H heads of k
           const float* x1 = x + h * hd;
           const float* x2 = x1 + half;
@@ -428,44 +433,26 @@ static void rope_forward(const float* qkv, float* out, int B, int T, int C, int 
           float* y2 = y1 + half;
 #pragma omp simd
           for (int i = 0; i < half; i++) {
-            y1[i] = x1[i] * cs[i] - x2[i] * sn[i];
-            y2[i] = x2[i] * cs[i] + x1[i] * sn[i];
+            const float r1 = x1[i] * cs[i] - sign * x2[i] * sn[i];
+            const float r2 = x2[i] * cs[i] + sign * x1[i] * sn[i];
+            y1[i] = Backward ? y1[i] + r1 : r1;
+            y2[i] = Backward ? y2[i] + r2 : r2;
           }
         }
-        std::memcpy(y + 2 * C, x + 2 * C, sizeof(float) * C);
+        if (Backward) {
+#pragma omp simd
+          for (int c = 2 * C; c < 3 * C; c++) y[c] += x[c];
+        } else {
+          std::memcpy(y + 2 * C, x + 2 * C, sizeof(float) * C);
+        }
       }
     }
   });
 }
 
-static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, int H) {
-  const int hd = C / H, half = hd / 2;
-  const int64_t C3 = 3 * (int64_t)C;
-  parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
-    float* cs = thread_scratch(hd);
-    float* sn = cs + half;
-    for (int64_t t = t0; t < t1; t++) {
-      rope_table((int)t, hd, cs, sn);
-      for (int b = 0; b < B; b++) {
-        const float* d = dout + ((int64_t)b * T + t) * C3;
-        float* dx = dqkv + ((int64_t)b * T + t) * C3;
-        for (int h = 0; h < 2 * H; h++) {
-          const float* d1 = d + h * hd;
-          const float* d2 = d1 + half;
-          float* dx1 = dx + h * hd;
-          float* dx2 = dx1 + half;
-#pragma omp simd
-          for (int i = 0; i < half; i++) {
-            dx1[i] += d1[i] * cs[i] + d2[i] * sn[i];
-            dx2[i] += d2[i] * cs[i] - d1[i] * sn[i];
-          }
-        }
-#pragma omp simd
-        for (int c = 2 * C; c < 3 * C; c++) dx[c] += d[c];
-      }
-    }
-  });
-}
+static void rope_forward(const float* qkv, float* out, int B, int T, int C, int H) { rope_apply<false>(qkv, out, B, T, C, H); }
+
+static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, int H) { rope_apply<true>(dout, dqkv, B, T, C, H); }
 
 // Attention works one (batch, head) pair at a time, pairs split over threads; inside a pair the
 // products are small GEMMs on strided views of qkv. Causality is used in blocks of ATT_BLOCK
