@@ -20,6 +20,7 @@ export * from './data/index.js';
 export * from './runs/index.js';
 export { UsageError } from './errors.js';
 export * from './sweep/index.js';
+export * from './serve/index.js';
 export * from './laws/index.js';
 export { fitLaw, predictWithInterval, type LawReport } from './laws/report.js';
 export { compareToBaseline, equivalentCompute, verdict, type CompareResult } from './laws/compare.js';

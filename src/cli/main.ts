@@ -5,6 +5,7 @@ import { trainCommand } from './train.js';
 import { runsCommand, showCommand } from './runs.js';
 import { generateCommand } from './generate.js';
 import { sweepCommand, workerCommand } from './sweep.js';
+import { serveCommand } from './serve.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { UsageError } from '../errors.js';
 
@@ -23,6 +24,7 @@ export function program(): Command {
   p.addCommand(predictCommand());
   p.addCommand(compareCommand());
   p.addCommand(benchCommand());
+  p.addCommand(serveCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }

@@ -1,0 +1,44 @@
+// `scalelab serve`: the OpenAI-compatible HTTP API over this home's runs (src/serve/).
+import { Command } from 'commander';
+import { setThreads } from '../engine/native.js';
+import { resolveHome } from '../runs/index.js';
+import { startServer } from '../serve/server.js';
+import { positiveInt, UsageError } from '../errors.js';
+
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve trained runs through an OpenAI-compatible HTTP API (/v1/models, /v1/completions, /v1/chat/completions)')
+    .option('--port <n>', 'port to listen on (0: any free one)', portOption, 8080)
+    .option('--host <addr>', 'address to bind; 0.0.0.0 exposes the server to the network', '127.0.0.1')
+    .option('--api-key <key>', 'require this bearer key (repeatable; default: no authentication)', (k: string, prev: string[]) => {
+      if (k.trim() === '') throw new UsageError('--api-key must not be empty');
+      return [...prev, k];
+    }, [] as string[])
+    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--max-batch <n>', 'sequences decoded together per model', positiveInt('--max-batch'), 32)
+    .option('--body-limit <bytes>', 'largest request body (413 beyond)', positiveInt('--body-limit'), 1 << 20)
+    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--log', 'log every request as JSON lines')
+    .action(async (o) => {
+      if (o.threads) setThreads(o.threads);
+      const home = resolveHome(o.home);
+      const server = await startServer({
+        home, host: o.host, port: o.port, apiKeys: o.apiKey, maxBatch: o.maxBatch, bodyLimit: o.bodyLimit, logger: Boolean(o.log),
+      });
+      const models = server.registry.list().map((m) => m.id);
+      process.stderr.write(`scalelab serve: listening on ${server.url} (home ${home}; ${models.length} models` +
+        `${o.apiKey.length ? `; ${o.apiKey.length} API key(s) required` : ''})\n`);
+      const stop = () => {
+        process.stderr.write('scalelab serve: shutting down\n');
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,289 @@
+// Incremental decoding with a KV cache: the inference path of the GPT in src/models/gpt.ts.
+//
+// The training forward recomputes every position of the window for each new token. Here every
+// sequence keeps, per layer, the keys and values of the positions it has seen (its KV cache), so
+// a new token costs one row through each matrix instead of the whole window. One `step` runs a
+// batch of *chunks*: for each sequence some new tokens (a whole prompt when it joins, then one
+// token per step). The rows of all chunks are stacked, so every weight matrix is applied once per
+// step as [rows, C] × Wᵀ, whatever the number of sequences: that is what makes continuous
+// batching pay. Only attention is per sequence, against that sequence's own cache, with two
+// strided GEMMs per head (scores = Q·Kᵀ, out = P·V) reading the cache in place.
+//
+// Same maths as GPT.forward (pre-norm blocks, layer norm ε 1e-5, tanh GELU, tied output head), so
+// the logits agree with the training forward's to float32 rounding (test/serve.test.ts holds the
+// log-probabilities to 1e-4). Only the default variants (layernorm, gelu, learned positions) are
+// supported; `assertServable` says so for the others.
+import type { Kernels } from '../engine/kernels.js';
+import { native } from '../engine/native.js';
+import { variant, type GPT, type GPTConfig } from './gpt.js';
+
+const LN_EPS = 1e-5;
+
+/** Throws an Error naming the variant when the model is not one this decoder can run. */
+export function assertServable(config: GPTConfig, name = 'this model'): void {
+  const v = variant(config);
+  const problems: string[] = [];
+  if (v.norm !== 'layernorm') problems.push(`uses ${v.norm}; serving supports layernorm models only for now`);
+  if (v.mlp !== 'gelu') problems.push(`uses a ${v.mlp} MLP; serving supports gelu MLPs only for now`);
+  if (v.pos !== 'learned') problems.push(`uses ${v.pos} positions; serving supports learned position embeddings only for now`);
+  if (problems.length) throw new UnsupportedModelError(`model ${name} ${problems.join('; it also ')}`);
+}
+
+export class UnsupportedModelError extends Error {
+  override name = 'UnsupportedModelError';
+}
+
+/** One sequence's keys and values: per layer, K [ctx, C] then V [ctx, C]. */
+export class KVCache {
+  /** Positions filled so far (the next token goes at position `length`). */
+  length = 0;
+  constructor(readonly data: Float32Array, readonly layers: number, readonly ctx: number, readonly C: number) {}
+
+  keys(layer: number): Float32Array {
+    const n = this.ctx * this.C;
+    return this.data.subarray(2 * layer * n, (2 * layer + 1) * n);
+  }
+
+  values(layer: number): Float32Array {
+    const n = this.ctx * this.C;
+    return this.data.subarray((2 * layer + 1) * n, (2 * layer + 2) * n);
+  }
+}
+
+/** New tokens for one sequence in a step; `logits` says which rows' logits the caller wants. */
+export interface Chunk {
+  cache: KVCache;
+  tokens: ArrayLike<number>;
+  /** 'last': only the last token's (decoding); 'all': every token's (prompt log-probs). */
+  logits: 'last' | 'all';
+}
+
+interface Layer {
+  ln1g: Float32Array; ln1b: Float32Array;
+  qkvW: Float32Array; qkvB: Float32Array;
+  projW: Float32Array; projB: Float32Array;
+  ln2g: Float32Array; ln2b: Float32Array;
+  fcW: Float32Array; fcB: Float32Array;
+  outW: Float32Array; outB: Float32Array;
+}
+
+/** Grow-only scratch buffers, so steady-state decoding allocates nothing. */
+class Scratch {
+  private bufs = new Map<string, Float32Array>();
+  get(name: string, n: number): Float32Array {
+    let b = this.bufs.get(name);
+    if (!b || b.length < n) {
+      b = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.5)));
+      this.bufs.set(name, b);
+    }
+    return b.subarray(0, n);
+  }
+}
+
+export class Decoder {
+  readonly config: GPTConfig;
+  private readonly k: Kernels;
+  private readonly wte: Float32Array;
+  private readonly wpe: Float32Array;
+  private readonly layers: Layer[];
+  private readonly lnfG: Float32Array;
+  private readonly lnfB: Float32Array;
+  private readonly scratch = new Scratch();
+  private readonly free: Float32Array[] = [];
+
+  constructor(model: GPT, kernels: Kernels = native, name?: string) {
+    this.config = model.config;
+    assertServable(model.config, name);
+    if (!(model.params instanceof Float32Array)) throw new Error('Decoder: the model must be float32');
+    this.k = kernels;
+    const p = (n: string) => {
+      const t = model.named.get(n);
+      if (!t) throw new Error(`Decoder: the model has no tensor ${n}`);
+      return t.data as Float32Array;
+    };
+    this.wte = p('wte');
+    this.wpe = p('wpe');
+    this.layers = [];
+    for (let l = 0; l < model.config.layers; l++) {
+      const h = `h${l}`;
+      this.layers.push({
+        ln1g: p(`${h}.ln1.g`), ln1b: p(`${h}.ln1.b`),
+        qkvW: p(`${h}.attn.qkv.w`), qkvB: p(`${h}.attn.qkv.b`),
+        projW: p(`${h}.attn.proj.w`), projB: p(`${h}.attn.proj.b`),
+        ln2g: p(`${h}.ln2.g`), ln2b: p(`${h}.ln2.b`),
+        fcW: p(`${h}.mlp.fc.w`), fcB: p(`${h}.mlp.fc.b`),
+        outW: p(`${h}.mlp.out.w`), outB: p(`${h}.mlp.out.b`),
+      });
+    }
+    this.lnfG = p('lnf.g');
+    this.lnfB = p('lnf.b');
+  }
+
+  /** Bytes one sequence's cache takes. */
+  get cacheBytes(): number {
+    const { layers, ctx, dModel } = this.config;
+    return 4 * 2 * layers * ctx * dModel;
+  }
+
+  /** A cache for a new sequence (recycled from released ones when possible). */
+  newCache(): KVCache {
+    const { layers, ctx, dModel } = this.config;
+    const data = this.free.pop() ?? new Float32Array(2 * layers * ctx * dModel);
+    return new KVCache(data, layers, ctx, dModel);
+  }
+
+  /** Give a cache's memory back for reuse; the cache must not be used again. */
+  release(cache: KVCache): void {
+    cache.length = 0;
+    if (this.free.length < 256) this.free.push(cache.data);
+  }
+
+  /** Drop the recycled caches (memory goes back to the garbage collector). */
+  trim(keep = 0): void {
+    this.free.length = Math.min(this.free.length, keep);
+  }
+
+  /**
+   * Run the chunks' tokens through the model, appending their keys and values to each chunk's
+   * cache. Returns the logits [rows, V] of the requested rows, chunk after chunk ('last': one row,
+   * 'all': one per token), and each chunk's first row in that array. The returned buffer is
+   * scratch, valid until the next step.
+   */
+  step(chunks: Chunk[]): { logits: Float32Array; rowOf: number[] } {
+    const { dModel: C, heads: H, ctx, vocab: V } = this.config;
+    const hd = C / H, C3 = 3 * C, C4 = 4 * C;
+    const k = this.k;
+    let R = 0;
+    for (const ch of chunks) {
+      const n = ch.tokens.length;
+      if (n < 1) throw new Error('Decoder.step: a chunk needs at least one token');
+      if (ch.cache.length + n > ctx) throw new Error(`Decoder.step: ${ch.cache.length} + ${n} tokens exceed the context (${ctx})`);
+      for (let i = 0; i < n; i++) {
+        const t = ch.tokens[i];
+        if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`Decoder.step: token ${t} outside [0, ${V})`);
+      }
+      R += n;
+    }
+    const s = this.scratch;
+    const x = s.get('x', R * C), h = s.get('h', R * C), tmp = s.get('tmp', R * C), att = s.get('att', R * C);
+    const qkv = s.get('qkv', R * C3), fc = s.get('fc', R * C4), act = s.get('act', R * C4);
+    const mean = s.get('mean', R), rstd = s.get('rstd', R);
+
+    // Token plus position embeddings.
+    let r = 0;
+    for (const ch of chunks) {
+      const p0 = ch.cache.length;
+      for (let i = 0; i < ch.tokens.length; i++, r++) {
+        const te = ch.tokens[i] * C, pe = (p0 + i) * C, o = r * C;
+        for (let c = 0; c < C; c++) x[o + c] = this.wte[te + c] + this.wpe[pe + c];
+      }
+    }
+
+    const scale = 1 / Math.sqrt(hd);
+    for (let l = 0; l < this.layers.length; l++) {
+      const w = this.layers[l];
+      k.layerNormForward(x, w.ln1g, w.ln1b, h, mean, rstd, R, C, LN_EPS);
+      k.linearForward(h, w.qkvW, w.qkvB, qkv, R, C, C3);
+      // Attention, per chunk against its own cache.
+      r = 0;
+      for (const ch of chunks) {
+        const n = ch.tokens.length, p0 = ch.cache.length, T = p0 + n;
+        const K = ch.cache.keys(l), Vc = ch.cache.values(l);
+        for (let i = 0; i < n; i++) {
+          const src = (r + i) * C3, dst = (p0 + i) * C;
+          K.set(qkv.subarray(src + C, src + 2 * C), dst);
+          Vc.set(qkv.subarray(src + 2 * C, src + 3 * C), dst);
+        }
+        const scores = s.get('scores', n * T);
+        for (let hh = 0; hh < H; hh++) {
+          const off = hh * hd;
+          // scores[n, T] = scale · Q_h[n, hd] · K_h[T, hd]ᵀ
+          k.gemm(false, true, n, T, hd, scale, qkv.subarray(r * C3 + off), C3, K.subarray(off), C, 0, scores, T);
+          // Causal mask and softmax per row: row i sees positions 0 … p0 + i.
+          for (let i = 0; i < n; i++) {
+            const row = i * T, last = p0 + i;
+            let max = -Infinity;
+            for (let j = 0; j <= last; j++) if (scores[row + j] > max) max = scores[row + j];
+            let sum = 0;
+            for (let j = 0; j <= last; j++) {
+              const e = Math.exp(scores[row + j] - max);
+              scores[row + j] = e;
+              sum += e;
+            }
+            const inv = 1 / sum;
+            for (let j = 0; j <= last; j++) scores[row + j] *= inv;
+            for (let j = last + 1; j < T; j++) scores[row + j] = 0;
+          }
+          // out_h[n, hd] = P[n, T] · V_h[T, hd]
+          k.gemm(false, false, n, hd, T, 1, scores, T, Vc.subarray(off), C, 0, att.subarray(r * C + off), C);
+        }
+        r += n;
+      }
+      k.linearForward(att, w.projW, w.projB, tmp, R, C, C);
+      k.addForward(x, tmp, x, R * C, R * C);
+      k.layerNormForward(x, w.ln2g, w.ln2b, h, mean, rstd, R, C, LN_EPS);
+      k.linearForward(h, w.fcW, w.fcB, fc, R, C, C4);
+      k.geluForward(fc, act, R * C4);
+      k.linearForward(act, w.outW, w.outB, tmp, R, C4, C);
+      k.addForward(x, tmp, x, R * C, R * C);
+    }
+    for (const ch of chunks) ch.cache.length += ch.tokens.length;
+
+    // Gather the rows whose logits are wanted, then the final norm and the tied head.
+    const rowOf: number[] = [];
+    let want = 0;
+    for (const ch of chunks) {
+      rowOf.push(want);
+      want += ch.logits === 'all' ? ch.tokens.length : 1;
+    }
+    const sel = s.get('sel', want * C);
+    r = 0;
+    let o = 0;
+    for (const ch of chunks) {
+      const n = ch.tokens.length;
+      if (ch.logits === 'all') {
+        sel.set(x.subarray(r * C, (r + n) * C), o * C);
+        o += n;
+      } else {
+        sel.set(x.subarray((r + n - 1) * C, (r + n) * C), o * C);
+        o += 1;
+      }
+      r += n;
+    }
+    const seln = s.get('seln', want * C), sm = s.get('smean', want), sr = s.get('srstd', want);
+    k.layerNormForward(sel, this.lnfG, this.lnfB, seln, sm, sr, want, C, LN_EPS);
+    const logits = s.get('logits', want * V);
+    k.linearForward(seln, this.wte, null, logits, want, C, V);
+    return { logits, rowOf };
+  }
+}
+
+/** log-softmax of one row of logits, in float64. */
+export function logSoftmax(logits: ArrayLike<number>, out: Float64Array = new Float64Array(logits.length)): Float64Array {
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(logits[i] - max);
+  const lse = max + Math.log(sum);
+  for (let i = 0; i < n; i++) out[i] = logits[i] - lse;
+  return out;
+}
+
+/** The k largest entries of a row as [index, value] pairs, largest first (ties: lower index). */
+export function topK(values: ArrayLike<number>, k: number): [number, number][] {
+  const best: [number, number][] = [];
+  if (k <= 0) return best;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (best.length < k) best.push([i, v]);
+    else if (v > best[k - 1][1]) best[k - 1] = [i, v];
+    else continue;
+    for (let j = best.length - 1; j > 0 && best[j - 1][1] < best[j][1]; j--) {
+      const t = best[j];
+      best[j] = best[j - 1];
+      best[j - 1] = t;
+    }
+  }
+  return best;
+}

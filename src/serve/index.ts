@@ -1,0 +1,7 @@
+// The serving API: an OpenAI-compatible server over the run store's models, its scheduler and registry.
+export { startServer, buildApp, keyMatches, type ServeOptions, type RunningServer } from './server.js';
+export { Scheduler, sampleFromLogprobs, QueueFullError, type SequenceSpec, type SequenceHandle, type TokenLogprob, type SchedulerOptions } from './scheduler.js';
+export { ModelRegistry, type LoadedModel, type ModelInfo } from './models.js';
+export { ApiError } from './errors.js';
+export { renderChat, CHAT_STOPS, tokenString } from './text.js';
+export { Decoder, KVCache, assertServable, UnsupportedModelError } from '../models/decode.js';
