@@ -3,6 +3,9 @@
 // store, may serve the same queue.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+// Loaded here, in the main thread, so the OpenMP settings it makes reach the process before any
+// training thread starts (a worker thread's process.env is only a copy).
+import '../engine/native.js';
 import { RunStore, resolveHome } from '../runs/index.js';
 import { SweepQueue, type Job } from './queue.js';
 import type { TrainerThreadData } from './trainer-thread.js';
