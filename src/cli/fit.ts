@@ -40,6 +40,7 @@ function printReport(r: LawReport): void {
   for (const k of ['E', 'A', 'B', 'alpha', 'beta'] as const) {
     console.log(`  ${k.padEnd(5)} ${num(r.law[k]).padStart(10)}   ${pct}% ${iv(r.intervals[k])}`);
   }
+  for (const w of r.warnings) console.log(`note: ${w}`);
   console.log('compute-optimal allocation (C = 6·N·D):');
   for (const o of r.optimal) {
     console.log(`  C ${o.flops.toExponential(2)}: N ${num(o.params)} ${iv(o.intervals.params)}, D ${num(o.tokens)} ${iv(o.intervals.tokens)}, loss ${num(o.loss)} ${iv(o.intervals.loss)}`);

@@ -12,5 +12,5 @@ export {
   type BootstrapOptions, type BootstrapResult, type Interval, type OptimalIntervals,
 } from './bootstrap.js';
 export { fitIsoflop, type IsoflopFit, type IsoflopBudget, type IsoflopOptions, type Parabola, type PowerLaw } from './isoflop.js';
-export { validatePoints, checkFit, degeneracy, MIN_POINTS, type LawParams } from './validate.js';
+export { validatePoints, checkFit, degeneracy, fitWarnings, MIN_POINTS, type LawParams } from './validate.js';
 export { readPointsCsv, parsePointsCsv, type ScalingPoint } from './points.js';

@@ -5,12 +5,15 @@ import { bootstrapChinchilla, percentileInterval, type BootstrapResult, type Int
 import { predictLoss } from './chinchilla.js';
 import { fitIsoflop, type IsoflopFit } from './isoflop.js';
 import type { ScalingPoint } from './points.js';
+import { fitWarnings } from './validate.js';
 
 export interface LawReport {
   points: number;
   level: number;
   resamples: number;
   law: { E: number; A: number; B: number; alpha: number; beta: number; objective: number };
+  /** What the fit should be read with (e.g. no visible loss floor). */
+  warnings: string[];
   intervals: BootstrapResult['intervals'];
   optimal: { flops: number; params: number; tokens: number; loss: number; intervals: { params: Interval; tokens: Interval; loss: Interval } }[];
   /** Approach 2, or why it could not be fitted (e.g. no budget with an interior minimum). */
@@ -39,6 +42,7 @@ export function fitLaw(points: readonly ScalingPoint[], o: FitOptions = {}): { r
   const report: LawReport = {
     points: points.length, level: boot.level, resamples: boot.resamples,
     law: { E: f.E, A: f.A, B: f.B, alpha: f.alpha, beta: f.beta, objective: f.objective },
+    warnings: fitWarnings(f, points),
     intervals: boot.intervals,
     optimal: budgets.map((C) => {
       const o = boot.optimal(C);
