@@ -47,18 +47,25 @@ function train(cfg: GPTConfig, steps: number, seed: number, lr: number) {
 
 const sha = (b: Float32Array | Float64Array) => createHash('sha256').update(Buffer.from(b.buffer, b.byteOffset, b.byteLength)).digest('hex');
 
+/** Train on one fixed batch; the first and last losses, every loss checked finite. */
+function overfit(cfg: GPTConfig, steps: number): { first: number; last: number } {
+  const model = new GPT(cfg, { seed: 1 });
+  const opt = new AdamW(native, model.params, model.grads, model.decayed, { ...ADAMW_DEFAULTS, lr: 3e-3, weightDecay: 0 });
+  const g = new Graph(native);
+  const B = 4, T = cfg.ctx;
+  const { ids, targets } = batch(5, B, T, cfg.vocab);
+  let first = 0, last = 0;
+  for (let s = 0; s < steps; s++) {
+    last = trainStep(model, opt, g, ids, targets, B, T).loss;
+    if (s === 0) first = last;
+    assert.ok(Number.isFinite(last), `step ${s}: loss ${last}`);
+  }
+  return { first, last };
+}
+
 describe('training', () => {
   it('a tiny GPT overfits a fixed batch to near-zero loss', () => {
-    const model = new GPT(tiny, { seed: 1 });
-    const opt = new AdamW(native, model.params, model.grads, model.decayed, { ...ADAMW_DEFAULTS, lr: 3e-3, weightDecay: 0 });
-    const g = new Graph(native);
-    const B = 4, T = tiny.ctx;
-    const { ids, targets } = batch(5, B, T, tiny.vocab);
-    let first = 0, last = 0;
-    for (let s = 0; s < 300; s++) {
-      last = trainStep(model, opt, g, ids, targets, B, T).loss;
-      if (s === 0) first = last;
-    }
+    const { first, last } = overfit(tiny, 300);
     assert.ok(Math.abs(first - Math.log(tiny.vocab)) < 0.1, `initial loss ${first} should be about ln(64) = 4.16`);
     assert.ok(last < 0.05, `loss after 300 steps on one batch: ${last}`);
   });
@@ -110,17 +117,7 @@ describe('model variants', () => {
   for (const v of variants) {
     it(`${JSON.stringify(v)} trains: the loss on a fixed batch falls`, () => {
       const cfg = { ...tiny, ...v };
-      const model = new GPT(cfg, { seed: 1 });
-      const opt = new AdamW(native, model.params, model.grads, model.decayed, { ...ADAMW_DEFAULTS, lr: 3e-3, weightDecay: 0 });
-      const g = new Graph(native);
-      const B = 4, T = cfg.ctx;
-      const { ids, targets } = batch(5, B, T, cfg.vocab);
-      let first = 0, last = 0;
-      for (let s = 0; s < 80; s++) {
-        last = trainStep(model, opt, g, ids, targets, B, T).loss;
-        if (s === 0) first = last;
-        assert.ok(Number.isFinite(last), `step ${s}: loss ${last}`);
-      }
+      const { first, last } = overfit(cfg, 80);
       assert.ok(Math.abs(first - Math.log(cfg.vocab)) < 0.1, `initial loss ${first} should be about ln(64) = 4.16`);
       assert.ok(last < 0.5 * first, `loss after 80 steps on one batch: ${last} (from ${first})`);
     });

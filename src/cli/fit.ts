@@ -23,15 +23,20 @@ export function loadPoints(o: { sweep?: string; points?: string; home?: string }
 const num = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-2 && x !== 0) ? x.toExponential(3) : x.toPrecision(4));
 const iv = ([lo, hi]: [number, number]) => `[${num(lo)}, ${num(hi)}]`;
 
-function common(c: Command): Command {
+/** The bootstrap, home and output options every law command takes. */
+function bootstrapOptions(c: Command): Command {
   return c
-    .option('--sweep <name>', 'fit the finished runs of this sweep (loss = final validation bits per byte)')
-    .option('--points <file>', 'fit a CSV with columns params,tokens,loss')
     .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'), 1000)
     .option('--seed <n>', 'bootstrap seed', numberOption('--seed', { allowZero: true }), 0)
     .option('--level <x>', 'interval coverage', numberOption('--level'), 0.9)
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--json', 'print one JSON object');
+}
+
+function common(c: Command): Command {
+  return bootstrapOptions(c
+    .option('--sweep <name>', 'fit the finished runs of this sweep (loss = final validation bits per byte)')
+    .option('--points <file>', 'fit a CSV with columns params,tokens,loss'));
 }
 
 function printReport(r: LawReport): void {
@@ -90,16 +95,11 @@ export function predictCommand(): Command {
 }
 
 export function compareCommand(): Command {
-  return new Command('compare')
+  return bootstrapOptions(new Command('compare')
     .description('the compute-equivalent gain of a variant sweep over a baseline sweep, with a bootstrap interval')
     .requiredOption('--baseline <sweep>', 'the baseline sweep')
     .requiredOption('--variant <sweep>', 'the variant sweep')
-    .option('--name <text>', 'what to call the variant in the verdict (default: the sweep name)')
-    .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'), 1000)
-    .option('--seed <n>', 'bootstrap seed', numberOption('--seed', { allowZero: true }), 0)
-    .option('--level <x>', 'interval coverage', numberOption('--level'), 0.9)
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
-    .option('--json', 'print one JSON object')
+    .option('--name <text>', 'what to call the variant in the verdict (default: the sweep name)'))
     .action((o) => {
       const baseline = loadPoints({ sweep: o.baseline, home: o.home });
       const variant = loadPoints({ sweep: o.variant, home: o.home });
