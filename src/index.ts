@@ -11,6 +11,7 @@ export { AdamW, ADAMW_DEFAULTS, type AdamWConfig } from './train/optimizer.js';
 export { trainStep } from './train/step.js';
 export { benchTrain, type TrainBenchResult } from './bench/train.js';
 export { benchGemm } from './bench/gemm.js';
+export { benchServe, type ServeBenchOptions, type ServeBenchResult, type ServeRound, type ServeLoadResult } from './bench/serve.js';
 export { train, TRAIN_DEFAULTS, type TrainOptions, type TrainResult } from './train/train.js';
 export { learningRate, type Schedule } from './train/schedule.js';
 export { Checkpoints, saveWeights, loadWeights } from './train/checkpoint.js';

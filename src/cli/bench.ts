@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
+import { benchServe } from '../bench/serve.js';
 import { REFERENCE_CONFIG } from '../models/gpt.js';
 import { positiveInt, UsageError } from '../errors.js';
 
@@ -24,6 +25,7 @@ export function benchCommand(): Command {
     .option('--gemm', 'measure SGEMM GFLOP/s on square sizes 256 to 2048 instead')
     .option('--profile', 'time every kernel and print where a step goes')
     .option('--json', 'print one JSON object')
+    .addCommand(serveBenchCommand())
     .action((o) => {
       if (o.gemm) {
         const res = benchGemm({ threads: o.threads });
@@ -55,5 +57,64 @@ export function benchCommand(): Command {
         console.log('  time per step by kernel:');
         for (const p of res.profile) console.log(`    ${p.kernel.padEnd(20)} ${p.ms_per_step.toFixed(1).padStart(8)} ms  ${String(p.calls_per_step).padStart(4)} calls`);
       }
+    });
+}
+
+function positiveList(flag: string) {
+  const one = positiveInt(flag);
+  return (v: string): number[] => v.split(',').map((x) => one(x.trim()));
+}
+
+/** `scalelab bench serve`: the OpenAI-compatible server under concurrent streaming load. */
+function serveBenchCommand(): Command {
+  return new Command('serve')
+    .description('serve the reference GPT (random weights) on 127.0.0.1 and report tokens/s and time-to-first-token at several concurrencies, or run a load with --load')
+    .option('--model <id>', 'serve this model of --home instead of the random reference model')
+    .option('--home <dir>', 'scalelab home holding --model (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--concurrency <list>', 'comma-separated concurrencies (default 1,8,32; with --load one number, default 64)', positiveList('--concurrency'))
+    .option('--tokens <n>', 'max_tokens per request (default 64; 16 with --load)', positiveInt('--tokens'))
+    .option('--requests <n>', 'requests per concurrency round (default max(16, 2 x concurrency))', positiveInt('--requests'))
+    .option('--load <n>', 'instead of the rounds, send N requests and count HTTP statuses (5xx are failures)', positiveInt('--load'))
+    .option('--max-batch <n>', 'sequences decoded together by the server', positiveInt('--max-batch'), 32)
+    .option('--timeout <s>', 'per-request timeout in seconds', positiveInt('--timeout'), 120)
+    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--json', 'print one JSON object')
+    .action(async (_o, cmd: Command) => {
+      // The parent `bench` also knows --json and --threads and may have consumed them.
+      const o = cmd.optsWithGlobals();
+      if (o.home !== undefined && o.model === undefined) throw new UsageError('--home is only used with --model');
+      const conc: number[] | undefined = o.concurrency;
+      if (o.load !== undefined && conc !== undefined && conc.length !== 1) throw new UsageError('--load takes one --concurrency value');
+      const res = await benchServe({
+        home: o.home, model: o.model, threads: o.threads, maxBatch: o.maxBatch, timeoutMs: o.timeout * 1000, requests: o.requests,
+        ...(o.load !== undefined
+          ? { concurrency: [], load: o.load, loadConcurrency: conc?.[0] ?? 64, loadTokens: o.tokens ?? 16 }
+          : { concurrency: conc ?? [1, 8, 32], tokens: o.tokens ?? 64 }),
+      });
+      if (o.json) return console.log(JSON.stringify(res));
+      const c = res.config;
+      console.log(`scalelab bench serve: ${res.random_weights ? 'reference GPT, random weights' : `model ${res.model}`}` +
+        (c ? ` (layers=${c.layers} d_model=${c.dModel} heads=${c.heads} ctx=${c.ctx} vocab=${c.vocab})` : '') +
+        ` max_batch=${res.max_batch} threads=${res.threads} kernel=${res.kernel}`);
+      if (res.rounds.length > 0) {
+        console.log(`  prompt ${res.prompt_tokens} tokens, max_tokens ${res.max_tokens}, streaming /v1/completions`);
+        console.log('  concurrency  requests   tokens/s   TTFT p50   TTFT p99  mean batch  errors');
+        for (const r of res.rounds) {
+          console.log(`  ${String(r.concurrency).padStart(11)}  ${String(r.requests).padStart(8)}  ${r.tokens_per_s.toFixed(0).padStart(9)}` +
+            `  ${r.ttft_p50_ms.toFixed(1).padStart(6)} ms  ${r.ttft_p99_ms.toFixed(1).padStart(6)} ms  ${r.mean_batch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}`);
+        }
+        const first = res.rounds[0], last = res.rounds[res.rounds.length - 1];
+        if (res.rounds.length > 1) console.log(`  tokens/s at ${last.concurrency} / at ${first.concurrency}: ${(last.tokens_per_s / first.tokens_per_s).toFixed(1)}x`);
+      }
+      if (res.load) {
+        const l = res.load;
+        console.log(`  load: ${l.requests} requests at concurrency ${l.concurrency}, max_tokens ${l.max_tokens}, ${l.wall_s.toFixed(1)} s`);
+        console.log(`    statuses        ${Object.entries(l.statuses).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'}`);
+        console.log(`    5xx             ${l.server_errors_5xx}`);
+        console.log(`    no status       ${l.failed_without_status} (timeouts, broken streams)`);
+        console.log(`    tokens/s        ${l.tokens_per_s.toFixed(0)}`);
+        console.log(`    RSS during load ${l.rss_samples_mb.map((x) => x.toFixed(0)).join(' ')} MB; at end ${l.rss_end_mb.toFixed(0)} MB`);
+      }
+      console.log(`  peak RSS        ${res.peak_rss_mb.toFixed(0)} MB (server and client in one process)`);
     });
 }
