@@ -73,9 +73,12 @@ describe('sweep run with a worker killed by SIGKILL', () => {
     // Kill the first worker once its first job has checkpointed past step 0 (tokensSeen moves at checkpoints).
     const store0 = RunStore.open(home);
     try {
-      for (;;) {
+      // Bounded, so a worker that never gets going fails the test instead of hanging it.
+      for (let waited = 0; ; waited += 50) {
         const run = store0.findRun('kill-000');
         if (run && run.tokensSeen > 0) break;
+        assert.ok(waited < 120_000, 'the first worker never checkpointed its first job');
+        assert.equal(victim.exitCode, null, 'the first worker exited before it could be killed');
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
