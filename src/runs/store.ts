@@ -65,6 +65,7 @@ export class RunStore {
   /** The connection, for modules built on the same database (the sweep queue). */
   private constructor(readonly db: Database.Database, readonly file: string) {}
 
+
   /** Open (creating and migrating if needed) `<home>/scalelab.db`. */
   static open(home: string): RunStore {
     fs.mkdirSync(home, { recursive: true });
@@ -75,7 +76,7 @@ export class RunStore {
       // busy_timeout first: the pragmas and migrations below may themselves wait on another
       // process that is opening the same fresh database.
       db.pragma('busy_timeout = 10000');
-      db.pragma('journal_mode = WAL');
+      enableWal(db);
       // NORMAL under WAL loses at most the last commits on power loss, never consistency;
       // FULL would fsync every metrics batch.
       db.pragma('synchronous = NORMAL');
@@ -283,4 +284,22 @@ function duplicateName(name: string): UsageError {
 
 function foreignKeyToUnknownRun(err: unknown, runId: string): unknown {
   return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? unknownRun(runId) : err;
+}
+
+/**
+ * Switch a database to WAL (a persistent setting, so only a fresh database needs it). SQLite may
+ * answer SQLITE_BUSY to the switch at once, without waiting on busy_timeout, while another
+ * process is opening the same fresh file; so retry for up to ten seconds.
+ */
+function enableWal(db: Database.Database): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += 20) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= 10_000) throw err;
+      Atomics.wait(pause, 0, 0, 20); // a synchronous 20 ms sleep
+    }
+  }
 }
