@@ -196,6 +196,28 @@ for (const isa of isas) {
       }
     });
 
+    it('decoding attention against a KV cache equals the reference and the full forward row', () => {
+      use();
+      for (const [p0, n, C, H] of [[0, 1, 4, 1], [5, 1, 12, 3], [0, 9, 16, 2], [30, 7, 64, 4], [3, 80, 64, 2]]) {
+        const T = p0 + n, C3 = 3 * C;
+        const q = randn(rng, n * C3), kc = randn(rng, (T + 2) * C), vc = randn(rng, (T + 2) * C), out = new Float32Array(n * C);
+        const f = both([q, kc, vc, out], (k, [qq, kk, vv, o]) => k.attentionDecode(qq, C3, kk, vv, o, n, p0, C, H));
+        compare(f, [3], `attentionDecode p0=${p0} n=${n} C=${C} H=${H}`);
+      }
+      // Against training's attention: the last row of a causal window is one decode row.
+      const T = 21, C = 16, H = 2;
+      const qkv = randn(rng, T * 3 * C), full = new Float32Array(T * C), att = new Float32Array(H * T * T);
+      native.attentionForward(qkv, full, att, 1, T, C, H);
+      const kc = new Float32Array(T * C), vc = new Float32Array(T * C);
+      for (let t = 0; t < T; t++) {
+        kc.set(qkv.subarray(t * 3 * C + C, t * 3 * C + 2 * C), t * C);
+        vc.set(qkv.subarray(t * 3 * C + 2 * C, t * 3 * C + 3 * C), t * C);
+      }
+      const one = new Float32Array(C);
+      native.attentionDecode(qkv.subarray((T - 1) * 3 * C), 3 * C, kc, vc, one, 1, T - 1, C, H);
+      for (let c = 0; c < C; c++) assert.ok(Math.abs(one[c] - full[(T - 1) * C + c]) < 1e-5, `column ${c}: ${one[c]} vs ${full[(T - 1) * C + c]}`);
+    });
+
     it('cross-entropy fused with its gradient', () => {
       use();
       for (const [N, V] of [[1, 1], [3, 2], [17, 256], [255, 17]]) {
@@ -245,6 +267,9 @@ for (const isa of isas) {
         ([x, y, dy, dx]) => { native.swigluForward(x, y, 5, Hs); native.swigluBackward(x, dy, dx, 5, Hs); }, 'swiglu');
       sameBitsAcrossThreads([qkv, new Float32Array(B * T * 3 * C), randn(rng, B * T * 3 * C), randn(rng, B * T * 3 * C)],
         ([q, o, d, dq]) => { native.ropeForward(q, o, B, T, C, H); native.ropeBackward(d, dq, B, T, C, H); }, 'rope');
+      // A prompt long enough for decoding attention to split its (row, head) pairs.
+      sameBitsAcrossThreads([randn(rng, 120 * 3 * 64), randn(rng, 130 * 64), randn(rng, 130 * 64), new Float32Array(120 * 64)],
+        ([q, kc, vc, o]) => native.attentionDecode(q, 3 * 64, kc, vc, o, 120, 10, 64, 4), 'attentionDecode');
     });
   });
 }
@@ -258,6 +283,8 @@ describe('native argument checks', () => {
     assert.throws(() => native.crossEntropy(f, Int32Array.of(-1), f, f, 1, 4, 1), /crossEntropy: ids in \[0, 4\)/);
     assert.throws(() => native.geluForward(f, f, -1), /geluForward: argument 2 must be a non-negative integer/);
     assert.throws(() => native.attentionForward(f, f, f, 1, 1, 3, 2), /attentionForward: heads must divide/);
+    assert.throws(() => native.attentionDecode(new Float32Array(12), 12, new Float32Array(4), new Float32Array(4), f, 1, 1, 4, 1), /attentionDecode: argument 2 must be at least 8 elements/);
+    assert.throws(() => native.attentionDecode(new Float32Array(12), 2, f, f, f, 1, 0, 4, 1), /attentionDecode: the query stride must be at least the model width/);
     assert.throws(() => native.ropeForward(f, f, 1, 1, 3, 3), /ropeForward: heads must divide the model width into even head dimensions/);
     assert.throws(() => native.ropeBackward(new Float32Array(12), new Float32Array(11), 1, 1, 4, 2), /ropeBackward: argument 1 must be at least 12 elements/);
     assert.throws(() => native.swigluForward(new Float32Array(6), new Float32Array(3), 2, 2), /swigluForward: argument 0 must be at least 8 elements/);

@@ -321,6 +321,21 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
+  Args a(info, "attentionDecode");
+  int64_t qs = a.i(1), n = a.i(5), p0 = a.i(6), C = a.i(7), H = a.i(8);
+  a.require(H > 0 && C % H == 0, "heads must divide the model width");
+  a.require(n > 0, "at least one new row");
+  a.require(qs >= C, "the query stride must be at least the model width");
+  const float* q = a.buf(0, (n - 1) * qs + C);
+  const float* kc = a.buf(2, (p0 + n) * C);
+  const float* vc = a.buf(3, (p0 + n) * C);
+  float* out = a.buf(4, n * C);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().attention_decode(q, (int)qs, kc, vc, out, (int)n, (int)p0, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   Args a(info, "crossEntropy");
   int64_t N = a.i(4), V = a.i(5);
@@ -424,6 +439,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ropeBackward", Napi::Function::New(env, RopeBackward));
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
+  exports.Set("attentionDecode", Napi::Function::New(env, AttentionDecode));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
   exports.Set("adamw", Napi::Function::New(env, AdamW));

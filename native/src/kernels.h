@@ -32,6 +32,8 @@ struct KernelTable {
   void (*rope_backward)(const float* dout, float* dqkv, int B, int T, int C, int H);
   void (*attention_forward)(const float* qkv, float* out, float* att, int B, int T, int C, int H);
   void (*attention_backward)(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C, int H);
+  void (*attention_decode)(const float* q, int q_stride, const float* kc, const float* vc, float* out, int n, int p0,
+                           int C, int H);
   double (*cross_entropy)(const float* logits, const int32_t* targets, float* losses, float* dlogits, int N, int V,
                           float scale);
   double (*sum_squares)(const float* x, int64_t n);

@@ -533,6 +533,43 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
   });
 }
 
+// Incremental attention for decoding: n new query rows of one sequence against its KV cache,
+// whose positions [0, p0 + n) are filled; row i sees positions [0, p0 + i]. One call covers
+// every head, so a decode step costs one call per sequence and layer instead of two small GEMMs
+// per head. (row, head) pairs are split over threads only when a long prompt makes it worth it;
+// each pair is computed by one thread in a fixed order, so the split does not change the bits.
+static void attention_decode(const float* q, int q_stride, const float* kc, const float* vc, float* out, int n,
+                             int p0, int C, int H) {
+  const int hd = C / H, T = p0 + n;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  const int64_t work_per_pair = (int64_t)T * hd;
+  parallel_for((int64_t)n * H, lo<int64_t>((int64_t)n * H, 1 + (1 << 16) / (work_per_pair + 1)), [&](int64_t a0, int64_t a1) {
+    float* s = thread_scratch(T);
+    for (int64_t a = a0; a < a1; a++) {
+      const int i = (int)(a / H), h = (int)(a % H), len = p0 + i + 1;
+      const float* qi = q + (int64_t)i * q_stride + h * hd;
+      for (int j = 0; j < len; j++) {
+        const float* kj = kc + (int64_t)j * C + h * hd;
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int c = 0; c < hd; c++) dot += qi[c] * kj[c];
+        s[j] = dot * scale;
+      }
+      float mx = s[0];
+      for (int j = 1; j < len; j++) mx = hi(mx, s[j]);
+      const float inv = 1.0f / exp_shifted(s, s, len, mx);
+      float* o = out + (int64_t)i * C + h * hd;
+      std::memset(o, 0, sizeof(float) * hd);
+      for (int j = 0; j < len; j++) {
+        const float pj = s[j] * inv;
+        const float* vj = vc + (int64_t)j * C + h * hd;
+#pragma omp simd
+        for (int c = 0; c < hd; c++) o[c] += pj * vj[c];
+      }
+    }
+  });
+}
+
 static double cross_entropy(const float* logits, const int32_t* targets, float* losses, float* dlogits, int N, int V,
                             float scale) {
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
@@ -607,8 +644,8 @@ const KernelTable table = {
     linear_forward,    linear_backward,    layernorm_forward, layernorm_backward, rmsnorm_forward,
     rmsnorm_backward,  gelu_forward,       gelu_backward,     swiglu_forward,     swiglu_backward,
     add_forward,       add_backward,       embedding_forward, embedding_backward, rope_forward,
-    rope_backward,     attention_forward,  attention_backward, cross_entropy,     sum_squares,
-    adamw,             axpy,
+    rope_backward,     attention_forward,  attention_backward, attention_decode,  cross_entropy,
+    sum_squares,       adamw,              axpy,
 };
 
 }  // namespace SL_ISA

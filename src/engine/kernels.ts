@@ -59,6 +59,12 @@ export interface Kernels {
    */
   attentionForward(qkv: Buf, out: Buf, att: Buf, B: number, T: number, C: number, H: number): void;
   attentionBackward(qkv: Buf, att: Buf, dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number): void;
+  /**
+   * Decoding attention for one sequence: n query rows (row i at q[i·qStride …], C wide) against a
+   * KV cache kCache, vCache [ctx, C] whose positions 0 … p0+n−1 are filled; row i attends to
+   * positions 0 … p0+i. Writes out[n, C]. Same maths as attentionForward's row p0+i.
+   */
+  attentionDecode(q: Buf, qStride: number, kCache: Buf, vCache: Buf, out: Buf, n: number, p0: number, C: number, H: number): void;
 
   /**
    * Rotary position embedding of the q and k parts of qkv[B,T,3C] (v is copied through), head

@@ -202,6 +202,30 @@ export const reference: Kernels = {
     }
   },
 
+  attentionDecode(q, qStride, kCache, vCache, out, n, p0, C, H) {
+    const hd = C / H, scale = 1 / Math.sqrt(hd);
+    const s = new Float64Array(p0 + n);
+    for (let i = 0; i < n; i++) {
+      const len = p0 + i + 1;
+      for (let h = 0; h < H; h++) {
+        let max = -Infinity;
+        for (let j = 0; j < len; j++) {
+          let dot = 0;
+          for (let c = 0; c < hd; c++) dot += q[i * qStride + h * hd + c] * kCache[j * C + h * hd + c];
+          s[j] = dot * scale;
+          if (s[j] > max) max = s[j];
+        }
+        let z = 0;
+        for (let j = 0; j < len; j++) { s[j] = Math.exp(s[j] - max); z += s[j]; }
+        for (let c = 0; c < hd; c++) {
+          let acc = 0;
+          for (let j = 0; j < len; j++) acc += (s[j] / z) * vCache[j * C + h * hd + c];
+          out[i * C + h * hd + c] = acc;
+        }
+      }
+    }
+  },
+
   attentionBackward(qkv, att, dout, dqkv, B, T, C, H) {
     const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
     const dp = new Float64Array(T);

@@ -6,8 +6,9 @@
 // batch of *chunks*: for each sequence some new tokens (a whole prompt when it joins, then one
 // token per step). The rows of all chunks are stacked, so every weight matrix is applied once per
 // step as [rows, C] × Wᵀ, whatever the number of sequences: that is what makes continuous
-// batching pay. Only attention is per sequence, against that sequence's own cache, with two
-// strided GEMMs per head (scores = Q·Kᵀ, out = P·V) reading the cache in place.
+// batching pay. Only attention is per sequence, against that sequence's own cache: one kernel
+// call per sequence and layer covering every head (attentionDecode), since per-head calls cost
+// more in dispatch than in arithmetic at a batch of 32.
 //
 // Same maths as GPT.forward (pre-norm blocks, layer norm ε 1e-5, tanh GELU, tied output head), so
 // the logits agree with the training forward's to float32 rounding (test/serve.test.ts holds the
@@ -151,7 +152,7 @@ export class Decoder {
    */
   step(chunks: Chunk[]): { logits: Float32Array; rowOf: number[] } {
     const { dModel: C, heads: H, ctx, vocab: V } = this.config;
-    const hd = C / H, C3 = 3 * C, C4 = 4 * C;
+    const C3 = 3 * C, C4 = 4 * C;
     const k = this.k;
     let R = 0;
     for (const ch of chunks) {
@@ -179,7 +180,6 @@ export class Decoder {
       }
     }
 
-    const scale = 1 / Math.sqrt(hd);
     for (let l = 0; l < this.layers.length; l++) {
       const w = this.layers[l];
       k.layerNormForward(x, w.ln1g, w.ln1b, h, mean, rstd, R, C, LN_EPS);
@@ -187,36 +187,14 @@ export class Decoder {
       // Attention, per chunk against its own cache.
       r = 0;
       for (const ch of chunks) {
-        const n = ch.tokens.length, p0 = ch.cache.length, T = p0 + n;
+        const n = ch.tokens.length, p0 = ch.cache.length;
         const K = ch.cache.keys(l), Vc = ch.cache.values(l);
         for (let i = 0; i < n; i++) {
           const src = (r + i) * C3, dst = (p0 + i) * C;
           K.set(qkv.subarray(src + C, src + 2 * C), dst);
           Vc.set(qkv.subarray(src + 2 * C, src + 3 * C), dst);
         }
-        const scores = s.get('scores', n * T);
-        for (let hh = 0; hh < H; hh++) {
-          const off = hh * hd;
-          // scores[n, T] = scale · Q_h[n, hd] · K_h[T, hd]ᵀ
-          k.gemm(false, true, n, T, hd, scale, qkv.subarray(r * C3 + off), C3, K.subarray(off), C, 0, scores, T);
-          // Causal mask and softmax per row: row i sees positions 0 … p0 + i.
-          for (let i = 0; i < n; i++) {
-            const row = i * T, last = p0 + i;
-            let max = -Infinity;
-            for (let j = 0; j <= last; j++) if (scores[row + j] > max) max = scores[row + j];
-            let sum = 0;
-            for (let j = 0; j <= last; j++) {
-              const e = Math.exp(scores[row + j] - max);
-              scores[row + j] = e;
-              sum += e;
-            }
-            const inv = 1 / sum;
-            for (let j = 0; j <= last; j++) scores[row + j] *= inv;
-            for (let j = last + 1; j < T; j++) scores[row + j] = 0;
-          }
-          // out_h[n, hd] = P[n, T] · V_h[T, hd]
-          k.gemm(false, false, n, hd, T, 1, scores, T, Vc.subarray(off), C, 0, att.subarray(r * C + off), C);
-        }
+        k.attentionDecode(qkv.subarray(r * C3), C3, K, Vc, att.subarray(r * C), n, p0, C, H);
         r += n;
       }
       k.linearForward(att, w.projW, w.projB, tmp, R, C, C);
