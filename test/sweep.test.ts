@@ -32,6 +32,22 @@ describe('sweep plan', () => {
     assert.ok(Math.max(...sizes(1e13)) > Math.max(...sizes(1e12)), 'a bigger budget gets bigger models');
   });
 
+  it('more tokens per parameter centres a budget on smaller models, and no size runs under 200 steps', () => {
+    const at = (ratio: number) => planSweep({ flops: [1e12], sizes: 3, tokensPerParam: ratio, ctx: 64, batch: 8, base: {} });
+    const median = (runs: ReturnType<typeof at>) => runs.map((r) => r.nonEmbeddingParams).sort((a, b) => a - b)[1];
+    assert.ok(median(at(500)) < median(at(20)), 'D = 500·N wants smaller models than D = 20·N');
+    for (const r of [...at(20), ...at(500), ...at(1e6)]) assert.ok(r.tokens >= 200 * 8 * 64, `${r.shape.dModel} trains ${r.tokens} tokens`);
+    assert.throws(() => planSweep({ flops: [1e9], sizes: 2, ctx: 64, batch: 8, base: {} }), /leaves 0 model size\(s\) with at least 200 steps/);
+    assert.throws(() => planSweep({ flops: [1e12], tokensPerParam: 0, ctx: 64, batch: 8, base: {} }), /--tokens-per-param must be a positive number/);
+  });
+
+  it('learning rates are one for all sizes, or follow 1/width anchored at d_model 128', () => {
+    const grid = (lrScaling?: 'width' | 'constant') => planSweep({ models: [parseShape('2x32'), parseShape('4x128'), parseShape('4x256')], tokens: [1e6],
+      ctx: 64, batch: 8, base: { lr: 2e-3 }, lrScaling });
+    assert.deepEqual(grid('width').map((r) => r.options.lr), [8e-3, 2e-3, 1e-3]);
+    assert.deepEqual(grid().map((r) => r.options.lr), [2e-3, 2e-3, 2e-3]);
+  });
+
   it('the ladder grows monotonically and shapes parse', () => {
     const n = LADDER.map((s) => countParams({ ...s, ctx: 256, vocab: 256 }).nonEmbedding);
     assert.deepEqual(n, [...n].sort((a, b) => a - b));
@@ -45,7 +61,8 @@ describe('sweep plan', () => {
     for (const [args, msg] of [
       [['sweep', 'plan', 'a'], /give compute budgets/],
       [['sweep', 'plan', 'a', '--flops', '1e12,abc'], /--flops must be a positive number, got 'abc'/],
-      [['sweep', 'plan', 'a', '--flops', '1e6'], /would train for only/],
+      [['sweep', 'plan', 'a', '--flops', '1e6'], /leaves 0 model size\(s\) with at least 200 steps/],
+      [['sweep', 'plan', 'a', '--flops', '1e12', '--tokens-per-param', '-3'], /--tokens-per-param must be a positive number/],
       [['sweep', 'plan', '../x', '--flops', '1e12', '--no-estimate'], /bad sweep name/],
       [['sweep', 'status', 'nope'], /unknown sweep 'nope'/],
     ] as const) {

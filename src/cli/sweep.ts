@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { RunStore, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
-import { planSweep, parseShape, estimateSeconds, type PlannedRun } from '../sweep/plan.js';
+import { planSweep, parseShape, estimateSeconds, MAX_FRESH_EPOCHS, LR_SCALINGS, type PlannedRun } from '../sweep/plan.js';
 import { runWorker } from '../sweep/worker.js';
 import { sweepStatus } from '../sweep/status.js';
 import { verifySweep } from '../sweep/verify.js';
 import { jsonReporter, lineReporter, terminalReporter } from '../train/progress.js';
 import { benchTrain } from '../bench/train.js';
-import { VOCAB } from '../data/index.js';
+import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
 import { TRAIN_DEFAULTS } from '../train/train.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
@@ -50,12 +50,14 @@ function planCommand(): Command {
     .argument('<name>', 'a name for the sweep')
     .option('--flops <list>', 'compute budgets in FLOPs, e.g. 1e12,3e12,1e13', list('--flops', numberOption('--flops')))
     .option('--sizes <n>', 'model sizes per budget', positiveInt('--sizes'), 4)
+    .option('--tokens-per-param <r>', 'centre each budget\'s sizes where D = r·N (Chinchilla: 20; byte-level Brown fits put it in the hundreds)', numberOption('--tokens-per-param'), 20)
     .option('--models <list>', 'grid: model shapes LAYERSxD_MODEL, e.g. 2x64,4x128', list('--models', parseShape))
     .option('--tokens <list>', 'grid: token counts, e.g. 1e6,4e6', list('--tokens', numberOption('--tokens')))
     .option('--corpus <spec>', "'brown' or a UTF-8 text file or folder", TRAIN_DEFAULTS.corpus)
     .option('--ctx <n>', 'context length', positiveInt('--ctx'), TRAIN_DEFAULTS.ctx)
     .option('--batch <n>', 'sequences per step', positiveInt('--batch'), TRAIN_DEFAULTS.batch)
-    .option('--lr <x>', 'peak learning rate', numberOption('--lr'), TRAIN_DEFAULTS.lr)
+    .option('--lr <x>', 'peak learning rate (at d_model 128 with --lr-scaling width)', numberOption('--lr'), TRAIN_DEFAULTS.lr)
+    .addOption(new Option('--lr-scaling <rule>', 'constant: --lr for every size; width: --lr · 128 / d_model (μP)').choices([...LR_SCALINGS]).default('constant'))
     .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
     .option('--eval-tokens <n>', 'held-out tokens per validation', numberOption('--eval-tokens'), TRAIN_DEFAULTS.evalTokens)
     .option('--checkpoint-every <steps>', 'checkpoint every this many steps', positiveInt('--checkpoint-every'), TRAIN_DEFAULTS.checkpointEvery)
@@ -67,28 +69,35 @@ function planCommand(): Command {
     .option('--json', 'print the plan as JSON')
     .action((name, o) => {
       const runs = planSweep({
-        flops: o.flops, sizes: o.sizes, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch,
+        flops: o.flops, sizes: o.sizes, tokensPerParam: o.tokensPerParam, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch, lrScaling: o.lrScaling,
         base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery, norm: o.norm, mlp: o.mlp, pos: o.pos },
       });
+      const trainTokens = splitCorpus(loadCorpus(o.corpus), { seed: 0 }).train.length;
+      const epochs = (r: PlannedRun) => r.tokens / trainTokens;
       const rate = o.estimate ? measuredFlopsPerSecond(o.ctx, o.batch) : null;
       const est = (r: PlannedRun) => (rate ? estimateSeconds(r, o.ctx, rate) : null);
       withQueue(o.home, (q) => q.createSweep(name, { flops: o.flops ?? null, sizes: o.sizes, models: o.models ?? null, tokens: o.tokens ?? null,
-        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos, flopsPerSecond: rate },
+        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, lrScaling: o.lrScaling, tokensPerParam: o.tokensPerParam, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos, flopsPerSecond: rate },
       runs.map((r, i) => ({ options: r.options, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: est(r) }))));
       if (o.json) {
-        return console.log(JSON.stringify({ sweep: name, runs: runs.map((r, i) => ({ idx: i, ...r.shape, params: r.params,
-          non_embedding_params: r.nonEmbeddingParams, tokens: r.tokens, flops: r.flops, budget: r.budget, estimated_seconds: est(r) })) }));
+        return console.log(JSON.stringify({ sweep: name, train_tokens: trainTokens, runs: runs.map((r, i) => ({ idx: i, ...r.shape, params: r.params,
+          non_embedding_params: r.nonEmbeddingParams, tokens: r.tokens, epochs: epochs(r), lr: r.options.lr, flops: r.flops, budget: r.budget, estimated_seconds: est(r) })) }));
       }
-      console.log(`sweep ${name}: ${runs.length} runs on ${o.corpus}, ctx ${o.ctx}, batch ${o.batch}`);
-      console.log('  #  shape       params  non-emb      tokens     FLOPs(6ND)   budget   est. time');
+      console.log(`sweep ${name}: ${runs.length} runs on ${o.corpus} (${trainTokens.toLocaleString('en-US')} training tokens), ctx ${o.ctx}, batch ${o.batch}`);
+      console.log('  #  shape       params  non-emb      tokens  epochs   FLOPs(6ND)   budget       lr   est. time');
       let total = 0;
       runs.forEach((r, i) => {
         const e = est(r);
         total += e ?? 0;
         console.log(`${String(i).padStart(3)}  ${`${r.shape.layers}x${r.shape.dModel}h${r.shape.heads}`.padEnd(10)} ${r.params.toLocaleString('en-US').padStart(8)} ` +
-          `${r.nonEmbeddingParams.toLocaleString('en-US').padStart(8)} ${r.tokens.toLocaleString('en-US').padStart(11)}  ${r.flops.toExponential(2).padStart(10)}  ` +
-          `${r.budget ? r.budget.toExponential(1) : '-'.padStart(7)}  ${e === null ? '-' : fmtSeconds(e)}`);
+          `${r.nonEmbeddingParams.toLocaleString('en-US').padStart(8)} ${r.tokens.toLocaleString('en-US').padStart(11)} ${epochs(r).toFixed(1).padStart(7)}  ${r.flops.toExponential(2).padStart(10)}  ` +
+          `${r.budget ? r.budget.toExponential(1) : '-'.padStart(7)}  ${r.options.lr!.toExponential(1).padStart(7)}   ${e === null ? '-' : fmtSeconds(e)}`);
       });
+      const repeated = runs.filter((r) => epochs(r) > MAX_FRESH_EPOCHS).length;
+      if (repeated) {
+        console.log(`warning: ${repeated} run(s) pass over the training data more than ${MAX_FRESH_EPOCHS} times; repeated tokens are worth less than fresh ones, ` +
+          'so a law fitted here will not transfer to runs with more unique data (lower the budgets or use a bigger corpus)');
+      }
       if (rate) console.log(`estimated total ${fmtSeconds(total)} on one worker (this machine trains at ${(rate / 1e9).toFixed(1)} GFLOP/s)`);
       console.log(`run it with: scalelab sweep run ${name}`);
     });
@@ -184,6 +193,10 @@ function verifyCommand(): Command {
       console.log(`  law's optimum N ${r.optimalParams.toExponential(2)}; trained ${r.shape.layers}x${r.shape.dModel} (N ${r.params.toLocaleString('en-US')}) on ${r.tokens.toLocaleString('en-US')} tokens as ${r.run}`);
       console.log(`  predicted ${r.predicted.toFixed(4)} bpb [${r.interval[0].toFixed(4)}, ${r.interval[1].toFixed(4)}], measured ${r.measured.toFixed(4)} bpb: ` +
         `${(100 * r.relativeError).toFixed(2)}% ${r.relativeError >= 0 ? 'above' : 'below'} the prediction`);
+      if (r.epochs > Math.max(r.fittedEpochs, MAX_FRESH_EPOCHS)) {
+        console.log(`  warning: this run made ${r.epochs.toFixed(1)} passes over the training data, the fitted runs at most ${r.fittedEpochs.toFixed(1)}; ` +
+          'the law knows nothing of repeated data, so expect the measured loss above the prediction');
+      }
     });
 }
 

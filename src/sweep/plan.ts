@@ -14,8 +14,16 @@ export interface Shape {
   heads: number;
 }
 
-/** Shapes from 25k to 85M non-embedding parameters; head width 32 to 64, depth growing with width. */
+/**
+ * Shapes from 3k to 85M non-embedding parameters, each about twice the one before; depth grows
+ * with width. The one-layer shapes at the bottom are there because a byte-level corpus as small
+ * as Brown is best spent on very small models: their compute-optimal token counts stay within a
+ * few epochs of the data.
+ */
 export const LADDER: Shape[] = [
+  { layers: 1, dModel: 16, heads: 1 },
+  { layers: 1, dModel: 24, heads: 1 },
+  { layers: 1, dModel: 32, heads: 1 },
   { layers: 2, dModel: 32, heads: 2 },
   { layers: 2, dModel: 48, heads: 2 },
   { layers: 2, dModel: 64, heads: 2 },
@@ -33,6 +41,11 @@ export interface PlanOptions {
   flops?: number[];
   /** Model sizes per budget. */
   sizes?: number;
+  /**
+   * Where the sizes of a budget are centred: the N whose D = C / 6N is this many tokens per
+   * parameter (Chinchilla's rule of thumb is 20; byte-level models want far more).
+   */
+  tokensPerParam?: number;
   /** Explicit grid: shapes (as "LxD", e.g. "4x128") × token counts. */
   models?: Shape[];
   tokens?: number[];
@@ -40,6 +53,25 @@ export interface PlanOptions {
   batch: number;
   /** Fixed training options for every run (corpus, lr, seed ...). */
   base: Partial<TrainOptions>;
+  /** 'constant' (default): base.lr for every run; 'width': base.lr · 128 / d_model (see lrForWidth). */
+  lrScaling?: LrScaling;
+}
+
+export type LrScaling = 'width' | 'constant';
+export const LR_SCALINGS: LrScaling[] = ['width', 'constant'];
+
+/** The width at which a sweep's --lr is the learning rate itself (the reference model's). */
+export const LR_REFERENCE_WIDTH = 128;
+
+/**
+ * The peak learning rate of a model of width dModel. 'width' scales it as 1/width, anchored at
+ * the reference width: Adam's best rate for hidden matrices falls that way (the μP rule, Yang et
+ * al. 2022). It is not the default because at the bottom of the ladder the embeddings, whose best
+ * rate does not fall with width, hold most of the weights: on Brown at 2M tokens the best of
+ * 4e-3, 8e-3, 1.6e-2 and 3.2e-2 was 8e-3 for both 2x32 and 2x64.
+ */
+export function lrForWidth(lr: number, dModel: number, scaling: LrScaling = 'constant'): number {
+  return scaling === 'constant' ? lr : (lr * LR_REFERENCE_WIDTH) / dModel;
 }
 
 export interface PlannedRun {
@@ -78,26 +110,42 @@ function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOpt
   return {
     shape, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, tokens: D, flops: 6 * counts.nonEmbedding * D, budget,
     // Warm up for at most a tenth of a short run, so every run reaches its peak learning rate.
-    options: { warmupSteps: Math.min(50, Math.ceil(steps / 10)), ...o.base, ...shape, ctx: o.ctx, batch: o.batch, tokens: D },
+    options: { warmupSteps: Math.min(50, Math.ceil(steps / 10)), ...o.base, ...shape, ctx: o.ctx, batch: o.batch, tokens: D,
+      ...(o.base.lr !== undefined ? { lr: lrForWidth(o.base.lr, shape.dModel, o.lrScaling) } : {}) },
   };
 }
 
-/** The runs of a sweep, in the order they will be queued (cheapest first). */
+/** Fewest optimiser steps for a model size to be chosen for an isoFLOP budget. */
+export const MIN_ISOFLOP_STEPS = 200;
+
+/**
+ * Passes over the data beyond which repeated tokens are worth clearly less than fresh ones
+ * (Muennighoff et al. 2023: up to about 4 epochs cost little; returns fall off after). A law
+ * fitted on runs under it does not describe runs far over it.
+ */
+export const MAX_FRESH_EPOCHS = 4;
+
+/** The runs of a sweep, in the order they will be queued: cheapest budget first, small models first within one. */
 export function planSweep(o: PlanOptions): PlannedRun[] {
   const runs: PlannedRun[] = [];
   if (o.flops?.length) {
     const k = o.sizes ?? 4;
     if (!Number.isInteger(k) || k < 2) throw new UsageError(`--sizes must be an integer of at least 2, got ${k}`);
+    const ratio = o.tokensPerParam ?? 20;
+    if (!(ratio > 0) || !Number.isFinite(ratio)) throw new UsageError(`--tokens-per-param must be a positive number, got ${ratio}`);
+    const nonEmb = (s: Shape) => countParams(config(s, o.ctx, o.base)).nonEmbedding;
     for (const C of o.flops) {
-      // Centre the sizes on the Chinchilla rule of thumb D ≈ 20·N, i.e. N ≈ √(C / 120).
-      const guess = Math.sqrt(C / 120);
-      const byDistance = [...LADDER].sort((a, b) =>
-        Math.abs(Math.log(countParams(config(a, o.ctx, o.base)).nonEmbedding / guess)) - Math.abs(Math.log(countParams(config(b, o.ctx, o.base)).nonEmbedding / guess)));
-      const chosen = byDistance.slice(0, k).sort((a, b) => a.dModel - b.dModel);
-      for (const shape of chosen) {
-        const N = countParams(config(shape, o.ctx, o.base)).nonEmbedding;
-        runs.push(planned(shape, C / (6 * N), C, o));
+      // D = ratio·N and C = 6·N·D put the centre at N = √(C / 6·ratio).
+      const guess = Math.sqrt(C / (6 * ratio));
+      // A run of a few dozen steps is mostly warm-up and says little about N or D: leave such sizes out.
+      const trainable = LADDER.filter((s) => C / (6 * nonEmb(s)) >= MIN_ISOFLOP_STEPS * o.batch * o.ctx);
+      if (trainable.length < k) {
+        throw new UsageError(`budget ${C.toExponential(1)} leaves ${trainable.length} model size(s) with at least ${MIN_ISOFLOP_STEPS} steps; ` +
+          `raise the budget, lower --batch or --ctx, or ask for fewer --sizes`);
       }
+      const byDistance = trainable.sort((a, b) => Math.abs(Math.log(nonEmb(a) / guess)) - Math.abs(Math.log(nonEmb(b) / guess)));
+      const chosen = byDistance.slice(0, k).sort((a, b) => nonEmb(a) - nonEmb(b));
+      for (const shape of chosen) runs.push(planned(shape, C / (6 * nonEmb(shape)), C, o));
     }
   } else if (o.models?.length && o.tokens?.length) {
     for (const shape of o.models) for (const D of o.tokens) runs.push(planned(shape, D, null, o));
@@ -109,7 +157,7 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
       throw new UsageError(`${r.shape.layers}x${r.shape.dModel} would train for only ${r.tokens} tokens (under 20 steps); raise the budget or use smaller --batch/--ctx`);
     }
   }
-  return runs.sort((a, b) => a.flops - b.flops);
+  return runs.sort((a, b) => (a.budget ?? a.flops) - (b.budget ?? b.flops) || a.nonEmbeddingParams - b.nonEmbeddingParams);
 }
 
 /** Estimated seconds for a run from a measured rate of training FLOPs per second on this machine. */

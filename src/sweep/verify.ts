@@ -3,12 +3,12 @@
 // interval) beside the measured one.
 import { RunStore, resolveHome } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
-import { VOCAB } from '../data/index.js';
+import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { computeOptimal } from '../laws/chinchilla.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
-import { train, type TrainHooks, type TrainOptions } from '../train/train.js';
+import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, type Shape } from './plan.js';
+import { LADDER, lrForWidth, type LrScaling, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -28,15 +28,18 @@ export interface VerifyResult {
   relativeError: number;
   /** The largest budget among the fitted runs: the verify budget is this many times it. */
   extrapolation: number;
+  /** Passes over the training data: the verify run's, and the most any fitted run made. */
+  epochs: number;
+  fittedEpochs: number;
 }
 
 export async function verifySweep(name: string, flops: number, o: { home?: string; resamples?: number; hooks?: TrainHooks } = {}): Promise<VerifyResult> {
   const home = resolveHome(o.home);
   const store = RunStore.open(home);
-  let base: Partial<TrainOptions>, points;
+  let base: Partial<TrainOptions>, points, sweepConfig;
   try {
     const q = new SweepQueue(store);
-    q.getSweep(name);
+    sweepConfig = q.getSweep(name).config;
     points = sweepPoints(store, name);
     base = q.jobs(name)[0].options;
   } finally {
@@ -53,12 +56,24 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
   const prediction = predictWithInterval(boot, N, tokens);
   const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}`;
-  const res = await train({ ...base, ...shape, tokens, name: runName, warmupSteps: Math.min(50, Math.ceil(tokens / perStep / 10)) },
+  // The learning rate follows the sweep's rule for the new width (sweeps planned before the rule existed used one rate).
+  const lr = typeof sweepConfig.lr === 'number' ? lrForWidth(sweepConfig.lr, shape.dModel, (sweepConfig.lrScaling as LrScaling | undefined) ?? 'constant') : base.lr;
+  const res = await train({ ...base, ...shape, lr, tokens, name: runName, warmupSteps: Math.min(50, Math.ceil(tokens / perStep / 10)) },
     { ...o.hooks, home });
   const measured = res.finalValBpb!;
-  return {
+  const trainTokens = splitCorpus(loadCorpus(base.corpus ?? TRAIN_DEFAULTS.corpus), { seed: 0 }).train.length;
+  const result: VerifyResult = {
     sweep: name, flops, run: res.run.name, shape, params: N, tokens, optimalParams: opt.params,
     predicted: prediction.loss, interval: prediction.interval, measured, relativeError: (measured - prediction.loss) / measured,
     extrapolation: flops / Math.max(...points.map((p) => p.flops)),
+    epochs: tokens / trainTokens, fittedEpochs: Math.max(...points.map((p) => p.tokens)) / trainTokens,
   };
+  // Kept with the run, so the dashboard and later readers see the prediction beside the measurement.
+  const after = RunStore.open(home);
+  try {
+    after.logEvent(res.run.id, { kind: 'verify', message: `predicted ${result.predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`, data: result });
+  } finally {
+    after.close();
+  }
+  return result;
 }
