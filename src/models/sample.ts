@@ -1,8 +1,10 @@
-// Sampling text from a trained GPT: temperature, top-k, a seeded RNG. Each new token reruns the
-// model over the last ctx tokens (the server adds a KV cache; here simplicity wins).
+// Sampling text from a trained GPT: temperature, top-k, a seeded RNG. Models the decoder serves
+// (src/models/decode.ts) decode incrementally with a KV cache; the other variants rerun the
+// whole window for each new token.
 import { Graph } from '../engine/graph.js';
 import type { Kernels } from '../engine/kernels.js';
 import { Rng } from '../engine/random.js';
+import { Decoder, UnsupportedModelError, assertServable } from './decode.js';
 import type { GPT } from './gpt.js';
 
 export interface SampleOptions {
@@ -35,11 +37,49 @@ export function sampleToken(logits: ArrayLike<number>, temperature: number, topK
 
 /** Continue `prompt` (token ids) by opts.tokens tokens; returns only the new ones. */
 export function generate(model: GPT, kernels: Kernels, prompt: ArrayLike<number>, opts: SampleOptions): number[] {
+  // An empty prompt starts from a newline, the most common boundary between documents.
+  const seq = prompt.length > 0 ? Array.from(prompt) : [10];
+  try {
+    assertServable(model.config);
+  } catch (err) {
+    if (err instanceof UnsupportedModelError) return generateByWindow(model, kernels, seq, opts);
+    throw err;
+  }
+  return generateCached(model, kernels, seq, opts);
+}
+
+/**
+ * One new row through the model per token. When the cache is full the context shifts: the
+ * newest half of the window is prefilled again, so a long generation costs one prefill per
+ * ctx/2 tokens rather than one per token.
+ */
+function generateCached(model: GPT, kernels: Kernels, seq: number[], opts: SampleOptions): number[] {
+  const { ctx, vocab } = model.config;
+  const decoder = new Decoder(model, kernels);
+  const cache = decoder.newCache();
+  const rng = new Rng(opts.seed);
+  const out: number[] = [];
+  let pending = seq.slice(-ctx);
+  for (let i = 0; i < opts.tokens; i++) {
+    const { logits } = decoder.step([{ cache, tokens: pending, logits: 'last' }]);
+    const t = sampleToken(logits.subarray(0, vocab), opts.temperature, opts.topK, rng);
+    seq.push(t);
+    out.push(t);
+    if (cache.length < ctx) {
+      pending = [t];
+    } else {
+      cache.length = 0;
+      pending = seq.slice(-Math.max(1, Math.floor(ctx / 2)));
+    }
+  }
+  return out;
+}
+
+/** The reference path: the whole window through the training forward for every token. */
+export function generateByWindow(model: GPT, kernels: Kernels, seq: number[], opts: SampleOptions): number[] {
   const { ctx, vocab } = model.config;
   const g = new Graph(kernels, { training: false });
   const rng = new Rng(opts.seed);
-  // An empty prompt starts from a newline, the most common boundary between documents.
-  const seq = prompt.length > 0 ? Array.from(prompt) : [10];
   const out: number[] = [];
   for (let i = 0; i < opts.tokens; i++) {
     const window = seq.slice(-ctx);
