@@ -4,11 +4,12 @@
 import { RunStore, resolveHome } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
 import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
-import { computeOptimal } from '../laws/chinchilla.js';
+import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
+import { UsageError } from '../errors.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
 import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, lrForWidth, type LrScaling, type Shape } from './plan.js';
+import { LADDER, MIN_ISOFLOP_STEPS, lrForWidth, type LrScaling, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -49,11 +50,16 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const opt = computeOptimal(boot.fit, flops);
   const ctx = base.ctx!, batch = base.batch!;
   const configOf = (s: Shape) => ({ ...s, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos });
-  const shape = [...LADDER].sort((a, b) =>
-    Math.abs(Math.log(countParams(configOf(a)).nonEmbedding / opt.params)) - Math.abs(Math.log(countParams(configOf(b)).nonEmbedding / opt.params)))[0];
-  const N = countParams(configOf(shape)).nonEmbedding;
+  // Of the ladder's shapes, the one the law expects to do best on this budget (D = C / 6N): the
+  // continuous optimum falls between shapes, and the loss is not symmetric in log N around it.
   const perStep = batch * ctx;
-  const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
+  const candidates = LADDER.map((shape) => {
+    const N = countParams(configOf(shape)).nonEmbedding;
+    const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
+    return { shape, N, tokens, loss: predictLoss(boot.fit, N, tokens) };
+  }).filter((c) => c.tokens >= MIN_ISOFLOP_STEPS * perStep);
+  if (candidates.length === 0) throw new UsageError(`no model size trains for ${MIN_ISOFLOP_STEPS} steps on ${flops.toExponential(1)} FLOPs; raise --flops`);
+  const { shape, N, tokens } = candidates.reduce((a, b) => (b.loss < a.loss ? b : a));
   const prediction = predictWithInterval(boot, N, tokens);
   const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}`;
   // The learning rate follows the sweep's rule for the new width (sweeps planned before the rule existed used one rate).
