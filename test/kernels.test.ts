@@ -267,6 +267,9 @@ for (const isa of isas) {
         ([x, y, dy, dx]) => { native.swigluForward(x, y, 5, Hs); native.swigluBackward(x, dy, dx, 5, Hs); }, 'swiglu');
       sameBitsAcrossThreads([qkv, new Float32Array(B * T * 3 * C), randn(rng, B * T * 3 * C), randn(rng, B * T * 3 * C)],
         ([q, o, d, dq]) => { native.ropeForward(q, o, B, T, C, H); native.ropeBackward(d, dq, B, T, C, H); }, 'rope');
+      // A decode step's few rows: outputs split over threads in blocks of 4, with a partial last block.
+      sameBitsAcrossThreads([randn(rng, 8 * 64), randn(rng, 1030 * 64), randn(rng, 1030), new Float32Array(8 * 1030)],
+        ([x, w, b, y]) => native.linearForward(x, w, b, y, 8, 64, 1030), 'linearForward (few rows)');
       // A prompt long enough for decoding attention to split its (row, head) pairs.
       sameBitsAcrossThreads([randn(rng, 120 * 3 * 64), randn(rng, 130 * 64), randn(rng, 130 * 64), new Float32Array(120 * 64)],
         ([q, kc, vc, o]) => native.attentionDecode(q, 3 * 64, kc, vc, o, 120, 10, 64, 4), 'attentionDecode');

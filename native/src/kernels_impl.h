@@ -30,6 +30,11 @@ namespace SL_ISA {
 template <class T> static inline T lo(T a, T b) { return b < a ? b : a; }
 template <class T> static inline T hi(T a, T b) { return a < b ? b : a; }
 
+// Elements per thread below which the forward kernels a decode step uses stay on one thread:
+// threads sleep between kernels (OMP_WAIT_POLICY=passive), and waking one costs tens of
+// microseconds, more than a few thousand elements take. Training's tensors are far larger.
+static constexpr int64_t SMALL_WORK = 16384;
+
 // Run f(begin, end) over [0, n) split into contiguous equal ranges, one per thread.
 template <class F>
 static void parallel_for(int64_t n, int64_t min_per_thread, F f) {
@@ -134,7 +139,84 @@ static void column_sums(const float* m, float* out, int N, int D) {
   });
 }
 
+// Rows at or below which linear_forward skips the packed GEMM: with a handful of rows (a decode
+// step: one per sequence) packing the weights costs more than the products, so each weight row
+// is instead read once, straight from w, and dotted with every row of x.
+static constexpr int FEW_ROWS = 8;
+
+// y[n, o] = b[o] + x[n, :] · w[o, :] for few rows n. Outputs split over threads by o; each is a
+// fixed-order sum (8 lanes over k, then the lanes, then the tail), whatever the split.
+static void linear_forward_few_rows(const float* x, const float* w, const float* b, float* y, int N, int K, int O) {
+  // Blocks of 4 outputs at fixed offsets, so which outputs take the 4-wide path never depends
+  // on how the blocks were split over threads.
+  const int64_t blocks = (O + 3) / 4;
+  // At least 2^18 multiply-adds per thread: waking a sleeping thread costs more than less.
+  parallel_for(blocks, hi<int64_t>(4, (int64_t)(1 << 16) / hi<int64_t>((int64_t)N * K, 1)), [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; blk++) {
+      const int64_t o = 4 * blk;
+#ifdef __AVX2__
+      if (o + 4 <= O) {
+        // Two rows of x against four rows of w: eight independent FMA chains keep both FMA
+        // units busy; the four weight rows stay in L1 while every row of x passes them.
+        const int K8 = K & ~7;
+        const float* wr[4] = {w + o * K, w + (o + 1) * K, w + (o + 2) * K, w + (o + 3) * K};
+        int n = 0;
+        for (; n + 2 <= N; n += 2) {
+          const float* x0 = x + (int64_t)n * K;
+          const float* x1 = x0 + K;
+          __m256 a[8];
+          for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
+          for (int k = 0; k < K8; k += 8) {
+            const __m256 u = _mm256_loadu_ps(x0 + k), v = _mm256_loadu_ps(x1 + k);
+            for (int j = 0; j < 4; j++) {
+              const __m256 wv = _mm256_loadu_ps(wr[j] + k);
+              a[j] = _mm256_fmadd_ps(u, wv, a[j]);
+              a[4 + j] = _mm256_fmadd_ps(v, wv, a[4 + j]);
+            }
+          }
+          for (int j = 0; j < 4; j++) {
+            float s0 = hsum8(a[j]), s1 = hsum8(a[4 + j]);
+            for (int k = K8; k < K; k++) {
+              s0 += x0[k] * wr[j][k];
+              s1 += x1[k] * wr[j][k];
+            }
+            const float bias = b ? b[o + j] : 0.0f;
+            y[(int64_t)n * O + o + j] = bias + s0;
+            y[(int64_t)(n + 1) * O + o + j] = bias + s1;
+          }
+        }
+        for (; n < N; n++) {
+          const float* x0 = x + (int64_t)n * K;
+          __m256 a[4];
+          for (int j = 0; j < 4; j++) a[j] = _mm256_setzero_ps();
+          for (int k = 0; k < K8; k += 8) {
+            const __m256 u = _mm256_loadu_ps(x0 + k);
+            for (int j = 0; j < 4; j++) a[j] = _mm256_fmadd_ps(u, _mm256_loadu_ps(wr[j] + k), a[j]);
+          }
+          for (int j = 0; j < 4; j++) {
+            float s0 = hsum8(a[j]);
+            for (int k = K8; k < K; k++) s0 += x0[k] * wr[j][k];
+            y[(int64_t)n * O + o + j] = (b ? b[o + j] : 0.0f) + s0;
+          }
+        }
+        continue;
+      }
+#endif
+      for (int64_t oo = o; oo < lo<int64_t>(o + 4, O); oo++) {
+        const float* wr = w + oo * K;
+        for (int n = 0; n < N; n++) {
+          const float* xr = x + (int64_t)n * K;
+          float s = 0;
+          for (int k = 0; k < K; k++) s += xr[k] * wr[k];
+          y[(int64_t)n * O + oo] = (b ? b[oo] : 0.0f) + s;
+        }
+      }
+    }
+  });
+}
+
 static void linear_forward(const float* x, const float* w, const float* b, float* y, int N, int K, int O) {
+  if (N <= FEW_ROWS) return linear_forward_few_rows(x, w, b, y, N, K, O);
   if (b) {
     parallel_for(N, 64, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; n++) std::memcpy(y + n * O, b, sizeof(float) * O);
@@ -152,7 +234,8 @@ static void linear_backward(const float* x, const float* w, const float* dy, flo
 
 static void layernorm_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd,
                               int N, int D, float eps) {
-  parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
+  // The few rows of a decode step stay on one thread (see SMALL_WORK).
+  parallel_for(N, hi<int64_t>(16, SMALL_WORK / hi(D, 1)), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
       const float* xr = x + n * D;
       float* yr = y + n * D;
@@ -251,7 +334,7 @@ static void rmsnorm_backward(const float* x, const float* g, const float* rstd, 
 }
 
 static void gelu_forward(const float* x, float* y, int64_t n) {
-  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, SMALL_WORK, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
 #ifdef __AVX2__
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
@@ -351,7 +434,7 @@ static void swiglu_backward(const float* x, const float* dy, float* dx, int N, i
 static void add_forward(const float* a, const float* b, float* out, int64_t n, int64_t m) {
   // Split over whole periods of b so the inner loop is a plain vector add.
   int64_t periods = n / m;
-  parallel_for(periods, hi<int64_t>(1, 4096 / m), [&](int64_t p0, int64_t p1) {
+  parallel_for(periods, hi<int64_t>(1, SMALL_WORK / m), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; p++) {
       const float* ap = a + p * m;
       float* op = out + p * m;
