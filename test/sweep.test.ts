@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
 import { planSweep, parseShape, LADDER } from '../src/sweep/plan.js';
-import { countParams } from '../src/models/gpt.js';
+import { sweepStatus } from '../src/sweep/status.js';
+import { countParams, flopsPerToken } from '../src/models/gpt.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'scalelab.js');
@@ -46,6 +47,22 @@ describe('sweep plan', () => {
       ctx: 64, batch: 8, base: { lr: 2e-3 }, lrScaling });
     assert.deepEqual(grid('width').map((r) => r.options.lr), [8e-3, 2e-3, 1e-3]);
     assert.deepEqual(grid().map((r) => r.options.lr), [2e-3, 2e-3, 2e-3]);
+  });
+
+  it('sweep status prices jobs planned without estimates at the finished runs\' FLOP rate', () => {
+    const store = RunStore.open(tmpHome());
+    const q = new SweepQueue(store);
+    const opts = { layers: 1, dModel: 16, heads: 1, ctx: 32, tokens: 1e6 };
+    q.createSweep('eta', {}, [0, 1].map((i) => ({ options: opts, runName: `eta-${i}`, estimatedSeconds: null })));
+    assert.equal(sweepStatus(store, 'eta').etaKnown, false, 'no basis before a run finishes');
+    const fpt = flopsPerToken({ ...opts, vocab: 256 });
+    const run = store.createRun({ name: 'eta-0', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: fpt, tokensTarget: 1e6 });
+    store.updateRun(run.id, { status: 'done', tokensSeen: 1e6, trainSeconds: 50 });
+    store.db.prepare("UPDATE jobs SET status = 'done' WHERE run_name = 'eta-0'").run();
+    const st = sweepStatus(store, 'eta');
+    assert.equal(st.etaKnown, true);
+    assert.ok(Math.abs(st.etaSeconds - 50) < 1e-6, `eta ${st.etaSeconds}`);
+    store.close();
   });
 
   it('the ladder grows monotonically and shapes parse', () => {

@@ -144,7 +144,7 @@ function printStatus(home: string | undefined, name: string, json: boolean): voi
   if (json) return console.log(JSON.stringify(st));
   const c = st.counts;
   console.log(`sweep ${name}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed` +
-    (c.queued + c.running > 0 ? `; about ${fmtSeconds(st.etaSeconds)} left on one worker` : ''));
+    (c.queued + c.running > 0 ? (st.etaKnown ? `; about ${fmtSeconds(st.etaSeconds)} left on one worker` : '; ETA once a run has finished') : ''));
   for (const j of st.jobs) {
     const progress = j.tokensTarget ? `${((100 * j.tokensSeen) / j.tokensTarget).toFixed(0)}%` : '-';
     console.log(`  ${String(j.idx).padStart(3)}  ${j.run.padEnd(20)} ${j.status.padEnd(8)} ${progress.padStart(4)}  ` +

@@ -1,13 +1,19 @@
 // Where a sweep stands: each job with its run's progress, and an ETA that scales the remaining
-// estimates by how the finished runs compared with theirs on this machine.
+// estimates by how the finished runs compared with theirs on this machine. Jobs planned without
+// an estimate (--no-estimate) are priced by their training FLOPs at the finished runs' rate.
 import type { RunStore } from '../runs/index.js';
+import { flopsPerToken } from '../models/gpt.js';
+import { VOCAB } from '../data/index.js';
+import type { TrainOptions } from '../train/train.js';
 import { SweepQueue, type JobStatus } from './queue.js';
 
 export interface SweepStatus {
   sweep: string;
   counts: Record<JobStatus, number>;
-  /** Seconds of training left on one worker. */
+  /** Seconds of training left on one worker (0 when nothing is left; a guess until a run finishes). */
   etaSeconds: number;
+  /** False while neither plan estimates nor finished runs give the ETA a basis. */
+  etaKnown: boolean;
   jobs: {
     idx: number;
     run: string;
@@ -28,22 +34,33 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
   q.getSweep(name);
   const jobs = q.jobs(name);
   const runs = jobs.map((j) => store.findRun(j.runName));
-  let actual = 0, estimated = 0, left = 0;
+  const work = (o: Partial<TrainOptions>) => o.layers && o.dModel && o.heads && o.ctx && o.tokens
+    ? flopsPerToken({ layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: VOCAB, norm: o.norm, mlp: o.mlp, pos: o.pos }) * o.tokens
+    : 0;
+  let actual = 0, estimated = 0, doneFlops = 0, left = 0, leftFlops = 0;
   jobs.forEach((j, i) => {
     const r = runs[i];
-    if (j.status === 'done' && r && j.estimatedSeconds) {
-      actual += r.trainSeconds;
-      estimated += j.estimatedSeconds;
+    if (j.status === 'done' && r && r.trainSeconds > 0) {
+      if (j.estimatedSeconds) {
+        actual += r.trainSeconds;
+        estimated += j.estimatedSeconds;
+      }
+      doneFlops += r.flopsPerToken ? r.flopsPerToken * r.tokensSeen : 0;
     }
     if (j.status === 'queued' || j.status === 'running') {
       const remaining = r && r.tokensTarget ? 1 - r.tokensSeen / r.tokensTarget : 1;
-      left += (j.estimatedSeconds ?? 0) * remaining;
+      if (j.estimatedSeconds) left += j.estimatedSeconds * remaining;
+      else leftFlops += work(j.options) * remaining;
     }
   });
+  const doneSeconds = jobs.reduce((a, j, i) => a + (j.status === 'done' && runs[i] ? runs[i]!.trainSeconds : 0), 0);
+  const flopsPerSecond = doneFlops > 0 && doneSeconds > 0 ? doneFlops / doneSeconds : 0;
+  const etaKnown = leftFlops === 0 || flopsPerSecond > 0;
+  const etaSeconds = left * (estimated > 0 ? actual / estimated : 1) + (flopsPerSecond > 0 ? leftFlops / flopsPerSecond : 0);
   return {
     sweep: name,
     counts: q.counts(name),
-    etaSeconds: left * (estimated > 0 ? actual / estimated : 1),
+    etaSeconds, etaKnown,
     jobs: jobs.map((j, i) => ({
       idx: j.idx, run: j.runName, status: j.status, attempts: j.attempts, error: j.error,
       tokensSeen: runs[i]?.tokensSeen ?? 0, tokensTarget: runs[i]?.tokensTarget ?? j.options.tokens ?? null,
