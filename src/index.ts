@@ -25,3 +25,5 @@ export * from './serve/index.js';
 export * from './laws/index.js';
 export { fitLaw, predictWithInterval, type LawReport } from './laws/report.js';
 export { compareToBaseline, equivalentCompute, verdict, type CompareResult } from './laws/compare.js';
+export * from './dashboard/index.js';
+export { benchDashboard } from './bench/dashboard.js';

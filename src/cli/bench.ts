@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { benchServe } from '../bench/serve.js';
+import { benchDashboard } from '../bench/dashboard.js';
 import { REFERENCE_CONFIG } from '../models/gpt.js';
 import { positiveInt, UsageError } from '../errors.js';
 
@@ -26,6 +27,7 @@ export function benchCommand(): Command {
     .option('--profile', 'time every kernel and print where a step goes')
     .option('--json', 'print one JSON object')
     .addCommand(serveBenchCommand())
+    .addCommand(dashboardBenchCommand())
     .action((o) => {
       if (o.gemm) {
         const res = benchGemm({ threads: o.threads });
@@ -116,5 +118,57 @@ function serveBenchCommand(): Command {
         console.log(`    RSS during load ${l.rss_samples_mb.map((x) => x.toFixed(0)).join(' ')} MB; at end ${l.rss_end_mb.toFixed(0)} MB`);
       }
       console.log(`  peak RSS        ${res.peak_rss_mb.toFixed(0)} MB (server and client in one process)`);
+    });
+}
+
+function nonNegativeInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n)) throw new UsageError(`${flag} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** `scalelab bench dashboard`: the page's load time and smoothness with many runs and one very long one. */
+function dashboardBenchCommand(): Command {
+  return new Command('dashboard')
+    .description('fill a temporary home with 1,000 runs x 1,000 points and one run of 1,000,000, serve the dashboard, and time it in headless Chromium')
+    .option('--runs <n>', 'runs of --points points each', positiveInt('--runs'), 1000)
+    .option('--points <n>', 'metric points per run', positiveInt('--points'), 1000)
+    .option('--big <n>', 'points of the one long run (0 skips it)', nonNegativeInt('--big'), 1_000_000)
+    .option('--loads <n>', 'page loads timed (the first is cold)', positiveInt('--loads'), 5)
+    .option('--chromium <path>', 'the Chromium binary', '/usr/bin/chromium')
+    .option('--json', 'print one JSON object')
+    .action(async (_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals();
+      const res = await benchDashboard({
+        runs: o.runs, points: o.points, bigPoints: o.big, loads: o.loads, chromium: o.chromium,
+        log: o.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+      });
+      if (o.json) return console.log(JSON.stringify(res));
+      const ms = (v: number) => `${v.toFixed(0).padStart(6)} ms`;
+      const med = (f: (t: typeof res.loads[number]) => number) => {
+        const v = res.loads.map(f).sort((a, b) => a - b);
+        return v[Math.floor((v.length - 1) / 2)];
+      };
+      const task = (v: number) => (v === 0 ? '   < 50 ms' : `${v.toFixed(0).padStart(6)} ms`);
+      console.log(`scalelab bench dashboard: ${res.runs} runs x ${res.points_per_run} points` +
+        `${res.big_run_points ? ` + 1 run x ${res.big_run_points.toLocaleString('en-US')} points` : ''} (seeded in ${res.seed_s.toFixed(1)} s); ` +
+        `Chromium ${res.chromium} headless, ${res.viewport}`);
+      console.log(`  page interactive (table + curves)  ${ms(res.interactive_median_ms)} median of ${res.loads.length}` +
+        ` (${res.loads.map((t) => t.interactive_ms.toFixed(0)).join(', ')} ms; goal < ${res.goal_ms} ms: ${res.interactive_median_ms < res.goal_ms ? 'met' : 'NOT met'})`);
+      console.log(`  runs table rendered                ${ms(med((t) => t.table_ms))} median`);
+      console.log(`  first curves drawn                 ${ms(med((t) => t.curves_ms))} median`);
+      console.log(`  longest main-thread task           ${task(Math.max(...res.loads.map((t) => t.longest_task_ms)))} (any load)`);
+      console.log(`  longest gap between frames         ${ms(Math.max(...res.loads.map((t) => t.longest_frame_gap_ms)))} (any load)`);
+      if (res.big) {
+        const b = res.big;
+        console.log(`  long run: page interactive         ${ms(b.interactive_ms)} (its metrics request ${b.metrics_request_ms.toFixed(0)} ms; ${b.points_drawn} points drawn)`);
+        console.log(`  long run: server downsampling      ${ms(b.server_uncached_ms)} uncached, in a worker thread (cached after)`);
+        console.log(`  long run: longest task / frame gap ${task(b.longest_task_ms)} / ${b.longest_frame_gap_ms.toFixed(0)} ms`);
+        console.log(`  long run: zoom to 1% at full res.  ${ms(b.zoom_ms)} (longest task ${task(b.zoom_longest_task_ms).trim()}, frame gap ${b.zoom_longest_frame_gap_ms.toFixed(0)} ms)`);
+      }
+      console.log(`  EMA + min/max decimation, 1M pts   ${ms(res.client_1m_ms)} (in the page)`);
+      console.log(`  load average ${res.load_average.map((x) => x.toFixed(2)).join(' ')} on ${res.cpus} cores (another process may share them)`);
     });
 }

@@ -6,6 +6,7 @@ import { runsCommand, showCommand } from './runs.js';
 import { generateCommand } from './generate.js';
 import { sweepCommand, workerCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
+import { dashboardCommand } from './dashboard.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { UsageError } from '../errors.js';
 
@@ -25,11 +26,17 @@ export function program(): Command {
   p.addCommand(compareCommand());
   p.addCommand(benchCommand());
   p.addCommand(serveCommand());
+  p.addCommand(dashboardCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `scalelab runs | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await program().parseAsync(argv);
   } catch (err) {

@@ -227,7 +227,8 @@ function errorBody(err: ApiError | Error): ReturnType<ApiError['toJSON']> {
 
 export function buildApp(o: ServeOptions): { app: FastifyInstance; registry: ModelRegistry } {
   const bodyLimit = o.bodyLimit ?? 1 << 20;
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit, forceCloseConnections: true });
+  // Run ids and names may be 128 characters; fastify matches only 100 in a path parameter by default.
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit, forceCloseConnections: true, routerOptions: { maxParamLength: 160 } });
   const registry = new ModelRegistry(o.home, { maxBatch: o.maxBatch ?? 32, maxQueue: o.maxQueue });
   const keyDigests = (o.apiKeys ?? []).map(sha256);
 

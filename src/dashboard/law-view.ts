@@ -1,0 +1,140 @@
+// What the scaling-law view draws for one sweep, computed from its finished runs: the points,
+// the fitted law with its intervals, the compute-optimal frontier with a bootstrap band across
+// the FLOP range, the isoFLOP groups with the law's curve through each, and the verify runs'
+// predicted-vs-measured points. Plain data, so it crosses a worker thread and goes out as JSON.
+import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
+import { fitLaw, type LawReport } from '../laws/report.js';
+import type { IsoflopBudget } from '../laws/isoflop.js';
+import type { SweepPoint } from '../sweep/points.js';
+
+export interface VerifyPoint {
+  run: string;
+  /** The run's compute, 6·N·D. */
+  flops: number;
+  params: number;
+  tokens: number;
+  predicted: number;
+  interval: [number, number];
+  measured: number;
+  relativeError: number;
+}
+
+export interface Curve { params: number[]; loss: number[] }
+
+export interface BudgetGroup {
+  flops: number;
+  runs: { run: string; params: number; tokens: number; loss: number }[];
+  /** The law's loss along this budget, L(N, C/6N), across and a little beyond the sizes run. */
+  law: Curve | null;
+  /** Approach 2's parabola in ln N, when the isoFLOP fit accepted this budget or drew one. */
+  parabola: Curve | null;
+  nOpt: number | null;
+  accepted: boolean | null;
+  reason: string | null;
+}
+
+export interface Frontier {
+  flops: number[];
+  params: number[];
+  tokens: number[];
+  loss: number[];
+  /** The bootstrap interval of the compute-optimal loss at each budget. */
+  lo: number[];
+  hi: number[];
+}
+
+export interface LawView {
+  sweep: string;
+  points: SweepPoint[];
+  fit: LawReport | null;
+  /** Why there is no fit (too few runs, a degenerate fit). */
+  error: string | null;
+  frontier: Frontier | null;
+  budgets: BudgetGroup[];
+  verify: VerifyPoint[];
+}
+
+/** Budgets within this relative distance share a group, as the isoFLOP fit groups them. */
+const BUDGET_TOLERANCE = 0.1;
+const FRONTIER_POINTS = 48;
+const CURVE_POINTS = 32;
+
+export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint[], o: { resamples: number }): LawView {
+  const budgets = groupBudgets(points);
+  const view: LawView = { sweep, points, fit: null, error: null, frontier: null, budgets, verify };
+  let fitted;
+  try {
+    fitted = fitLaw(points.map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss })), { resamples: o.resamples });
+  } catch (err) {
+    view.error = (err as Error).message;
+    return view;
+  }
+  const { report, boot } = fitted;
+  view.fit = report;
+  const iso = 'budgets' in report.isoflop ? report.isoflop.budgets : [];
+  for (const g of budgets) {
+    const sizes = g.runs.map((r) => r.params);
+    const nLo = Math.min(...sizes) / 2, nHi = Math.max(...sizes) * 2;
+    const ns = logspace(nLo, nHi, CURVE_POINTS);
+    g.law = { params: ns, loss: ns.map((n) => predictLoss(boot.fit, n, g.flops / (6 * n))) };
+    const match = nearest(iso, g.flops);
+    if (match) {
+      g.accepted = match.accepted;
+      g.reason = match.reason ?? null;
+      g.nOpt = match.nOpt;
+      const p = match.parabola;
+      if (p) {
+        const ps = logspace(match.paramsRange[0], match.paramsRange[1], CURVE_POINTS);
+        g.parabola = { params: ps, loss: ps.map((n) => p.c0 + p.c1 * Math.log(n) + p.c2 * Math.log(n) ** 2) };
+      }
+    }
+  }
+  // The frontier only exists for a law whose loss falls with both N and D.
+  if (boot.fit.alpha > 0 && boot.fit.beta > 0) {
+    const cs = [...points.map((p) => p.flops), ...verify.map((v) => v.flops)];
+    const flops = logspace(Math.min(...cs) / 3, Math.max(...cs) * 3, FRONTIER_POINTS);
+    const f: Frontier = { flops, params: [], tokens: [], loss: [], lo: [], hi: [] };
+    try {
+      for (const C of flops) {
+        const opt = computeOptimal(boot.fit, C);
+        const band = boot.optimal(C).loss;
+        f.params.push(opt.params); f.tokens.push(opt.tokens); f.loss.push(opt.loss);
+        f.lo.push(band[0]); f.hi.push(band[1]);
+      }
+      view.frontier = f;
+    } catch (err) {
+      view.error = `no compute-optimal frontier: ${(err as Error).message}`;
+    }
+  }
+  return view;
+}
+
+/** Sorted by compute, a run joins the current group while within 10% of its smallest budget. */
+function groupBudgets(points: SweepPoint[]): BudgetGroup[] {
+  const sorted = [...points].sort((a, b) => a.flops - b.flops);
+  const groups: SweepPoint[][] = [];
+  for (const p of sorted) {
+    const g = groups[groups.length - 1];
+    if (g && p.flops <= g[0].flops * (1 + BUDGET_TOLERANCE)) g.push(p);
+    else groups.push([p]);
+  }
+  return groups.map((g) => ({
+    flops: Math.exp(g.reduce((s, p) => s + Math.log(p.flops), 0) / g.length),
+    runs: g.map((p) => ({ run: p.run, params: p.params, tokens: p.tokens, loss: p.loss })).sort((a, b) => a.params - b.params),
+    law: null, parabola: null, nOpt: null, accepted: null, reason: null,
+  }));
+}
+
+function nearest(budgets: IsoflopBudget[], flops: number): IsoflopBudget | undefined {
+  let best: IsoflopBudget | undefined;
+  for (const b of budgets) {
+    const d = Math.abs(Math.log(b.flops / flops));
+    if (d < Math.log(1 + BUDGET_TOLERANCE) + 1e-9 && (!best || d < Math.abs(Math.log(best.flops / flops)))) best = b;
+  }
+  return best;
+}
+
+function logspace(lo: number, hi: number, n: number): number[] {
+  const a = Math.log(lo), b = Math.log(hi);
+  return Array.from({ length: n }, (_, i) => Math.exp(a + ((b - a) * i) / (n - 1)));
+}

@@ -1,0 +1,21 @@
+// Reads and downsamples long runs off the main thread (metrics.ts), one request at a time, on
+// its own connection to the store.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RunStore } from '../runs/index.js';
+import { runMetrics, type MetricsQuery } from './metrics.js';
+
+export interface MetricsRequest { id: number; runId: string; query: MetricsQuery }
+
+const store = RunStore.open((workerData as { home: string }).home);
+parentPort!.on('message', (m: MetricsRequest | 'close') => {
+  if (m === 'close') {
+    store.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    parentPort!.postMessage({ id: m.id, ok: true, response: runMetrics(store, m.runId, m.query) });
+  } catch (err) {
+    parentPort!.postMessage({ id: m.id, ok: false, message: (err as Error).message });
+  }
+});

@@ -1,0 +1,86 @@
+// A run's metrics for the curves, downsampled so that a run of a million steps arrives as a few
+// thousand points: per bucket of x the first, last, lowest and highest value of the train loss,
+// the validation loss and the gradient norm (m4Indices), so spikes survive. A zoomed view asks
+// for a range of x and gets that range at full resolution again.
+import type { RunStore } from '../runs/index.js';
+import { m4Indices } from '../ui/series.js';
+import type { XAxis } from './params.js';
+
+/** Columns sent to the page. trainBpb is the stored train loss (nats per byte) in bits per byte. */
+export const METRIC_KEYS = ['step', 'tokens', 'flops', 'trainBpb', 'valBpb', 'lr', 'tokensPerS', 'gradNorm'] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+export type MetricColumns = Record<MetricKey, (number | null)[]>;
+
+export interface MetricsQuery {
+  x: XAxis;
+  /** Buckets of x; up to 4 + 2·3 points come back per bucket. */
+  buckets: number;
+  /** Bucket in log x (for a log-scaled axis). */
+  log: boolean;
+  from?: number;
+  to?: number;
+}
+
+export interface MetricsResponse {
+  run: string;
+  x: XAxis;
+  /** Rows in the range before downsampling. */
+  total: number;
+  downsampled: boolean;
+  columns: MetricColumns;
+}
+
+const COLUMN: Record<XAxis, string> = { step: 'step', tokens: 'tokens', flops: 'flops' };
+const SELECT = 'SELECT step, tokens, flops, train_loss, val_bpb, lr, tokens_per_s, grad_norm FROM metrics';
+
+/** The steps a query covers: a range of x becomes a range of steps (tokens and FLOPs grow with the step). */
+export function stepRange(store: RunStore, runId: string, q: Pick<MetricsQuery, 'x' | 'from' | 'to'>): [number, number] {
+  const db = store.db;
+  const x = COLUMN[q.x];
+  // Widened by one row on each side, so the lines run on to the edges of a zoomed view.
+  let lo = -Infinity, hi = Infinity;
+  if (q.from !== undefined) {
+    const r = db.prepare(`SELECT step FROM metrics WHERE run_id = ? AND ${x} < ? ORDER BY step DESC LIMIT 1`).get(runId, q.from) as { step: number } | undefined;
+    lo = r?.step ?? -Infinity;
+  }
+  if (q.to !== undefined) {
+    const r = db.prepare(`SELECT step FROM metrics WHERE run_id = ? AND ${x} > ? ORDER BY step LIMIT 1`).get(runId, q.to) as { step: number } | undefined;
+    hi = r?.step ?? Infinity;
+  }
+  return [lo, hi];
+}
+
+/**
+ * Read and downsample: synchronous, proportional to the rows in the range (seconds for a
+ * million). The first pass reads only what the choice needs (step, x and the three kept
+ * series); the rows chosen are then read whole, by step.
+ */
+export function runMetrics(store: RunStore, runId: string, q: MetricsQuery): MetricsResponse {
+  const [lo, hi] = stepRange(store, runId, q);
+  const x = COLUMN[q.x];
+  // Typed columns (NaN for missing) hold a million rows at 8 bytes a value instead of a JS array each.
+  let cols = [0, 1, 2, 3, 4].map(() => new Float64Array(1024));
+  let n = 0;
+  const scan = store.db.prepare(`SELECT step, ${x}, train_loss, val_bpb, grad_norm FROM metrics WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY step`).raw(true);
+  for (const row of scan.iterate(runId, lo, hi) as IterableIterator<(number | null)[]>) {
+    if (n === cols[0].length) {
+      cols = cols.map((c) => {
+        const grown = new Float64Array(n * 2);
+        grown.set(c);
+        return grown;
+      });
+    }
+    for (let k = 0; k < 5; k++) cols[k][n] = row[k] ?? NaN;
+    n++;
+  }
+  const [steps, xs, train, val, grad] = cols.map((c) => c.subarray(0, n));
+  const idx = m4Indices(xs, [train, val, grad], q.buckets, { min: q.from, max: q.to, log: q.log });
+  const out = Object.fromEntries(METRIC_KEYS.map((k) => [k, [] as (number | null)[]])) as MetricColumns;
+  const rows = store.db.prepare(`${SELECT} WHERE run_id = ? AND step IN (SELECT value FROM json_each(?)) ORDER BY step`).raw(true)
+    .all(runId, JSON.stringify(idx.map((i) => steps[i]))) as (number | null)[][];
+  for (const r of rows) {
+    METRIC_KEYS.forEach((k, j) => out[k].push(r[j] === null || Number.isNaN(r[j]) ? null : r[j]));
+  }
+  out.trainBpb = out.trainBpb.map((v) => (v === null ? null : v / Math.LN2));
+  return { run: runId, x: q.x, total: n, downsampled: idx.length < n, columns: out };
+}

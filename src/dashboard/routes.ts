@@ -1,0 +1,95 @@
+// The dashboard on a fastify app built by the API server (src/serve/server.ts): read-only JSON
+// under /api/, the live stream at /api/events, and the page. Registered beside /v1/*, so the
+// playground talks to the same origin and errors share the API's shape.
+//
+//   GET /api/runs                       the runs table
+//   GET /api/runs/:run                  one run: its summary, config and events
+//   GET /api/runs/:run/metrics          its curves, downsampled (?x=step|tokens|flops&buckets=&log=1&from=&to=)
+//   GET /api/sweeps                     sweeps with job counts and ETA
+//   GET /api/sweeps/:sweep              one sweep's jobs
+//   GET /api/sweeps/:sweep/law          points, fitted law, frontier with its band, isoFLOP groups, verify runs
+//   GET /api/events                     server-sent events (live.ts)
+import type { FastifyInstance } from 'fastify';
+import { RunStore } from '../runs/index.js';
+import { SweepQueue } from '../sweep/queue.js';
+import { badParam } from '../serve/errors.js';
+import { loadAssets, registerAssets } from './assets.js';
+import { LawCache } from './law.js';
+import { LiveHub } from './live.js';
+import { MetricsService } from './metrics-service.js';
+import { boolParam, intParam, notFound, numParam, runRef, sweepRef, xAxis } from './params.js';
+import { runSummaries, runSummary } from './runs.js';
+import { sweepDetail, sweepSummaries } from './sweeps.js';
+
+export interface DashboardOptions {
+  home: string;
+  /** Bootstrap resamples of the law view's intervals (default 200: seconds, not tens of them). */
+  resamples?: number;
+  /** How often the live ticker reads the store, in ms (default 500). */
+  intervalMs?: number;
+}
+
+export interface Dashboard {
+  store: RunStore;
+  live: LiveHub;
+  laws: LawCache;
+  metrics: MetricsService;
+}
+
+/** Events returned with a run, newest last; a run that rolled back often has many. */
+const MAX_EVENTS = 200;
+
+export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Dashboard {
+  const assets = loadAssets();
+  const store = RunStore.open(o.home);
+  const live = new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err));
+  const laws = new LawCache(store, o.resamples ?? 200);
+  const metrics = new MetricsService(store, o.home);
+  const queue = new SweepQueue(store);
+
+  const findRun = (value: unknown) => {
+    const ref = runRef(value);
+    const run = store.findRun(ref);
+    if (!run) throw notFound('run', ref);
+    return run;
+  };
+  const findSweep = (value: unknown) => {
+    const ref = sweepRef(value);
+    if (!queue.findSweep(ref)) throw notFound('sweep', ref);
+    return ref;
+  };
+
+  registerAssets(app, assets);
+
+  app.get('/api/runs', async () => ({ runs: runSummaries(store) }));
+
+  app.get<{ Params: { run: string } }>('/api/runs/:run', async (req) => {
+    const run = findRun(req.params.run);
+    const events = store.events(run.id);
+    return { run: runSummary(store, run), config: run.config, events: events.slice(-MAX_EVENTS) };
+  });
+
+  app.get<{ Params: { run: string }; Querystring: Record<string, unknown> }>('/api/runs/:run/metrics', async (req) => {
+    const run = findRun(req.params.run);
+    const q = req.query;
+    const from = numParam(q, 'from'), to = numParam(q, 'to');
+    if (from !== undefined && to !== undefined && from > to) throw badParam('from', `Invalid range: 'from' (${from}) is above 'to' (${to}).`);
+    return metrics.get(run.id, { x: xAxis(q), buckets: intParam(q, 'buckets', 1000, 1, 20_000), log: boolParam(q, 'log'), from, to });
+  });
+
+  app.get('/api/sweeps', async () => ({ sweeps: sweepSummaries(store) }));
+
+  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep', async (req) => sweepDetail(store, findSweep(req.params.sweep)));
+
+  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep/law', async (req) => laws.view(findSweep(req.params.sweep)));
+
+  app.get('/api/events', async (_req, reply) => live.subscribe(reply));
+
+  app.addHook('onClose', async () => {
+    live.close();
+    await Promise.all([laws.close(), metrics.close()]);
+    store.close();
+  });
+  app.addHook('onReady', async () => metrics.warm(store.listRuns().map((r) => r.id)));
+  return { store, live, laws, metrics };
+}

@@ -1,0 +1,122 @@
+// Synthetic runs and sweeps with the shapes real ones have, written through the store's own API:
+// what the dashboard's benchmark fills a home with, and what its tests watch. Loss curves fall
+// as a power of the step with noise and optional spikes; sweep runs land on a known law.
+import { Rng } from '../engine/random.js';
+import type { MetricRow, RunRecord, RunStatus, RunStore } from '../runs/index.js';
+import { SweepQueue } from '../sweep/queue.js';
+
+export interface SyntheticRun {
+  name?: string;
+  /** Metric rows logged, steps 1..steps (default 1000). */
+  steps?: number;
+  status?: RunStatus;
+  /** Non-embedding parameters (default 1e6); total parameters add a byte embedding. */
+  params?: number;
+  /** Tokens per step (default 16 × 128). */
+  tokensPerStep?: number;
+  /** Steps whose train loss jumps (by 3 bits per byte); they stay in the curve. */
+  spikes?: number[];
+  /** Log validation every this many steps (default 50). */
+  evalEvery?: number;
+  seed?: number;
+  /** Rows per logMetrics call (one transaction each; default 10,000). */
+  batch?: number;
+}
+
+const LN2 = Math.LN2;
+
+/** One run with `steps` metric rows; returns its record. */
+export function addSyntheticRun(store: RunStore, o: SyntheticRun = {}): RunRecord {
+  const steps = o.steps ?? 1000;
+  const N = o.params ?? 1e6;
+  const tps = o.tokensPerStep ?? 16 * 128;
+  const run = store.createRun({
+    name: o.name, config: { layers: 4, dModel: 128, heads: 4, ctx: 128, batch: 16, synthetic: true },
+    params: N + 256 * 128, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: steps * tps,
+  });
+  const rng = new Rng(o.seed ?? 1);
+  const spikes = new Set(o.spikes ?? []);
+  const evalEvery = o.evalEvery ?? 50;
+  const batch = o.batch ?? 10_000;
+  const start = Date.now() / 1000 - steps * 0.05;
+  let best: number | null = null;
+  let rows: MetricRow[] = [];
+  for (let step = 1; step <= steps; step++) {
+    const bpb = curve(step, N) + 0.04 * rng.normal() + (spikes.has(step) ? 3 : 0);
+    const val = step % evalEvery === 0 || step === steps ? curve(step, N) + 0.02 : null;
+    if (val !== null && (best === null || val < best)) best = val;
+    rows.push({
+      step, tokens: step * tps, flops: step * tps * 6 * N, trainLoss: bpb * LN2, valBpb: val,
+      lr: 1e-3 * Math.min(1, step / 50), tokensPerS: 40_000 * (1 + 0.05 * rng.normal()), gradNorm: 1 + 0.1 * Math.abs(rng.normal()),
+      time: start + step * 0.05,
+    });
+    if (rows.length >= batch) {
+      store.logMetrics(run.id, rows);
+      rows = [];
+    }
+  }
+  store.logMetrics(run.id, rows);
+  const status = o.status ?? 'done';
+  return store.updateRun(run.id, {
+    status, tokensSeen: steps * tps, flops: steps * tps * 6 * N, bestValBpb: best, trainSeconds: steps * 0.05,
+    startedAt: new Date(start * 1000).toISOString(),
+    ...(status === 'done' ? { finalValBpb: best, finishedAt: new Date().toISOString() } : {}),
+  });
+}
+
+/** A loss curve that falls like a power of the step towards a floor that bigger models lower. */
+function curve(step: number, N: number): number {
+  return 0.9 + 30 / N ** 0.3 + 3 * (step + 10) ** -0.45;
+}
+
+export const SYNTHETIC_LAW = { E: 0.9, A: 40, B: 60, alpha: 0.3, beta: 0.3 };
+
+export interface SyntheticSweep {
+  budgets?: number[];
+  /** Model sizes per budget, as multiples of that budget's optimal size. */
+  factors?: number[];
+  /** Also a verify run at this budget, with its predicted-vs-measured event. */
+  verifyFlops?: number;
+  /** Jobs left queued after the finished ones. */
+  queued?: number;
+  seed?: number;
+}
+
+/** An isoFLOP sweep whose finished runs lie on SYNTHETIC_LAW (with 0.3% noise). */
+export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSweep = {}): void {
+  const { E, A, B, alpha, beta } = SYNTHETIC_LAW;
+  const law = (n: number, d: number) => E + A / n ** alpha + B / d ** beta;
+  const rng = new Rng(o.seed ?? 7);
+  const planned: { params: number; tokens: number }[] = [];
+  for (const C of o.budgets ?? [1e12, 3e12, 1e13]) {
+    const nOpt = Math.sqrt(C / 120);
+    for (const f of o.factors ?? [0.25, 0.5, 1, 2, 4]) planned.push({ params: Math.round(nOpt * f), tokens: Math.round(C / (6 * nOpt * f)) });
+  }
+  const queued = o.queued ?? 0;
+  const q = new SweepQueue(store);
+  const jobs = [...planned, ...planned.slice(0, queued)].map((p, i) => ({
+    options: { tokens: p.tokens }, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: 60,
+  }));
+  q.createSweep(name, { synthetic: true, budgets: o.budgets }, jobs);
+  const worker = 'synthetic';
+  for (let i = 0; i < planned.length; i++) {
+    const job = q.claim(worker, 60, name)!;
+    const p = planned[i];
+    const run = addSyntheticRun(store, { name: job.runName, steps: 20, params: p.params, tokensPerStep: Math.round(p.tokens / 20), seed: i });
+    const loss = law(p.params, run.tokensSeen) * (1 + 0.003 * (rng.uniform() - 0.5));
+    store.updateRun(run.id, { finalValBpb: loss, bestValBpb: loss });
+    q.complete(job, worker);
+  }
+  if (o.verifyFlops) {
+    const C = o.verifyFlops;
+    const nOpt = Math.sqrt(C / 120), tokens = Math.round(C / (6 * nOpt));
+    const run = addSyntheticRun(store, { name: `${name}-verify-${C.toExponential(1).replace('+', '')}`, steps: 20, params: Math.round(nOpt), tokensPerStep: Math.round(tokens / 20) });
+    const predicted = law(Math.round(nOpt), run.tokensSeen);
+    const measured = predicted * 1.01;
+    store.updateRun(run.id, { finalValBpb: measured });
+    store.logEvent(run.id, {
+      kind: 'verify', message: `predicted ${predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`,
+      data: { sweep: name, flops: C, params: Math.round(nOpt), tokens: run.tokensSeen, predicted, interval: [predicted * 0.98, predicted * 1.02], measured, relativeError: (measured - predicted) / measured },
+    });
+  }
+}
