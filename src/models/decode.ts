@@ -12,27 +12,13 @@
 //
 // Same maths as GPT.forward (pre-norm blocks, layer norm ε 1e-5, tanh GELU, tied output head), so
 // the logits agree with the training forward's to float32 rounding (test/serve.test.ts holds the
-// log-probabilities to 1e-4). Only the default variants (layernorm, gelu, learned positions) are
-// supported; `assertServable` says so for the others.
+// log-probabilities to 1e-4). Every variant runs: rmsnorm, swiglu, and rope, whose rotation of a
+// new row depends on its position in the sequence (p0 + i), not on its row in the step.
 import type { Kernels } from '../engine/kernels.js';
 import { native } from '../engine/native.js';
-import { variant, type GPT, type GPTConfig } from './gpt.js';
+import { swigluHidden, variant, type GPT, type GPTConfig } from './gpt.js';
 
-const LN_EPS = 1e-5;
-
-/** Throws an Error naming the variant when the model is not one this decoder can run. */
-export function assertServable(config: GPTConfig, name = 'this model'): void {
-  const v = variant(config);
-  const problems: string[] = [];
-  if (v.norm !== 'layernorm') problems.push(`uses ${v.norm}; serving supports layernorm models only for now`);
-  if (v.mlp !== 'gelu') problems.push(`uses a ${v.mlp} MLP; serving supports gelu MLPs only for now`);
-  if (v.pos !== 'learned') problems.push(`uses ${v.pos} positions; serving supports learned position embeddings only for now`);
-  if (problems.length) throw new UnsupportedModelError(`model ${name} ${problems.join('; it also ')}`);
-}
-
-export class UnsupportedModelError extends Error {
-  override name = 'UnsupportedModelError';
-}
+const NORM_EPS = 1e-5;
 
 /** One sequence's keys and values: per layer, K [ctx, C] then V [ctx, C]. */
 export class KVCache {
@@ -59,13 +45,17 @@ export interface Chunk {
   logits: 'last' | 'all';
 }
 
+/** A norm's gain, and its bias for layernorm (null: rmsnorm). */
+type Norm = [Float32Array, Float32Array | null];
+
 interface Layer {
-  ln1g: Float32Array; ln1b: Float32Array;
+  ln1: Norm;
   qkvW: Float32Array; qkvB: Float32Array;
   projW: Float32Array; projB: Float32Array;
-  ln2g: Float32Array; ln2b: Float32Array;
-  fcW: Float32Array; fcB: Float32Array;
-  outW: Float32Array; outB: Float32Array;
+  ln2: Norm;
+  /** gelu: fc [4C, C]; swiglu: the gate and up matrices, adjacent in memory, as one [2H, C]. */
+  fcW: Float32Array; fcB: Float32Array | null;
+  outW: Float32Array; outB: Float32Array | null;
 }
 
 /** Grow-only scratch buffers, so steady-state decoding allocates nothing. */
@@ -85,39 +75,89 @@ export class Decoder {
   readonly config: GPTConfig;
   private readonly k: Kernels;
   private readonly wte: Float32Array;
-  private readonly wpe: Float32Array;
+  /** Learned positions, or null with rope. */
+  private readonly wpe: Float32Array | null;
   private readonly layers: Layer[];
-  private readonly lnfG: Float32Array;
-  private readonly lnfB: Float32Array;
+  private readonly lnf: Norm;
+  /** MLP hidden width and whether it is SwiGLU. */
+  private readonly hidden: number;
+  private readonly swiglu: boolean;
+  /** Rope's cos and sin per position: [ctx, head_dim / 2] each; null without rope. */
+  private readonly ropeCos: Float32Array | null = null;
+  private readonly ropeSin: Float32Array | null = null;
   private readonly scratch = new Scratch();
   private readonly free: Float32Array[] = [];
 
-  constructor(model: GPT, kernels: Kernels = native, name?: string) {
+  constructor(model: GPT, kernels: Kernels = native) {
     this.config = model.config;
-    assertServable(model.config, name);
     if (!(model.params instanceof Float32Array)) throw new Error('Decoder: the model must be float32');
     this.k = kernels;
+    const { norm, mlp, pos } = variant(model.config);
+    const C = model.config.dModel;
     const p = (n: string) => {
       const t = model.named.get(n);
       if (!t) throw new Error(`Decoder: the model has no tensor ${n}`);
       return t.data as Float32Array;
     };
+    const normOf = (n: string): Norm => [p(`${n}.g`), norm === 'layernorm' ? p(`${n}.b`) : null];
+    this.swiglu = mlp === 'swiglu';
+    this.hidden = this.swiglu ? swigluHidden(C) : 4 * C;
+    const H = this.hidden;
+    // The gate and up matrices sit next to each other in the flat buffer; one view covers both.
+    const gateUp = (h: string) => {
+      const gate = p(`${h}.mlp.gate.w`), up = p(`${h}.mlp.up.w`);
+      if (up.byteOffset !== gate.byteOffset + gate.byteLength) throw new Error('Decoder: gate and up weights are not adjacent');
+      return new Float32Array(gate.buffer, gate.byteOffset, 2 * H * C);
+    };
     this.wte = p('wte');
-    this.wpe = p('wpe');
+    this.wpe = pos === 'learned' ? p('wpe') : null;
     this.layers = [];
     for (let l = 0; l < model.config.layers; l++) {
       const h = `h${l}`;
       this.layers.push({
-        ln1g: p(`${h}.ln1.g`), ln1b: p(`${h}.ln1.b`),
+        ln1: normOf(`${h}.ln1`),
         qkvW: p(`${h}.attn.qkv.w`), qkvB: p(`${h}.attn.qkv.b`),
         projW: p(`${h}.attn.proj.w`), projB: p(`${h}.attn.proj.b`),
-        ln2g: p(`${h}.ln2.g`), ln2b: p(`${h}.ln2.b`),
-        fcW: p(`${h}.mlp.fc.w`), fcB: p(`${h}.mlp.fc.b`),
-        outW: p(`${h}.mlp.out.w`), outB: p(`${h}.mlp.out.b`),
+        ln2: normOf(`${h}.ln2`),
+        fcW: this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), fcB: this.swiglu ? null : p(`${h}.mlp.fc.b`),
+        outW: p(`${h}.mlp.out.w`), outB: this.swiglu ? null : p(`${h}.mlp.out.b`),
       });
     }
-    this.lnfG = p('lnf.g');
-    this.lnfB = p('lnf.b');
+    this.lnf = normOf('lnf');
+    if (pos === 'rope') {
+      // The same angles as the rope kernel: t·10000^(−2i/d), computed in double, kept as float.
+      const hd = C / model.config.heads, half = hd / 2, T = model.config.ctx;
+      this.ropeCos = new Float32Array(T * half);
+      this.ropeSin = new Float32Array(T * half);
+      for (let t = 0; t < T; t++) {
+        for (let i = 0; i < half; i++) {
+          const angle = t * Math.pow(10000, -(2 * i) / hd);
+          this.ropeCos[t * half + i] = Math.cos(angle);
+          this.ropeSin[t * half + i] = Math.sin(angle);
+        }
+      }
+    }
+  }
+
+  private norm(x: Float32Array, [gain, bias]: Norm, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number): void {
+    const C = this.config.dModel;
+    if (bias) this.k.layerNormForward(x, gain, bias, y, mean, rstd, rows, C, NORM_EPS);
+    else this.k.rmsNormForward(x, gain, y, rstd, rows, C, NORM_EPS);
+  }
+
+  /** Rotate the q and k heads of one qkv row to position t (the pairs of the rope kernel). */
+  private rotate(qkv: Float32Array, row: number, t: number): void {
+    const { dModel: C, heads: H } = this.config;
+    const hd = C / H, half = hd / 2, cs = this.ropeCos!, sn = this.ropeSin!;
+    const base = row * 3 * C, tb = t * half;
+    for (let h = 0; h < 2 * H; h++) {
+      const o = base + h * hd;
+      for (let i = 0; i < half; i++) {
+        const x1 = qkv[o + i], x2 = qkv[o + half + i], c = cs[tb + i], s = sn[tb + i];
+        qkv[o + i] = x1 * c - x2 * s;
+        qkv[o + half + i] = x2 * c + x1 * s;
+      }
+    }
   }
 
   /** Bytes one sequence's cache takes. */
@@ -152,7 +192,7 @@ export class Decoder {
    */
   step(chunks: Chunk[]): { logits: Float32Array; rowOf: number[] } {
     const { dModel: C, heads: H, ctx, vocab: V } = this.config;
-    const C3 = 3 * C, C4 = 4 * C;
+    const C3 = 3 * C, Hm = this.hidden, F = this.swiglu ? 2 * Hm : Hm;
     const k = this.k;
     let R = 0;
     for (const ch of chunks) {
@@ -167,28 +207,30 @@ export class Decoder {
     }
     const s = this.scratch;
     const x = s.get('x', R * C), h = s.get('h', R * C), tmp = s.get('tmp', R * C), att = s.get('att', R * C);
-    const qkv = s.get('qkv', R * C3), fc = s.get('fc', R * C4), act = s.get('act', R * C4);
+    const qkv = s.get('qkv', R * C3), fc = s.get('fc', R * F), act = s.get('act', R * Hm);
     const mean = s.get('mean', R), rstd = s.get('rstd', R);
 
-    // Token plus position embeddings.
+    // Token plus (learned) position embeddings.
     let r = 0;
     for (const ch of chunks) {
       const p0 = ch.cache.length;
       for (let i = 0; i < ch.tokens.length; i++, r++) {
         const te = ch.tokens[i] * C, pe = (p0 + i) * C, o = r * C;
-        for (let c = 0; c < C; c++) x[o + c] = this.wte[te + c] + this.wpe[pe + c];
+        if (this.wpe) for (let c = 0; c < C; c++) x[o + c] = this.wte[te + c] + this.wpe[pe + c];
+        else x.set(this.wte.subarray(te, te + C), o);
       }
     }
 
     for (let l = 0; l < this.layers.length; l++) {
       const w = this.layers[l];
-      k.layerNormForward(x, w.ln1g, w.ln1b, h, mean, rstd, R, C, LN_EPS);
+      this.norm(x, w.ln1, h, mean, rstd, R);
       k.linearForward(h, w.qkvW, w.qkvB, qkv, R, C, C3);
       // Attention, per chunk against its own cache.
       r = 0;
       for (const ch of chunks) {
         const n = ch.tokens.length, p0 = ch.cache.length;
         const K = ch.cache.keys(l), Vc = ch.cache.values(l);
+        if (this.ropeCos) for (let i = 0; i < n; i++) this.rotate(qkv, r + i, p0 + i);
         for (let i = 0; i < n; i++) {
           const src = (r + i) * C3, dst = (p0 + i) * C;
           K.set(qkv.subarray(src + C, src + 2 * C), dst);
@@ -199,10 +241,11 @@ export class Decoder {
       }
       k.linearForward(att, w.projW, w.projB, tmp, R, C, C);
       k.addForward(x, tmp, x, R * C, R * C);
-      k.layerNormForward(x, w.ln2g, w.ln2b, h, mean, rstd, R, C, LN_EPS);
-      k.linearForward(h, w.fcW, w.fcB, fc, R, C, C4);
-      k.geluForward(fc, act, R * C4);
-      k.linearForward(act, w.outW, w.outB, tmp, R, C4, C);
+      this.norm(x, w.ln2, h, mean, rstd, R);
+      k.linearForward(h, w.fcW, w.fcB, fc, R, C, F);
+      if (this.swiglu) k.swigluForward(fc, act, R, Hm);
+      else k.geluForward(fc, act, R * Hm);
+      k.linearForward(act, w.outW, w.outB, tmp, R, Hm, C);
       k.addForward(x, tmp, x, R * C, R * C);
     }
     for (const ch of chunks) ch.cache.length += ch.tokens.length;
@@ -229,7 +272,7 @@ export class Decoder {
       r += n;
     }
     const seln = s.get('seln', want * C), sm = s.get('smean', want), sr = s.get('srstd', want);
-    k.layerNormForward(sel, this.lnfG, this.lnfB, seln, sm, sr, want, C, LN_EPS);
+    this.norm(sel, this.lnf, seln, sm, sr, want);
     const logits = s.get('logits', want * V);
     k.linearForward(seln, this.wte, null, logits, want, C, V);
     return { logits, rowOf };

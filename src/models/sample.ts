@@ -1,10 +1,9 @@
-// Sampling text from a trained GPT: temperature, top-k, a seeded RNG. Models the decoder serves
-// (src/models/decode.ts) decode incrementally with a KV cache; the other variants rerun the
-// whole window for each new token.
+// Sampling text from a trained GPT: temperature, top-k, a seeded RNG, decoding incrementally
+// with a KV cache (src/models/decode.ts).
 import { Graph } from '../engine/graph.js';
 import type { Kernels } from '../engine/kernels.js';
 import { Rng } from '../engine/random.js';
-import { Decoder, UnsupportedModelError, assertServable } from './decode.js';
+import { Decoder } from './decode.js';
 import type { GPT } from './gpt.js';
 
 export interface SampleOptions {
@@ -39,12 +38,6 @@ export function sampleToken(logits: ArrayLike<number>, temperature: number, topK
 export function generate(model: GPT, kernels: Kernels, prompt: ArrayLike<number>, opts: SampleOptions): number[] {
   // An empty prompt starts from a newline, the most common boundary between documents.
   const seq = prompt.length > 0 ? Array.from(prompt) : [10];
-  try {
-    assertServable(model.config);
-  } catch (err) {
-    if (err instanceof UnsupportedModelError) return generateByWindow(model, kernels, seq, opts);
-    throw err;
-  }
   return generateCached(model, kernels, seq, opts);
 }
 
@@ -75,7 +68,7 @@ function generateCached(model: GPT, kernels: Kernels, seq: number[], opts: Sampl
   return out;
 }
 
-/** The reference path: the whole window through the training forward for every token. */
+/** The reference path: the whole window through the training forward for every token (tests). */
 export function generateByWindow(model: GPT, kernels: Kernels, seq: number[], opts: SampleOptions): number[] {
   const { ctx, vocab } = model.config;
   const g = new Graph(kernels, { training: false });

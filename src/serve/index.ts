@@ -4,4 +4,4 @@ export { Scheduler, sampleFromLogprobs, QueueFullError, type SequenceSpec, type 
 export { ModelRegistry, type LoadedModel, type ModelInfo } from './models.js';
 export { ApiError } from './errors.js';
 export { renderChat, CHAT_STOPS, tokenString } from './text.js';
-export { Decoder, KVCache, assertServable, UnsupportedModelError } from '../models/decode.js';
+export { Decoder, KVCache } from '../models/decode.js';

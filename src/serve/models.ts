@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GPT } from '../models/gpt.js';
-import { Decoder, UnsupportedModelError, assertServable } from '../models/decode.js';
+import { Decoder } from '../models/decode.js';
 import { native } from '../engine/native.js';
 import { RunStore, RUN_ID_PATTERN, type RunRecord } from '../runs/index.js';
 import { loadWeights } from '../train/checkpoint.js';
@@ -103,28 +103,19 @@ export class ModelRegistry {
     return { file: ck.file, run };
   }
 
-  /** The model for an id, loading it on first use. Throws ApiError (404, or 400 for an unsupported model). */
+  /** The model for an id, loading it on first use. Throws ApiError 404 for an unknown id. */
   get(id: string): Promise<LoadedModel> {
     const cached = this.loaded.get(id);
     if (cached) return cached;
     const { file, run } = this.resolve(id);
     const p = (async () => {
       try {
-        let model: GPT;
-        try {
-          model = loadWeights(file, (cfg) => {
-            assertServable(cfg, id);
-            return new GPT(cfg);
-          }).model;
-        } catch (err) {
-          if (err instanceof UnsupportedModelError) throw new ApiError(400, err.message, 'invalid_request_error', 'model', 'model_not_supported');
-          throw err;
-        }
-        const decoder = new Decoder(model, native, id);
+        const model = loadWeights(file, (cfg) => new GPT(cfg)).model;
+        const decoder = new Decoder(model, native);
         return { id, created: unixTime(run.finishedAt ?? run.createdAt), ctx: model.config.ctx, decoder, scheduler: new Scheduler(decoder, this.schedulerOptions) };
       } catch (err) {
-        // Keep an unsupported model's answer; forget other failures so a later request retries.
-        if (!(err instanceof ApiError)) this.loaded.delete(id);
+        // Forget a failed load (a checkpoint being rotated, a disk hiccup) so a later request retries.
+        this.loaded.delete(id);
         throw err;
       }
     })();
