@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
 import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, MIN_ISOFLOP_STEPS, lrForWidth, type LrScaling, type Shape } from './plan.js';
+import { LADDER, MIN_ISOFLOP_STEPS, lrForWidth, sweepWarmup, type LrScaling, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -64,7 +64,7 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}`;
   // The learning rate follows the sweep's rule for the new width (sweeps planned before the rule existed used one rate).
   const lr = typeof sweepConfig.lr === 'number' ? lrForWidth(sweepConfig.lr, shape.dModel, (sweepConfig.lrScaling as LrScaling | undefined) ?? 'constant') : base.lr;
-  const res = await train({ ...base, ...shape, lr, tokens, name: runName, warmupSteps: Math.min(50, Math.ceil(tokens / perStep / 10)) },
+  const res = await train({ ...base, ...shape, lr, tokens, name: runName, warmupSteps: sweepWarmup(tokens / perStep) },
     { ...o.hooks, home });
   const measured = res.finalValBpb!;
   const trainTokens = splitCorpus(loadCorpus(base.corpus ?? TRAIN_DEFAULTS.corpus), { seed: 0 }).train.length;
