@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
 import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, MIN_ISOFLOP_STEPS, lrForWidth, sweepWarmup, type LrScaling, type Shape } from './plan.js';
+import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, sweepWarmup, type LrScaling, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -52,27 +52,32 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const configOf = (s: Shape) => ({ ...s, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos });
   // Of the ladder's shapes, the one the law expects to do best on this budget (D = C / 6N): the
   // continuous optimum falls between shapes, and the loss is not symmetric in log N around it.
+  // Only shapes whose run stays within the data regime the law was fitted on are considered: the
+  // law knows nothing of repeated data, so a run far past MAX_FRESH_EPOCHS would test repetition,
+  // not the law (the fallback, when no shape qualifies, says so in the result's epochs).
   const perStep = batch * ctx;
+  const trainTokens = splitCorpus(loadCorpus(base.corpus ?? TRAIN_DEFAULTS.corpus), { seed: 0 }).train.length;
+  const fittedEpochs = Math.max(...points.map((p) => p.tokens)) / trainTokens;
   const candidates = LADDER.map((shape) => {
     const N = countParams(configOf(shape)).nonEmbedding;
     const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
     return { shape, N, tokens, loss: predictLoss(boot.fit, N, tokens) };
   }).filter((c) => c.tokens >= MIN_ISOFLOP_STEPS * perStep);
   if (candidates.length === 0) throw new UsageError(`no model size trains for ${MIN_ISOFLOP_STEPS} steps on ${flops.toExponential(1)} FLOPs; raise --flops`);
-  const { shape, N, tokens } = candidates.reduce((a, b) => (b.loss < a.loss ? b : a));
+  const fresh = candidates.filter((c) => c.tokens / trainTokens <= Math.max(MAX_FRESH_EPOCHS, fittedEpochs));
+  const { shape, N, tokens } = (fresh.length ? fresh : candidates).reduce((a, b) => (b.loss < a.loss ? b : a));
   const prediction = predictWithInterval(boot, N, tokens);
-  const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}`;
+  const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}-${shape.layers}x${shape.dModel}`;
   // The learning rate follows the sweep's rule for the new width (sweeps planned before the rule existed used one rate).
   const lr = typeof sweepConfig.lr === 'number' ? lrForWidth(sweepConfig.lr, shape.dModel, (sweepConfig.lrScaling as LrScaling | undefined) ?? 'constant') : base.lr;
   const res = await train({ ...base, ...shape, lr, tokens, name: runName, warmupSteps: sweepWarmup(tokens / perStep) },
     { ...o.hooks, home });
   const measured = res.finalValBpb!;
-  const trainTokens = splitCorpus(loadCorpus(base.corpus ?? TRAIN_DEFAULTS.corpus), { seed: 0 }).train.length;
   const result: VerifyResult = {
     sweep: name, flops, run: res.run.name, shape, params: N, tokens, optimalParams: opt.params,
     predicted: prediction.loss, interval: prediction.interval, measured, relativeError: (measured - prediction.loss) / measured,
     extrapolation: flops / Math.max(...points.map((p) => p.flops)),
-    epochs: tokens / trainTokens, fittedEpochs: Math.max(...points.map((p) => p.tokens)) / trainTokens,
+    epochs: tokens / trainTokens, fittedEpochs,
   };
   // Kept with the run, so the dashboard and later readers see the prediction beside the measurement.
   const after = RunStore.open(home);
