@@ -23,3 +23,10 @@ export function numberOption(name: string, { allowZero = false } = {}) {
     return n;
   };
 }
+
+/** Parse a TCP port (0 asks the system for a free one). */
+export function portOption(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${value}'`);
+  return n;
+}

@@ -3,13 +3,8 @@
 import { Command } from 'commander';
 import { resolveHome } from '../runs/index.js';
 import { startDashboard } from '../dashboard/server.js';
-import { positiveInt, UsageError } from '../errors.js';
+import { portOption, positiveInt, UsageError } from '../errors.js';
 
-function portOption(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${value}'`);
-  return n;
-}
 
 export function dashboardCommand(): Command {
   return new Command('dashboard')

@@ -3,13 +3,8 @@ import { Command } from 'commander';
 import { setThreads } from '../engine/native.js';
 import { resolveHome } from '../runs/index.js';
 import { startServer } from '../serve/server.js';
-import { positiveInt, UsageError } from '../errors.js';
+import { portOption, positiveInt, UsageError } from '../errors.js';
 
-function portOption(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${value}'`);
-  return n;
-}
 
 export function serveCommand(): Command {
   return new Command('serve')

@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { RunStore, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
-import { planSweep, parseShape, estimateSeconds, MAX_FRESH_EPOCHS, LR_SCALINGS, type PlannedRun } from '../sweep/plan.js';
+import { planSweep, parseShape, estimateSeconds, trainingTokens, MAX_FRESH_EPOCHS, LR_SCALINGS, type PlannedRun } from '../sweep/plan.js';
 import { runWorker } from '../sweep/worker.js';
 import { sweepStatus } from '../sweep/status.js';
 import { verifySweep } from '../sweep/verify.js';
 import { jsonReporter, lineReporter, terminalReporter } from '../train/progress.js';
 import { benchTrain } from '../bench/train.js';
-import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
+import { VOCAB } from '../data/index.js';
 import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
 import { TRAIN_DEFAULTS } from '../train/train.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
@@ -72,7 +72,7 @@ function planCommand(): Command {
         flops: o.flops, sizes: o.sizes, tokensPerParam: o.tokensPerParam, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch, lrScaling: o.lrScaling,
         base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery, norm: o.norm, mlp: o.mlp, pos: o.pos },
       });
-      const trainTokens = splitCorpus(loadCorpus(o.corpus), { seed: 0 }).train.length;
+      const trainTokens = trainingTokens(o.corpus);
       const epochs = (r: PlannedRun) => r.tokens / trainTokens;
       const rate = o.estimate ? measuredFlopsPerSecond(o.ctx, o.batch) : null;
       const est = (r: PlannedRun) => (rate ? estimateSeconds(r, o.ctx, rate) : null);

@@ -4,7 +4,7 @@
 //  - an explicit N × D grid.
 // Model sizes come from a fixed ladder of shapes, so every sweep on this machine shares them.
 import { countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
-import { VOCAB } from '../data/index.js';
+import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
 
@@ -98,12 +98,13 @@ export function parseShape(s: string): Shape {
   return { layers, dModel, heads };
 }
 
-function config(shape: Shape, ctx: number, base: Partial<TrainOptions> = {}): GPTConfig {
+/** The model a sweep run trains: a ladder shape at a context, with the sweep's variants. */
+export function modelConfig(shape: Shape, ctx: number, base: Partial<TrainOptions> = {}): GPTConfig {
   return { ...shape, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos };
 }
 
 function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOptions): PlannedRun {
-  const counts = countParams(config(shape, o.ctx, o.base));
+  const counts = countParams(modelConfig(shape, o.ctx, o.base));
   const perStep = o.batch * o.ctx;
   const steps = Math.max(1, Math.round(tokens / perStep));
   const D = steps * perStep;
@@ -142,7 +143,7 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
     if (!Number.isInteger(k) || k < 2) throw new UsageError(`--sizes must be an integer of at least 2, got ${k}`);
     const ratio = o.tokensPerParam ?? 20;
     if (!(ratio > 0) || !Number.isFinite(ratio)) throw new UsageError(`--tokens-per-param must be a positive number, got ${ratio}`);
-    const nonEmb = (s: Shape) => countParams(config(s, o.ctx, o.base)).nonEmbedding;
+    const nonEmb = (s: Shape) => countParams(modelConfig(s, o.ctx, o.base)).nonEmbedding;
     for (const C of o.flops) {
       // D = ratio·N and C = 6·N·D put the centre at N = √(C / 6·ratio).
       const guess = Math.sqrt(C / (6 * ratio));
@@ -169,7 +170,12 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
   return runs.sort((a, b) => (a.budget ?? a.flops) - (b.budget ?? b.flops) || a.nonEmbeddingParams - b.nonEmbeddingParams);
 }
 
+/** Bytes in the training split of a corpus: what a run's epochs are counted against (train() splits the same way). */
+export function trainingTokens(corpus: string): number {
+  return splitCorpus(loadCorpus(corpus), { seed: 0 }).train.length;
+}
+
 /** Estimated seconds for a run from a measured rate of training FLOPs per second on this machine. */
 export function estimateSeconds(run: PlannedRun, ctx: number, flopsPerSecond: number): number {
-  return (flopsPerToken(config(run.shape, ctx, run.options)) * run.tokens) / flopsPerSecond;
+  return (flopsPerToken(modelConfig(run.shape, ctx, run.options)) * run.tokens) / flopsPerSecond;
 }

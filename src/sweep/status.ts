@@ -3,9 +3,9 @@
 // an estimate (--no-estimate) are priced by their training FLOPs at the finished runs' rate.
 import type { RunStore } from '../runs/index.js';
 import { flopsPerToken } from '../models/gpt.js';
-import { VOCAB } from '../data/index.js';
 import type { TrainOptions } from '../train/train.js';
 import { SweepQueue, type JobStatus } from './queue.js';
+import { modelConfig } from './plan.js';
 
 export interface SweepStatus {
   sweep: string;
@@ -35,9 +35,9 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
   const jobs = q.jobs(name);
   const runs = jobs.map((j) => store.findRun(j.runName));
   const work = (o: Partial<TrainOptions>) => o.layers && o.dModel && o.heads && o.ctx && o.tokens
-    ? flopsPerToken({ layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: VOCAB, norm: o.norm, mlp: o.mlp, pos: o.pos }) * o.tokens
+    ? flopsPerToken(modelConfig({ layers: o.layers, dModel: o.dModel, heads: o.heads }, o.ctx, o)) * o.tokens
     : 0;
-  let actual = 0, estimated = 0, doneFlops = 0, left = 0, leftFlops = 0;
+  let actual = 0, estimated = 0, doneFlops = 0, doneSeconds = 0, left = 0, leftFlops = 0;
   jobs.forEach((j, i) => {
     const r = runs[i];
     if (j.status === 'done' && r && r.trainSeconds > 0) {
@@ -46,6 +46,7 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
         estimated += j.estimatedSeconds;
       }
       doneFlops += r.flopsPerToken ? r.flopsPerToken * r.tokensSeen : 0;
+      doneSeconds += r.trainSeconds;
     }
     if (j.status === 'queued' || j.status === 'running') {
       const remaining = r && r.tokensTarget ? 1 - r.tokensSeen / r.tokensTarget : 1;
@@ -53,7 +54,6 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
       else leftFlops += work(j.options) * remaining;
     }
   });
-  const doneSeconds = jobs.reduce((a, j, i) => a + (j.status === 'done' && runs[i] ? runs[i]!.trainSeconds : 0), 0);
   const flopsPerSecond = doneFlops > 0 && doneSeconds > 0 ? doneFlops / doneSeconds : 0;
   const etaKnown = leftFlops === 0 || flopsPerSecond > 0;
   const etaSeconds = left * (estimated > 0 ? actual / estimated : 1) + (flopsPerSecond > 0 ? leftFlops / flopsPerSecond : 0);

@@ -3,13 +3,12 @@
 // interval) beside the measured one.
 import { RunStore, resolveHome } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
-import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { UsageError } from '../errors.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
 import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, sweepWarmup, type LrScaling, type Shape } from './plan.js';
+import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -49,17 +48,16 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const { boot } = fitLaw(points, { resamples: o.resamples ?? 1000, flops: [flops] });
   const opt = computeOptimal(boot.fit, flops);
   const ctx = base.ctx!, batch = base.batch!;
-  const configOf = (s: Shape) => ({ ...s, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos });
   // Of the ladder's shapes, the one the law expects to do best on this budget (D = C / 6N): the
   // continuous optimum falls between shapes, and the loss is not symmetric in log N around it.
   // Only shapes whose run stays within the data regime the law was fitted on are considered: the
   // law knows nothing of repeated data, so a run far past MAX_FRESH_EPOCHS would test repetition,
   // not the law (the fallback, when no shape qualifies, says so in the result's epochs).
   const perStep = batch * ctx;
-  const trainTokens = splitCorpus(loadCorpus(base.corpus ?? TRAIN_DEFAULTS.corpus), { seed: 0 }).train.length;
+  const trainTokens = trainingTokens(base.corpus ?? TRAIN_DEFAULTS.corpus);
   const fittedEpochs = Math.max(...points.map((p) => p.tokens)) / trainTokens;
   const candidates = LADDER.map((shape) => {
-    const N = countParams(configOf(shape)).nonEmbedding;
+    const N = countParams(modelConfig(shape, ctx, base)).nonEmbedding;
     const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
     return { shape, N, tokens, loss: predictLoss(boot.fit, N, tokens) };
   }).filter((c) => c.tokens >= MIN_ISOFLOP_STEPS * perStep);
