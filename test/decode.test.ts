@@ -43,4 +43,30 @@ describe('Decoder', () => {
       assert.ok(worst < 1e-4, `max |Δ log-prob| ${worst}`);
     });
   }
+
+  for (const v of [{}, { norm: 'rmsnorm', mlp: 'swiglu', pos: 'rope' }] as Partial<GPTConfig>[]) {
+    it(`is batch-invariant for ${JSON.stringify(v)}: a sequence's logits are the same bits alone or beside others, prompt at once or token by token`, () => {
+      const model = new GPT({ layers: 2, dModel: 48, heads: 4, ctx: T, vocab: 256, ...v }, { seed: 5 });
+      const d = new Decoder(model);
+      // Alone: a 10-token prompt at once, then one token a step.
+      const alone = d.newCache();
+      let out = d.step([{ cache: alone, tokens: ids.slice(0, 10), logits: 'all' }]);
+      const aloneRows = [out.logits.slice()];
+      for (let t = 10; t < T; t++) aloneRows.push(d.step([{ cache: alone, tokens: [ids[t]], logits: 'last' }]).logits.slice(0, 256));
+      // In a crowd: every token one a step, beside sequences that join, grow and leave.
+      const mine = d.newCache();
+      const others = Array.from({ length: 7 }, () => d.newCache());
+      const crowdRows: Float32Array[] = [];
+      for (let t = 0; t < T; t++) {
+        const busy = others.filter((c, j) => c.length < T - 4 && (t + j) % 3 !== 0);
+        const chunks = [...busy.map((c, j) => ({ cache: c, tokens: c.length === 0 ? [1, 2, 3, 4].slice(0, 1 + (j % 4)) : [t + j], logits: 'last' as const })),
+          { cache: mine, tokens: [ids[t]], logits: 'last' as const }];
+        out = d.step(chunks);
+        crowdRows.push(out.logits.slice(out.rowOf[busy.length] * 256, (out.rowOf[busy.length] + 1) * 256));
+      }
+      const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+      for (let t = 0; t < 10; t++) assert.equal(bits(crowdRows[t]), bits(aloneRows[0].subarray(t * 256, (t + 1) * 256)), `prompt position ${t}`);
+      for (let t = 10; t < T; t++) assert.equal(bits(crowdRows[t]), bits(aloneRows[t - 9]), `position ${t}`);
+    });
+  }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { native, setKernel, setThreads, getThreads, kernelInfo } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
 import { Rng } from '../src/engine/random.js';
-import type { Buf } from '../src/engine/kernels.js';
+import { packedLinearLength, type Buf } from '../src/engine/kernels.js';
 import { randn, randInts, copy64, copy32, assertClose } from './helpers.js';
 
 const defaultThreads = getThreads();
@@ -94,6 +94,65 @@ for (const isa of isas) {
             k.linearBackward(x, w, dy, dx, dw, withBias ? db : null, N, K, O));
           compare(g, [3, 4, 5], `linearBackward N=${N} K=${K} O=${O}`, Math.sqrt(N + O));
         }
+      }
+    });
+
+    it('packed linear forward: every row count, ragged panels, bias or none', () => {
+      use();
+      for (const N of [1, 2, 3, 4, 5, 6, 7, 13, 33]) for (const K of [1, 7, 64]) for (const O of [1, 16, 17, 100]) {
+        for (const withBias of [true, false]) {
+          const w = randn(rng, O * K), x = randn(rng, N * K), b = randn(rng, O);
+          const wp = new Float32Array(packedLinearLength(K, O)).fill(NaN);
+          native.packLinear(w, wp, K, O);
+          const wpRef = new Float64Array(wp.length);
+          reference.packLinear(copy64(w), wpRef, K, O);
+          assert.deepEqual(Array.from(wp), Array.from(wpRef), `packLinear K=${K} O=${O}`);
+          const f = both([x, wp, b, new Float32Array(N * O)], (k, [x, wp, b, y]) => k.linearPackedForward(x, wp, withBias ? b : null, y, N, K, O));
+          compare(f, [3], `linearPackedForward N=${N} K=${K} O=${O}`, Math.sqrt(K));
+        }
+      }
+    });
+
+    it('packed linear forward is batch-invariant: a row gets the same bits in any batch', () => {
+      use();
+      const N = 33, K = 96, O = 70;
+      const x = randn(rng, N * K), w = randn(rng, O * K), b = randn(rng, O);
+      const wp = new Float32Array(packedLinearLength(K, O));
+      native.packLinear(w, wp, K, O);
+      const all = new Float32Array(N * O);
+      native.linearPackedForward(x, wp, b, all, N, K, O);
+      // Each row alone, and slices that put rows in every position of the 6-row tiles.
+      for (const [start, n] of [[0, 1], [5, 1], [32, 1], [1, 2], [3, 5], [7, 13], [2, 31]]) {
+        const y = new Float32Array(n * O);
+        native.linearPackedForward(x.subarray(start * K), wp, b, y, n, K, O);
+        assert.deepEqual(Buffer.from(y.buffer), Buffer.from(all.buffer, start * O * 4, n * O * 4), `rows ${start}..${start + n - 1} alone`);
+      }
+    });
+
+    it('batched decoding attention appends to each cache and equals per-sequence attention', () => {
+      use();
+      const C = 16, H = 2, ctx = 40, layers = 2, layer = 1, plane = ctx * C;
+      const starts = Int32Array.of(0, 7, 30, 3), counts = Int32Array.of(5, 1, 10, 1);
+      const R = counts.reduce((a, n) => a + n, 0);
+      const qkv = randn(rng, R * 3 * C);
+      const caches = Array.from(starts, () => randn(rng, 2 * layers * plane));
+      const out = new Float32Array(R * C);
+      const res = both([qkv, out, ...caches], (k, [q, o, ...cs]) => k.attentionDecodeBatch(q, cs, starts, counts, o, layer, ctx, C, H));
+      compare(res, [1, 2, 3, 4, 5], 'attentionDecodeBatch');
+      // The same rows through attentionDecode, one sequence at a time, on the appended caches.
+      let r = 0;
+      for (let b = 0; b < starts.length; b++) {
+        const K = res.n[2 + b].subarray(2 * layer * plane, (2 * layer + 1) * plane), V = res.n[2 + b].subarray((2 * layer + 1) * plane);
+        for (let i = 0; i < counts[b]; i++) {
+          const row = qkv.subarray((r + i) * 3 * C);
+          assert.deepEqual(Array.from(K.subarray((starts[b] + i) * C, (starts[b] + i + 1) * C)), Array.from(row.subarray(C, 2 * C)), `sequence ${b} row ${i}: key appended`);
+        }
+        const one = new Float32Array(counts[b] * C);
+        native.attentionDecode(qkv.subarray(r * 3 * C), 3 * C, K, V, one, counts[b], starts[b], C, H);
+        assert.deepEqual(Buffer.from(one.buffer), Buffer.from((res.n[1] as Float32Array).buffer, r * C * 4, counts[b] * C * 4), `sequence ${b}`);
+        // Other layers are untouched.
+        assert.deepEqual(Array.from(res.n[2 + b].subarray(0, 2 * plane)), Array.from(caches[b].subarray(0, 2 * plane)), `sequence ${b}: layer 0 untouched`);
+        r += counts[b];
       }
     });
 
@@ -270,7 +329,17 @@ for (const isa of isas) {
       // A decode step's few rows: outputs split over threads in blocks of 4, with a partial last block.
       sameBitsAcrossThreads([randn(rng, 8 * 64), randn(rng, 1030 * 64), randn(rng, 1030), new Float32Array(8 * 1030)],
         ([x, w, b, y]) => native.linearForward(x, w, b, y, 8, 64, 1030), 'linearForward (few rows)');
-      // A prompt long enough for decoding attention to split its (row, head) pairs.
+      // Decode-sized packed linears: panels split over threads, a ragged last panel.
+      const wp = new Float32Array(packedLinearLength(256, 300));
+      native.packLinear(randn(rng, 300 * 256), wp, 256, 300);
+      sameBitsAcrossThreads([randn(rng, 32 * 256), randn(rng, 300), new Float32Array(32 * 300)],
+        ([x, b, y]) => native.linearPackedForward(x, wp, b, y, 32, 256, 300), 'linearPackedForward');
+      // A batch of 32 sequences' decoding attention, split by rows.
+      const caches = Array.from({ length: 32 }, () => randn(rng, 2 * 100 * 64));
+      const starts = Int32Array.from({ length: 32 }, (_, b) => 40 + b), counts = new Int32Array(32).fill(1);
+      sameBitsAcrossThreads([randn(rng, 32 * 3 * 64), new Float32Array(32 * 64), ...caches],
+        ([q, o, ...cs]) => native.attentionDecodeBatch(q, cs, starts, counts, o, 0, 100, 64, 4), 'attentionDecodeBatch');
+      // A prompt long enough for decoding attention to split its rows.
       sameBitsAcrossThreads([randn(rng, 120 * 3 * 64), randn(rng, 130 * 64), randn(rng, 130 * 64), new Float32Array(120 * 64)],
         ([q, kc, vc, o]) => native.attentionDecode(q, 3 * 64, kc, vc, o, 120, 10, 64, 4), 'attentionDecode');
     });
@@ -288,6 +357,14 @@ describe('native argument checks', () => {
     assert.throws(() => native.attentionForward(f, f, f, 1, 1, 3, 2), /attentionForward: heads must divide/);
     assert.throws(() => native.attentionDecode(new Float32Array(12), 12, new Float32Array(4), new Float32Array(4), f, 1, 1, 4, 1), /attentionDecode: argument 2 must be at least 8 elements/);
     assert.throws(() => native.attentionDecode(new Float32Array(12), 2, f, f, f, 1, 0, 4, 1), /attentionDecode: the query stride must be at least the model width/);
+    assert.throws(() => native.packLinear(new Float32Array(8), new Float32Array(31), 2, 4), /packLinear: argument 1 must be at least 32 elements/);
+    assert.throws(() => native.linearPackedForward(f, new Float32Array(16), null, f, 2, 2, 2), /linearPackedForward: argument 1 must be at least 32 elements/);
+    const cache = new Float32Array(2 * 4 * 4);
+    assert.throws(() => native.attentionDecodeBatch(new Float32Array(12), [cache], Int32Array.of(4), Int32Array.of(1), f, 0, 4, 4, 1), /attentionDecodeBatch: a sequence's rows must fit the context/);
+    assert.throws(() => native.attentionDecodeBatch(new Float32Array(12), [cache], Int32Array.of(0), Int32Array.of(0), f, 0, 4, 4, 1), /attentionDecodeBatch: every sequence needs at least one new row/);
+    assert.throws(() => native.attentionDecodeBatch(new Float32Array(12), [cache], Int32Array.of(0), Int32Array.of(1), f, 1, 4, 4, 1), /attentionDecodeBatch: argument 1 must be buffers of at least 64 elements/);
+    assert.throws(() => native.attentionDecodeBatch(new Float32Array(12), [cache, cache], Int32Array.of(0), Int32Array.of(1), f, 0, 4, 4, 1), /attentionDecodeBatch: argument 1 must be an array of 1 buffers/);
+    assert.throws(() => native.attentionDecodeBatch(new Float32Array(12), [new Float64Array(32)], Int32Array.of(0), Int32Array.of(1), f, 0, 4, 4, 1), /attentionDecodeBatch: argument 1 must be an array of Float32Array/);
     assert.throws(() => native.ropeForward(f, f, 1, 1, 3, 3), /ropeForward: heads must divide the model width into even head dimensions/);
     assert.throws(() => native.ropeBackward(new Float32Array(12), new Float32Array(11), 1, 1, 4, 2), /ropeBackward: argument 1 must be at least 12 elements/);
     assert.throws(() => native.swigluForward(new Float32Array(6), new Float32Array(3), 2, 2), /swigluForward: argument 0 must be at least 8 elements/);

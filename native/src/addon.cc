@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -58,6 +59,23 @@ class Args {
         fail(-1, "ids in [0, " + std::to_string(limit) + "), got " + std::to_string(ids[j]));
         return;
       }
+  }
+  // An array of `count` Float32Arrays, each of at least `need` elements.
+  std::vector<float*> bufs(int k, int64_t count, int64_t need) {
+    std::vector<float*> out;
+    if (!info_[k].IsArray()) return fail(k, "an array of Float32Array"), out;
+    auto arr = info_[k].As<Napi::Array>();
+    if ((int64_t)arr.Length() != count) return fail(k, "an array of " + std::to_string(count) + " buffers"), out;
+    for (uint32_t j = 0; j < arr.Length(); j++) {
+      Napi::Value v = arr.Get(j);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        return fail(k, "an array of Float32Array"), std::vector<float*>();
+      auto a = v.As<Napi::Float32Array>();
+      if ((int64_t)a.ElementLength() < need)
+        return fail(k, "buffers of at least " + std::to_string(need) + " elements"), std::vector<float*>();
+      out.push_back(a.Data());
+    }
+    return out;
   }
   void require(bool cond, const char* what) {
     if (!cond) fail(-1, what);
@@ -336,6 +354,55 @@ Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Floats a packed weight of O outputs over K inputs takes: whole panels of 16 outputs.
+int64_t packed_linear_length(int64_t K, int64_t O) { return (O + 15) / 16 * 16 * K; }
+
+Napi::Value PackLinear(const Napi::CallbackInfo& info) {
+  Args a(info, "packLinear");
+  int64_t K = a.i(2), O = a.i(3);
+  const float* w = a.buf(0, O * K);
+  float* wp = a.buf(1, packed_linear_length(K, O));
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().pack_linear(w, wp, (int)K, (int)O);
+  return info.Env().Undefined();
+}
+
+Napi::Value LinearPackedForward(const Napi::CallbackInfo& info) {
+  Args a(info, "linearPackedForward");
+  int64_t N = a.i(4), K = a.i(5), O = a.i(6);
+  const float* x = a.buf(0, N * K);
+  const float* wp = a.buf(1, packed_linear_length(K, O));
+  const float* b = a.buf(2, O, true);
+  float* y = a.buf(3, N * O);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().linear_packed_forward(x, wp, b, y, (int)N, (int)K, (int)O);
+  return info.Env().Undefined();
+}
+
+Napi::Value AttentionDecodeBatch(const Napi::CallbackInfo& info) {
+  Args a(info, "attentionDecodeBatch");
+  int64_t layer = a.i(5), ctx = a.i(6), C = a.i(7), H = a.i(8);
+  a.require(H > 0 && C % H == 0, "heads must divide the model width");
+  const int32_t* p0s = nullptr;
+  const int32_t* ns = nullptr;
+  int64_t B = 0, R = 0;
+  if (info[2].IsTypedArray()) B = info[2].As<Napi::TypedArray>().ElementLength();
+  p0s = a.ints(2, B);
+  ns = a.ints(3, B);
+  if (p0s && ns)
+    for (int64_t b = 0; b < B; b++) {
+      a.require(ns[b] >= 1, "every sequence needs at least one new row");
+      a.require(p0s[b] >= 0 && (int64_t)p0s[b] + ns[b] <= ctx, "a sequence's rows must fit the context");
+      R += ns[b] > 0 ? ns[b] : 0;
+    }
+  std::vector<float*> caches = a.bufs(1, B, (2 * layer + 2) * ctx * C);
+  const float* qkv = a.buf(0, R * 3 * C);
+  float* out = a.buf(4, R * C);
+  if (!a.ok()) return info.Env().Undefined();
+  sl::kernels().attention_decode_batch(qkv, caches.data(), p0s, ns, (int)B, out, (int)layer, (int)ctx, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   Args a(info, "crossEntropy");
   int64_t N = a.i(4), V = a.i(5);
@@ -440,6 +507,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
   exports.Set("attentionDecode", Napi::Function::New(env, AttentionDecode));
+  exports.Set("packLinear", Napi::Function::New(env, PackLinear));
+  exports.Set("linearPackedForward", Napi::Function::New(env, LinearPackedForward));
+  exports.Set("attentionDecodeBatch", Napi::Function::New(env, AttentionDecodeBatch));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
   exports.Set("adamw", Napi::Function::New(env, AdamW));

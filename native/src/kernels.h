@@ -34,8 +34,12 @@ struct KernelTable {
   void (*attention_backward)(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C, int H);
   void (*attention_decode)(const float* q, int q_stride, const float* kc, const float* vc, float* out, int n, int p0,
                            int C, int H);
+  void (*attention_decode_batch)(const float* qkv, float* const* caches, const int32_t* p0s, const int32_t* ns, int B,
+                                 float* out, int layer, int ctx, int C, int H);
   double (*cross_entropy)(const float* logits, const int32_t* targets, float* losses, float* dlogits, int N, int V,
                           float scale);
+  void (*pack_linear)(const float* w, float* wp, int K, int O);
+  void (*linear_packed_forward)(const float* x, const float* wp, const float* b, float* y, int N, int K, int O);
   double (*sum_squares)(const float* x, int64_t n);
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
                 float eps, float wd, float bc1, float bc2, float grad_scale);

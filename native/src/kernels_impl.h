@@ -225,6 +225,123 @@ static void linear_forward(const float* x, const float* w, const float* b, float
   sgemm(false, true, N, O, K, 1.0f, x, K, w, K, b ? 1.0f : 0.0f, y, O, threads());
 }
 
+// Decoding's linear layer, on weights packed once when a model is loaded: panels of PANEL
+// outputs, wp[(p·K + k)·PANEL + j] = w[p·PANEL + j, k], zero past O. Each output element is one
+// fused multiply-add chain over k in order, then the bias: the same arithmetic whatever the
+// number of rows, the tile that holds the row and the thread split, so a sequence's logits do
+// not depend on which other sequences share its step (batch invariance), and a packed weight
+// is read once per step for all of them.
+static constexpr int PANEL = 16;
+
+static void pack_linear(const float* w, float* wp, int K, int O) {
+  const int64_t P = (O + PANEL - 1) / PANEL;
+  parallel_for(P, 8, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      float* dst = wp + p * K * PANEL;
+      for (int j = 0; j < PANEL; j++) {
+        const int64_t o = p * PANEL + j;
+        for (int k = 0; k < K; k++) dst[(int64_t)k * PANEL + j] = o < O ? w[o * K + k] : 0.0f;
+      }
+    }
+  });
+}
+
+// Panels a thread keeps hot in L2 while every row of x passes them (6·16·K floats: 96 KB at
+// K = 256, 384 KB at K = 1024).
+static constexpr int PANEL_GROUP = 6;
+
+// y[r, o0 + 0 … PANEL·NP) for R rows, from x rows r0 … (stride K) and NP consecutive panels.
+#ifdef __AVX2__
+template <int R, int NP>
+static inline void packed_tile(const float* x, int K, const float* wp, const float* b, float* y, int O, int o0) {
+  __m256 c[R][2 * NP];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 12
+    for (int j = 0; j < 2 * NP; j++) c[r][j] = _mm256_setzero_ps();
+  const int64_t pstride = (int64_t)K * PANEL;
+  for (int k = 0; k < K; k++) {
+    __m256 wv[2 * NP];
+#pragma GCC unroll 12
+    for (int p = 0; p < NP; p++) {
+      wv[2 * p] = _mm256_loadu_ps(wp + p * pstride + (int64_t)k * PANEL);
+      wv[2 * p + 1] = _mm256_loadu_ps(wp + p * pstride + (int64_t)k * PANEL + 8);
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++) {
+      const __m256 xb = _mm256_broadcast_ss(x + (int64_t)r * K + k);
+#pragma GCC unroll 12
+      for (int j = 0; j < 2 * NP; j++) c[r][j] = _mm256_fmadd_ps(xb, wv[j], c[r][j]);
+    }
+  }
+  // Every index into c is a constant once unrolled, so the accumulators stay in registers
+  // (an index known only at run time makes the compiler keep c on the stack, and store it
+  // every k).
+#pragma GCC unroll 12
+  for (int j = 0; j < 2 * NP; j++) {
+    const int o = o0 + 8 * j;
+    if (o + 8 <= O) {
+      const __m256 bias = b ? _mm256_loadu_ps(b + o) : _mm256_setzero_ps();
+#pragma GCC unroll 12
+      for (int r = 0; r < R; r++) _mm256_storeu_ps(y + (int64_t)r * O + o, _mm256_add_ps(c[r][j], bias));
+    } else if (o < O) {
+#pragma GCC unroll 12
+      for (int r = 0; r < R; r++) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, c[r][j]);
+        for (int i = 0; o + i < O; i++) y[(int64_t)r * O + o + i] = t[i] + (b ? b[o + i] : 0.0f);
+      }
+    }
+  }
+}
+#else
+template <int R, int NP>
+static inline void packed_tile(const float* x, int K, const float* wp, const float* b, float* y, int O, int o0) {
+  const int64_t pstride = (int64_t)K * PANEL;
+  for (int r = 0; r < R; r++)
+    for (int p = 0; p < NP; p++)
+      for (int j = 0; j < PANEL; j++) {
+        const int o = o0 + p * PANEL + j;
+        if (o >= O) break;
+        float acc = 0;
+        for (int k = 0; k < K; k++) acc += x[(int64_t)r * K + k] * wp[p * pstride + (int64_t)k * PANEL + j];
+        y[(int64_t)r * O + o] = acc + (b ? b[o] : 0.0f);
+      }
+}
+#endif
+
+// Rows [r, r + R) against panels [pa, pb), NP panels per tile while they last, then one.
+template <int R, int NP>
+static inline void packed_rows(const float* x, int K, const float* wp, const float* b, float* y, int O, int64_t pa,
+                               int64_t pb) {
+  int64_t p = pa;
+  for (; p + NP <= pb; p += NP) packed_tile<R, NP>(x, K, wp + p * K * PANEL, b, y, O, (int)(p * PANEL));
+  for (; p < pb; p++) packed_tile<R, 1>(x, K, wp + p * K * PANEL, b, y, O, (int)(p * PANEL));
+}
+
+static void linear_packed_forward(const float* x, const float* wp, const float* b, float* y, int N, int K, int O) {
+  const int64_t P = (O + PANEL - 1) / PANEL;
+  const int64_t panel_work = (int64_t)N * K * PANEL;
+  // Panels split evenly over threads (which thread computes an output never changes its bits).
+  parallel_for(P, hi<int64_t>(1, (int64_t)(1 << 18) / hi<int64_t>(panel_work, 1)), [&](int64_t p0, int64_t p1) {
+    for (int64_t pa = p0; pa < p1; pa += PANEL_GROUP) {
+      const int64_t pb = lo(p1, pa + PANEL_GROUP);
+      int r = 0;
+      for (; r + 6 <= N; r += 6) packed_rows<6, 1>(x + (int64_t)r * K, K, wp, b, y + (int64_t)r * O, O, pa, pb);
+      const float* xr = x + (int64_t)r * K;
+      float* yr = y + (int64_t)r * O;
+      switch (N - r) {
+        case 1: packed_rows<1, 6>(xr, K, wp, b, yr, O, pa, pb); break;
+        case 2: packed_rows<2, 3>(xr, K, wp, b, yr, O, pa, pb); break;
+        case 3: packed_rows<3, 2>(xr, K, wp, b, yr, O, pa, pb); break;
+        case 4: packed_rows<4, 1>(xr, K, wp, b, yr, O, pa, pb); break;
+        case 5: packed_rows<5, 1>(xr, K, wp, b, yr, O, pa, pb); break;
+        default: break;
+      }
+    }
+  });
+}
+
 static void linear_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                             int N, int K, int O) {
   if (dx) sgemm(false, false, N, K, O, 1.0f, dy, O, w, K, 1.0f, dx, K, threads());
@@ -616,39 +733,103 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
   });
 }
 
-// Incremental attention for decoding: n new query rows of one sequence against its KV cache,
-// whose positions [0, p0 + n) are filled; row i sees positions [0, p0 + i]. One call covers
-// every head, so a decode step costs one call per sequence and layer instead of two small GEMMs
-// per head. (row, head) pairs are split over threads only when a long prompt makes it worth it;
-// each pair is computed by one thread in a fixed order, so the split does not change the bits.
+// Decoding attention for one query row qi (C wide, every head) against positions [0, len) of
+// a KV cache (K and V [*, C]); s is scratch for H·len + H floats. The cache is walked position by
+// position, each K and V row read whole and once (all heads at a time): a decode step's caches
+// come from memory, and a sequential stream is what the prefetchers serve best. A row's result
+// depends only on its own inputs, whatever batch or thread it is computed in.
+static void attend_row(const float* qi, const float* kc, const float* vc, float* o, int len, int C, int H, float* s) {
+  const int hd = C / H;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  for (int j = 0; j < len; j++) {
+    const float* kj = kc + (int64_t)j * C;
+    for (int h = 0; h < H; h++) {
+      const float* qh = qi + h * hd;
+      const float* kh = kj + h * hd;
+      float dot;
+#ifdef __AVX2__
+      if (hd % 8 == 0) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        int c = 0;
+        for (; c + 16 <= hd; c += 16) {
+          a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_loadu_ps(kh + c), a0);
+          a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c + 8), _mm256_loadu_ps(kh + c + 8), a1);
+        }
+        if (c < hd) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_loadu_ps(kh + c), a0);
+        dot = hsum8(_mm256_add_ps(a0, a1));
+      } else
+#endif
+      {
+        dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int c = 0; c < hd; c++) dot += qh[c] * kh[c];
+      }
+      s[h * len + j] = dot * scale;
+    }
+  }
+  float* inv = s + (int64_t)H * len;
+  for (int h = 0; h < H; h++) {
+    float* sh = s + h * len;
+    float mx = sh[0];
+    for (int j = 1; j < len; j++) mx = hi(mx, sh[j]);
+    inv[h] = 1.0f / exp_shifted(sh, sh, len, mx);
+  }
+  std::memset(o, 0, sizeof(float) * C);
+  for (int j = 0; j < len; j++) {
+    const float* vj = vc + (int64_t)j * C;
+    for (int h = 0; h < H; h++) {
+      const float pj = s[h * len + j] * inv[h];
+      float* oh = o + h * hd;
+      const float* vh = vj + h * hd;
+#pragma omp simd
+      for (int c = 0; c < hd; c++) oh[c] += pj * vh[c];
+    }
+  }
+}
+
+// Incremental attention for one sequence: n new query rows against its KV cache, whose
+// positions [0, p0 + n) are filled; row i sees positions [0, p0 + i]. Rows are split over
+// threads only for a long prompt.
 static void attention_decode(const float* q, int q_stride, const float* kc, const float* vc, float* out, int n,
                              int p0, int C, int H) {
-  const int hd = C / H, T = p0 + n;
-  const float scale = 1.0f / std::sqrt((float)hd);
-  const int64_t work_per_pair = (int64_t)T * hd;
-  parallel_for((int64_t)n * H, lo<int64_t>((int64_t)n * H, 1 + (1 << 16) / (work_per_pair + 1)), [&](int64_t a0, int64_t a1) {
-    float* s = thread_scratch(T);
-    for (int64_t a = a0; a < a1; a++) {
-      const int i = (int)(a / H), h = (int)(a % H), len = p0 + i + 1;
-      const float* qi = q + (int64_t)i * q_stride + h * hd;
-      for (int j = 0; j < len; j++) {
-        const float* kj = kc + (int64_t)j * C + h * hd;
-        float dot = 0;
-#pragma omp simd reduction(+ : dot)
-        for (int c = 0; c < hd; c++) dot += qi[c] * kj[c];
-        s[j] = dot * scale;
-      }
-      float mx = s[0];
-      for (int j = 1; j < len; j++) mx = hi(mx, s[j]);
-      const float inv = 1.0f / exp_shifted(s, s, len, mx);
-      float* o = out + (int64_t)i * C + h * hd;
-      std::memset(o, 0, sizeof(float) * hd);
-      for (int j = 0; j < len; j++) {
-        const float pj = s[j] * inv;
-        const float* vj = vc + (int64_t)j * C + h * hd;
-#pragma omp simd
-        for (int c = 0; c < hd; c++) o[c] += pj * vj[c];
-      }
+  const int T = p0 + n;
+  parallel_for(n, lo<int64_t>(n, 1 + (1 << 16) / ((int64_t)T * C + 1)), [&](int64_t i0, int64_t i1) {
+    float* s = thread_scratch((int64_t)H * T + H);
+    for (int64_t i = i0; i < i1; i++) attend_row(q + i * q_stride, kc, vc, out + i * C, p0 + (int)i + 1, C, H, s);
+  });
+}
+
+// A decode step's attention for a batch of sequences in one call: sequence b owns the next
+// ns[b] rows of qkv [R, 3C] and a cache (per layer K [ctx, C] then V [ctx, C]) at caches[b]
+// holding p0s[b] positions. Appends each new row's k and v to its cache, then attends every row
+// (row i of sequence b sees positions [0, p0s[b] + i]). Rows split over threads.
+static void attention_decode_batch(const float* qkv, float* const* caches, const int32_t* p0s, const int32_t* ns,
+                                   int B, float* out, int layer, int ctx, int C, int H) {
+  const int64_t C3 = 3 * (int64_t)C, plane = (int64_t)ctx * C;
+  int64_t R = 0, work = 0;
+  for (int b = 0; b < B; b++) {
+    float* kc = caches[b] + 2 * layer * plane;
+    float* vc = kc + plane;
+    for (int i = 0; i < ns[b]; i++) {
+      const float* row = qkv + (R + i) * C3;
+      std::memcpy(kc + (int64_t)(p0s[b] + i) * C, row + C, sizeof(float) * C);
+      std::memcpy(vc + (int64_t)(p0s[b] + i) * C, row + 2 * C, sizeof(float) * C);
+      work += (int64_t)(p0s[b] + i + 1) * C;
+    }
+    R += ns[b];
+  }
+  const int64_t per_row = work / hi<int64_t>(R, 1) + 1;
+  parallel_for(R, hi<int64_t>(1, (int64_t)(1 << 16) / per_row), [&](int64_t r0, int64_t r1) {
+    // Find the sequence of row r0, then walk on.
+    int b = 0;
+    int64_t first = 0;
+    while (first + ns[b] <= r0) first += ns[b++];
+    float* s = thread_scratch((int64_t)H * ctx + H);
+    for (int64_t r = r0; r < r1; r++) {
+      while (r >= first + ns[b]) first += ns[b++];
+      const float* kc = caches[b] + 2 * layer * plane;
+      const int i = (int)(r - first);
+      attend_row(qkv + r * C3, kc, kc + plane, out + r * C, p0s[b] + i + 1, C, H, s);
     }
   });
 }
@@ -727,7 +908,8 @@ const KernelTable table = {
     linear_forward,    linear_backward,    layernorm_forward, layernorm_backward, rmsnorm_forward,
     rmsnorm_backward,  gelu_forward,       gelu_backward,     swiglu_forward,     swiglu_backward,
     add_forward,       add_backward,       embedding_forward, embedding_backward, rope_forward,
-    rope_backward,     attention_forward,  attention_backward, attention_decode,  cross_entropy,
+    rope_backward,     attention_forward,  attention_backward, attention_decode,  attention_decode_batch, cross_entropy,
+    pack_linear,       linear_packed_forward,
     sum_squares,       adamw,              axpy,
 };
 

@@ -10,6 +10,14 @@
 
 export type Buf = Float32Array | Float64Array;
 
+/** Outputs per panel of a packed linear weight (see Kernels.packLinear). */
+export const PACK_PANEL = 16;
+
+/** Floats a packed [O,K] weight takes: whole panels of PACK_PANEL outputs. */
+export function packedLinearLength(K: number, O: number): number {
+  return Math.ceil(O / PACK_PANEL) * PACK_PANEL * K;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -19,6 +27,18 @@ export interface Kernels {
 
   /** y[N,O] = x[N,K]·wᵀ + b, with w stored [O,K] like torch.nn.Linear; b may be null. */
   linearForward(x: Buf, w: Buf, b: Buf | null, y: Buf, N: number, K: number, O: number): void;
+  /**
+   * Packs w[O,K] for linearPackedForward: panels of PACK_PANEL outputs side by side,
+   * wp[(p·K + k)·PACK_PANEL + j] = w[p·PACK_PANEL + j, k], zero past O; wp holds
+   * packedLinearLength(K, O) floats. Inference packs each weight once.
+   */
+  packLinear(w: Buf, wp: Buf, K: number, O: number): void;
+  /**
+   * y[N,O] = x[N,K]·wᵀ + b from packed weights. Batch-invariant: each output is one multiply-add
+   * chain over k in order, then the bias, whatever N and the thread count, so one row's result
+   * does not depend on the rows beside it.
+   */
+  linearPackedForward(x: Buf, wp: Buf, b: Buf | null, y: Buf, N: number, K: number, O: number): void;
   /** dx += dy·w, dw += dyᵀ·x, db += Σ_rows dy; any of dx, db may be null. */
   linearBackward(x: Buf, w: Buf, dy: Buf, dx: Buf | null, dw: Buf, db: Buf | null,
     N: number, K: number, O: number): void;
@@ -65,6 +85,15 @@ export interface Kernels {
    * positions 0 … p0+i. Writes out[n, C]. Same maths as attentionForward's row p0+i.
    */
   attentionDecode(q: Buf, qStride: number, kCache: Buf, vCache: Buf, out: Buf, n: number, p0: number, C: number, H: number): void;
+  /**
+   * A decode step's attention for a batch of sequences in one call. Sequence b owns the next
+   * counts[b] rows of qkv[R, 3C] and a cache caches[b] laid out per layer as K [ctx, C] then
+   * V [ctx, C], with starts[b] positions filled. Appends each new row's k and v to its cache at
+   * this layer, then writes out[R, C]: row i of sequence b attends to positions 0 … starts[b]+i,
+   * as attentionDecode does.
+   */
+  attentionDecodeBatch(qkv: Buf, caches: Buf[], starts: Int32Array, counts: Int32Array, out: Buf,
+    layer: number, ctx: number, C: number, H: number): void;
 
   /**
    * Rotary position embedding of the q and k parts of qkv[B,T,3C] (v is copied through), head

@@ -1,7 +1,7 @@
 // Reference kernels: the definition of every op, in plain TypeScript. Slow on purpose: each is
 // the textbook formula with no tiling, fusion or threading, and each works in float64 too, which
 // is what the finite-difference gradient checks run on.
-import type { Buf, Kernels } from './kernels.js';
+import { PACK_PANEL, type Buf, type Kernels } from './kernels.js';
 
 const GELU_S = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
@@ -29,6 +29,29 @@ export const reference: Kernels = {
         let s = b ? b[o] : 0;
         for (let k = 0; k < K; k++) s += x[n * K + k] * w[o * K + k];
         y[n * O + o] = s;
+      }
+    }
+  },
+
+  packLinear(w, wp, K, O) {
+    const P = Math.ceil(O / PACK_PANEL);
+    for (let p = 0; p < P; p++) {
+      for (let k = 0; k < K; k++) {
+        for (let j = 0; j < PACK_PANEL; j++) {
+          const o = p * PACK_PANEL + j;
+          wp[(p * K + k) * PACK_PANEL + j] = o < O ? w[o * K + k] : 0;
+        }
+      }
+    }
+  },
+
+  linearPackedForward(x, wp, b, y, N, K, O) {
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        const p = Math.floor(o / PACK_PANEL), j = o % PACK_PANEL;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += x[n * K + k] * wp[(p * K + k) * PACK_PANEL + j];
+        y[n * O + o] = s + (b ? b[o] : 0);
       }
     }
   },
@@ -223,6 +246,24 @@ export const reference: Kernels = {
           out[i * C + h * hd + c] = acc;
         }
       }
+    }
+  },
+
+  attentionDecodeBatch(qkv, caches, starts, counts, out, layer, ctx, C, H) {
+    const plane = ctx * C;
+    let r = 0;
+    for (let b = 0; b < caches.length; b++) {
+      const K = caches[b].subarray(2 * layer * plane, (2 * layer + 1) * plane);
+      const V = caches[b].subarray((2 * layer + 1) * plane, (2 * layer + 2) * plane);
+      for (let i = 0; i < counts[b]; i++) {
+        const src = (r + i) * 3 * C, dst = (starts[b] + i) * C;
+        for (let c = 0; c < C; c++) {
+          K[dst + c] = qkv[src + C + c];
+          V[dst + c] = qkv[src + 2 * C + c];
+        }
+      }
+      this.attentionDecode(qkv.subarray(r * 3 * C), 3 * C, K, V, out.subarray(r * C), counts[b], starts[b], C, H);
+      r += counts[b];
     }
   },
 

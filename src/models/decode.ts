@@ -6,35 +6,33 @@
 // batch of *chunks*: for each sequence some new tokens (a whole prompt when it joins, then one
 // token per step). The rows of all chunks are stacked, so every weight matrix is applied once per
 // step as [rows, C] × Wᵀ, whatever the number of sequences: that is what makes continuous
-// batching pay. Only attention is per sequence, against that sequence's own cache: one kernel
-// call per sequence and layer covering every head (attentionDecode), since per-head calls cost
-// more in dispatch than in arithmetic at a batch of 32.
+// batching pay. The weights are packed once for that product (linearPackedForward), which
+// computes each output the same way whatever the number of rows. Attention is per sequence,
+// against its own cache, but one kernel call per layer covers every sequence and head
+// (attentionDecodeBatch), appending the new keys and values as it goes.
+//
+// Batch invariance: every kernel here computes a row's result from that row alone, in a fixed
+// order, so a sequence's logits are the same bits whichever sequences share its steps and
+// whether its prompt came at once or token by token (test/decode.test.ts).
 //
 // Same maths as GPT.forward (pre-norm blocks, layer norm ε 1e-5, tanh GELU, tied output head), so
 // the logits agree with the training forward's to float32 rounding (test/serve.test.ts holds the
 // log-probabilities to 1e-4). Every variant runs: rmsnorm, swiglu, and rope, whose rotation of a
 // new row depends on its position in the sequence (p0 + i), not on its row in the step.
-import type { Kernels } from '../engine/kernels.js';
+import { packedLinearLength, type Kernels } from '../engine/kernels.js';
 import { native } from '../engine/native.js';
 import { swigluHidden, variant, type GPT, type GPTConfig } from './gpt.js';
 
 const NORM_EPS = 1e-5;
 
-/** One sequence's keys and values: per layer, K [ctx, C] then V [ctx, C]. */
+/**
+ * One sequence's keys and values: per layer, K [ctx, C] then V [ctx, C], the layout
+ * Kernels.attentionDecodeBatch reads and appends to.
+ */
 export class KVCache {
   /** Positions filled so far (the next token goes at position `length`). */
   length = 0;
   constructor(readonly data: Float32Array, readonly layers: number, readonly ctx: number, readonly C: number) {}
-
-  keys(layer: number): Float32Array {
-    const n = this.ctx * this.C;
-    return this.data.subarray(2 * layer * n, (2 * layer + 1) * n);
-  }
-
-  values(layer: number): Float32Array {
-    const n = this.ctx * this.C;
-    return this.data.subarray((2 * layer + 1) * n, (2 * layer + 2) * n);
-  }
 }
 
 /** New tokens for one sequence in a step; `logits` says which rows' logits the caller wants. */
@@ -48,6 +46,7 @@ export interface Chunk {
 /** A norm's gain, and its bias for layernorm (null: rmsnorm). */
 type Norm = [Float32Array, Float32Array | null];
 
+/** Weights are packed once (Kernels.packLinear) for linearPackedForward. */
 interface Layer {
   ln1: Norm;
   qkvW: Float32Array; qkvB: Float32Array;
@@ -75,6 +74,8 @@ export class Decoder {
   readonly config: GPTConfig;
   private readonly k: Kernels;
   private readonly wte: Float32Array;
+  /** The tied output head: wte packed. */
+  private readonly head: Float32Array;
   /** Learned positions, or null with rope. */
   private readonly wpe: Float32Array | null;
   private readonly layers: Layer[];
@@ -100,6 +101,11 @@ export class Decoder {
       return t.data as Float32Array;
     };
     const normOf = (n: string): Norm => [p(`${n}.g`), norm === 'layernorm' ? p(`${n}.b`) : null];
+    const packed = (w: Float32Array, K: number, O: number) => {
+      const wp = new Float32Array(packedLinearLength(K, O));
+      kernels.packLinear(w, wp, K, O);
+      return wp;
+    };
     this.swiglu = mlp === 'swiglu';
     this.hidden = this.swiglu ? swigluHidden(C) : 4 * C;
     const H = this.hidden;
@@ -116,14 +122,15 @@ export class Decoder {
       const h = `h${l}`;
       this.layers.push({
         ln1: normOf(`${h}.ln1`),
-        qkvW: p(`${h}.attn.qkv.w`), qkvB: p(`${h}.attn.qkv.b`),
-        projW: p(`${h}.attn.proj.w`), projB: p(`${h}.attn.proj.b`),
+        qkvW: packed(p(`${h}.attn.qkv.w`), C, 3 * C), qkvB: p(`${h}.attn.qkv.b`),
+        projW: packed(p(`${h}.attn.proj.w`), C, C), projB: p(`${h}.attn.proj.b`),
         ln2: normOf(`${h}.ln2`),
-        fcW: this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), fcB: this.swiglu ? null : p(`${h}.mlp.fc.b`),
-        outW: p(`${h}.mlp.out.w`), outB: this.swiglu ? null : p(`${h}.mlp.out.b`),
+        fcW: packed(this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), C, this.swiglu ? 2 * H : H), fcB: this.swiglu ? null : p(`${h}.mlp.fc.b`),
+        outW: packed(p(`${h}.mlp.out.w`), H, C), outB: this.swiglu ? null : p(`${h}.mlp.out.b`),
       });
     }
     this.lnf = normOf('lnf');
+    this.head = packed(this.wte, C, model.config.vocab);
     if (pos === 'rope') {
       // The same angles as the rope kernel: t·10000^(−2i/d), computed in double, kept as float.
       const hd = C / model.config.heads, half = hd / 2, T = model.config.ctx;
@@ -209,6 +216,8 @@ export class Decoder {
     const x = s.get('x', R * C), h = s.get('h', R * C), tmp = s.get('tmp', R * C), att = s.get('att', R * C);
     const qkv = s.get('qkv', R * C3), fc = s.get('fc', R * F), act = s.get('act', R * Hm);
     const mean = s.get('mean', R), rstd = s.get('rstd', R);
+    const caches = chunks.map((ch) => ch.cache.data);
+    const starts = Int32Array.from(chunks, (ch) => ch.cache.length), counts = Int32Array.from(chunks, (ch) => ch.tokens.length);
 
     // Token plus (learned) position embeddings.
     let r = 0;
@@ -224,28 +233,24 @@ export class Decoder {
     for (let l = 0; l < this.layers.length; l++) {
       const w = this.layers[l];
       this.norm(x, w.ln1, h, mean, rstd, R);
-      k.linearForward(h, w.qkvW, w.qkvB, qkv, R, C, C3);
-      // Attention, per chunk against its own cache.
-      r = 0;
-      for (const ch of chunks) {
-        const n = ch.tokens.length, p0 = ch.cache.length;
-        const K = ch.cache.keys(l), Vc = ch.cache.values(l);
-        if (this.ropeCos) for (let i = 0; i < n; i++) this.rotate(qkv, r + i, p0 + i);
-        for (let i = 0; i < n; i++) {
-          const src = (r + i) * C3, dst = (p0 + i) * C;
-          K.set(qkv.subarray(src + C, src + 2 * C), dst);
-          Vc.set(qkv.subarray(src + 2 * C, src + 3 * C), dst);
+      k.linearPackedForward(h, w.qkvW, w.qkvB, qkv, R, C, C3);
+      // Rope turns each new q and k row to its position in its sequence; then one call appends
+      // the new keys and values to every cache and attends each row against its own.
+      if (this.ropeCos) {
+        r = 0;
+        for (const ch of chunks) {
+          for (let i = 0; i < ch.tokens.length; i++) this.rotate(qkv, r + i, ch.cache.length + i);
+          r += ch.tokens.length;
         }
-        k.attentionDecode(qkv.subarray(r * C3), C3, K, Vc, att.subarray(r * C), n, p0, C, H);
-        r += n;
       }
-      k.linearForward(att, w.projW, w.projB, tmp, R, C, C);
+      k.attentionDecodeBatch(qkv, caches, starts, counts, att, l, ctx, C, H);
+      k.linearPackedForward(att, w.projW, w.projB, tmp, R, C, C);
       k.addForward(x, tmp, x, R * C, R * C);
       this.norm(x, w.ln2, h, mean, rstd, R);
-      k.linearForward(h, w.fcW, w.fcB, fc, R, C, F);
+      k.linearPackedForward(h, w.fcW, w.fcB, fc, R, C, F);
       if (this.swiglu) k.swigluForward(fc, act, R, Hm);
       else k.geluForward(fc, act, R * Hm);
-      k.linearForward(act, w.outW, w.outB, tmp, R, Hm, C);
+      k.linearPackedForward(act, w.outW, w.outB, tmp, R, Hm, C);
       k.addForward(x, tmp, x, R * C, R * C);
     }
     for (const ch of chunks) ch.cache.length += ch.tokens.length;
@@ -274,7 +279,7 @@ export class Decoder {
     const seln = s.get('seln', want * C), sm = s.get('smean', want), sr = s.get('srstd', want);
     this.norm(sel, this.lnf, seln, sm, sr, want);
     const logits = s.get('logits', want * V);
-    k.linearForward(seln, this.wte, null, logits, want, C, V);
+    k.linearPackedForward(seln, this.head, null, logits, want, C, V);
     return { logits, rowOf };
   }
 }

@@ -8,9 +8,9 @@
 // streamed chunks are flushed and disconnects are noticed between steps.
 //
 // Determinism: each sequence samples with its own Rng seeded from the request's seed, and a
-// sequence's logits do not depend on what else is in the batch (each GEMM output element is
-// computed in a fixed order whatever the number of rows; the tests check that the same seed gives
-// the same text under load), so the same seed and parameters give the same text.
+// sequence's logits do not depend on what else is in the batch (the decoder is batch-invariant,
+// see src/models/decode.ts; the tests check that the same seed gives the same text under load),
+// so the same seed and parameters give the same text.
 import { Rng } from '../engine/random.js';
 import { logSoftmax, topK, type Chunk, type Decoder, type KVCache } from '../models/decode.js';
 
