@@ -246,9 +246,11 @@ static void pack_linear(const float* w, float* wp, int K, int O) {
   });
 }
 
-// Panels a thread keeps hot in L2 while every row of x passes them (6·16·K floats: 96 KB at
-// K = 256, 384 KB at K = 1024).
-static constexpr int PANEL_GROUP = 6;
+// Panels a thread keeps hot in L2 while every row of x passes them: up to 6, at most about
+// 256 KB (6 at K = 256, 4 at K = 1024, 1 at K = 3072). Each weight is then read from memory
+// once per call whatever the number of rows; were a group bigger than L2, every 6-row tile
+// would stream it from memory again.
+static inline int64_t panel_group(int K) { return hi<int64_t>(1, lo<int64_t>(6, (int64_t)(1 << 16) / ((int64_t)K * PANEL))); }
 
 // y[r, o0 + 0 … PANEL·NP) for R rows, from x rows r0 … (stride K) and NP consecutive panels.
 #ifdef __AVX2__
@@ -324,8 +326,9 @@ static void linear_packed_forward(const float* x, const float* wp, const float* 
   const int64_t panel_work = (int64_t)N * K * PANEL;
   // Panels split evenly over threads (which thread computes an output never changes its bits).
   parallel_for(P, hi<int64_t>(1, (int64_t)(1 << 18) / hi<int64_t>(panel_work, 1)), [&](int64_t p0, int64_t p1) {
-    for (int64_t pa = p0; pa < p1; pa += PANEL_GROUP) {
-      const int64_t pb = lo(p1, pa + PANEL_GROUP);
+    const int64_t group = panel_group(K);
+    for (int64_t pa = p0; pa < p1; pa += group) {
+      const int64_t pb = lo(p1, pa + group);
       int r = 0;
       for (; r + 6 <= N; r += 6) packed_rows<6, 1>(x + (int64_t)r * K, K, wp, b, y + (int64_t)r * O, O, pa, pb);
       const float* xr = x + (int64_t)r * K;

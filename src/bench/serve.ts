@@ -1,8 +1,10 @@
-// The serving benchmark: the real server (src/serve/) on 127.0.0.1, port 0, driven by plain
-// `fetch` streaming requests to /v1/completions. Rounds at several concurrencies report total
-// generated tokens/s and time-to-first-token percentiles; a load mode sends N requests at a fixed
-// concurrency and counts HTTP statuses (any 5xx is a failure). Without a model id it serves the
-// reference GPT with random initial weights from a temporary home, removed at the end.
+// The serving benchmark: the real server (src/serve/) on 127.0.0.1, port 0, driven by streaming
+// requests to /v1/completions from a client in its own thread (serve-client.ts). Rounds at
+// several concurrencies report total generated tokens/s and time-to-first-token percentiles, and
+// the decoder's own step times at the same batch sizes, the ceiling the rounds approach; a load
+// mode sends N requests at a fixed concurrency and counts HTTP statuses (any 5xx is a failure).
+// Without a model id it serves a GPT with random initial weights (the reference shape unless
+// overridden) from a temporary home, removed at the end.
 //
 // Server and client run in one process, so peak RSS (process.resourceUsage().maxRSS) covers both.
 import fs from 'node:fs';
@@ -13,6 +15,9 @@ import { getThreads, kernelInfo, setThreads } from '../engine/native.js';
 import { RunStore, resolveHome, runDir } from '../runs/index.js';
 import { saveWeights } from '../train/checkpoint.js';
 import { startServer, type RunningServer } from '../serve/server.js';
+import type { Decoder } from '../models/decode.js';
+import { startThread } from '../thread.js';
+import { streamCompletion, type ClientJob, type ClientResult } from './serve-client.js';
 
 export interface ServeBenchOptions {
   /** The scalelab home holding `model`; only used with `model`. */
@@ -73,6 +78,13 @@ export interface ServeLoadResult {
   peak_rss_mb: number;
 }
 
+/** The decoder alone, no HTTP: one step over `batch` sequences, best of several timings. */
+export interface DecodeStepTiming {
+  batch: number;
+  step_ms: number;
+  tokens_per_s: number;
+}
+
 export interface ServeBenchResult {
   model: string;
   config: GPTConfig | null;
@@ -84,6 +96,8 @@ export interface ServeBenchResult {
   max_tokens: number;
   prompt_tokens: number;
   rounds: ServeRound[];
+  /** Decode steps without the server at the rounds' batch sizes: the ceiling the rounds approach. */
+  decoder: DecodeStepTiming[];
   load?: ServeLoadResult;
   /** Peak RSS of this process, which runs both the server and the client. */
   peak_rss_mb: number;
@@ -105,81 +119,42 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-interface RequestOutcome {
-  status: number | null;
-  ttftMs: number | null;
-  completionTokens: number;
-  error?: string;
+/** Run a client job in its own thread; resolves with its result. */
+function runClientThread(job: ClientJob): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const w = startThread(new URL('./serve-client-thread.js', import.meta.url), job);
+    w.once('message', (r: ClientResult) => {
+      resolve(r);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`bench serve: the client thread exited (${code}) without a result`)));
+  });
 }
 
-/** One streaming completion; reads the whole SSE stream. Never throws. */
-async function streamCompletion(url: string, model: string, prompt: string, maxTokens: number, seed: number, timeoutMs: number): Promise<RequestOutcome> {
-  const t0 = performance.now();
-  let status: number | null = null;
-  let ttftMs: number | null = null;
-  let completionTokens = 0;
-  try {
-    const r = await fetch(`${url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, prompt, max_tokens: maxTokens, temperature: 1, seed, stream: true, stream_options: { include_usage: true } }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = r.status;
-    if (!r.ok || !r.body) {
-      await r.text().catch(() => '');
-      return { status, ttftMs, completionTokens };
-    }
-    const decoder = new TextDecoder();
-    let buf = '';
-    let done = false;
-    let streamError: string | undefined;
-    const reader = r.body.getReader();
-    for (;;) {
-      const { value, done: end } = await reader.read();
-      if (end) break;
-      buf += decoder.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const event = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        for (const line of event.split('\n')) {
-          if (!line.startsWith('data: ')) continue;
-          const data = line.slice(6);
-          if (data === '[DONE]') {
-            done = true;
-            continue;
-          }
-          const obj = JSON.parse(data) as { choices?: { text?: string }[]; usage?: { completion_tokens: number } | null; error?: { message: string } };
-          if (obj.error) streamError = obj.error.message;
-          if (ttftMs === null && obj.choices?.some((c) => typeof c.text === 'string' && c.text !== '')) ttftMs = performance.now() - t0;
-          if (obj.usage) completionTokens = obj.usage.completion_tokens;
-        }
+/**
+ * Time Decoder.step alone for each batch size: sequences holding the prompt, then
+ * `tokens` one-token steps (the rounds' request shape), best of 3 passes.
+ */
+function timeDecoder(decoder: Decoder, batches: number[], promptTokens: number, tokens: number): DecodeStepTiming[] {
+  const out: DecodeStepTiming[] = [];
+  const steps = Math.max(1, Math.min(tokens, decoder.config.ctx - promptTokens));
+  for (const batch of batches) {
+    let best = Infinity;
+    for (let pass = 0; pass < 3; pass++) {
+      const caches = Array.from({ length: batch }, () => decoder.newCache());
+      try {
+        decoder.step(caches.map((cache) => ({ cache, tokens: Array.from({ length: promptTokens }, (_, i) => 32 + (i % 64)), logits: 'last' as const })));
+        const t0 = performance.now();
+        for (let s = 0; s < steps; s++) decoder.step(caches.map((cache) => ({ cache, tokens: [32 + (s % 64)], logits: 'last' as const })));
+        best = Math.min(best, (performance.now() - t0) / steps);
+      } finally {
+        for (const c of caches) decoder.release(c);
       }
     }
-    if (streamError) return { status, ttftMs, completionTokens, error: `stream error: ${streamError}` };
-    if (!done) return { status, ttftMs, completionTokens, error: 'stream ended without [DONE]' };
-    return { status, ttftMs, completionTokens };
-  } catch (err) {
-    return { status, ttftMs, completionTokens, error: (err as Error).message };
+    out.push({ batch, step_ms: best, tokens_per_s: (batch * 1000) / best });
   }
-}
-
-/** `total` requests, `concurrency` at a time (closed loop); `each` runs after every request. */
-async function drive(total: number, concurrency: number, request: (i: number) => Promise<RequestOutcome>,
-  each: (o: RequestOutcome, finished: number) => void = () => {}): Promise<{ outcomes: RequestOutcome[]; wallS: number }> {
-  const outcomes: RequestOutcome[] = new Array(total);
-  let next = 0, finished = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < total) {
-      const i = next++;
-      outcomes[i] = await request(i);
-      each(outcomes[i], ++finished);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
-  return { outcomes, wallS: (performance.now() - t0) / 1000 };
+  return out;
 }
 
 /** A temporary home with one finished run of `config` holding random initial weights. */
@@ -234,7 +209,9 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
       const before = { steps: stats.steps, tokens: stats.tokens };
       const base = seed;
       seed += requests;
-      const { outcomes, wallS } = await drive(requests, c, (i) => streamCompletion(url, name, prompt, tokens, base + i, timeoutMs));
+      const { outcomes, wallS } = await runClientThread({
+        url, model: name, prompt, maxTokens: tokens, firstSeed: base, timeoutMs, total: requests, concurrency: c, rssEvery: 0,
+      });
       const good = outcomes.filter((o) => o.status === 200 && !o.error);
       const ttft = good.map((o) => o.ttftMs).filter((t): t is number => t !== null).sort((a, b) => a - b);
       const completion = good.reduce((a, o) => a + o.completionTokens, 0);
@@ -246,19 +223,20 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
       });
     }
 
+    // The scheduler is idle between the rounds and the load, so the decoder is free to time.
+    const promptTokens = Math.max(1, Math.min(Buffer.byteLength(prompt, 'utf8'), modelConfig.ctx - 1));
+    const decoderTimings = timeDecoder(loaded.decoder, concurrency.map((c) => Math.min(c, maxBatch)), promptTokens, tokens);
+
     let load: ServeLoadResult | undefined;
     if (opts.load !== undefined && opts.load > 0) {
       const total = opts.load;
       const lc = opts.loadConcurrency ?? 64;
       const lt = opts.loadTokens ?? 16;
-      const statuses: Record<string, number> = {};
-      const samples: number[] = [];
-      const every = Math.max(1, Math.ceil(total / 10));
-      const base = seed;
-      const { outcomes, wallS } = await drive(total, lc, (i) => streamCompletion(url, name, prompt, lt, base + i, timeoutMs), (o, finished) => {
-        if (o.status !== null) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
-        if (finished % every === 0) samples.push(mb(process.memoryUsage().rss));
+      const { outcomes, wallS, rssSamplesMb } = await runClientThread({
+        url, model: name, prompt, maxTokens: lt, firstSeed: seed, timeoutMs, total, concurrency: lc, rssEvery: Math.max(1, Math.ceil(total / 10)),
       });
+      const statuses: Record<string, number> = {};
+      for (const o of outcomes) if (o.status !== null) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
       const count5xx = outcomes.filter((o) => o.status !== null && o.status >= 500).length;
       const ok = outcomes.filter((o) => o.status === 200 && !o.error);
       const completion = ok.reduce((a, o) => a + o.completionTokens, 0);
@@ -266,15 +244,15 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
         requests: total, concurrency: lc, max_tokens: lt, wall_s: wallS, statuses, ok: ok.length,
         server_errors_5xx: count5xx, failed_without_status: outcomes.filter((o) => o.status === null).length,
         completion_tokens: completion, tokens_per_s: completion / wallS,
-        rss_samples_mb: samples, rss_end_mb: mb(process.memoryUsage().rss), peak_rss_mb: peakRssMb(),
+        rss_samples_mb: rssSamplesMb, rss_end_mb: mb(process.memoryUsage().rss), peak_rss_mb: peakRssMb(),
       };
     }
 
     return {
       model: name, config: modelConfig, random_weights: random, params: countParams(modelConfig).total,
       threads: getThreads(), kernel: kernelName(), max_batch: maxBatch, max_tokens: tokens,
-      prompt_tokens: Buffer.byteLength(prompt, 'utf8'), rounds, load, peak_rss_mb: peakRssMb(),
-      rss_note: 'server and client run in one process; peak RSS covers both',
+      prompt_tokens: Buffer.byteLength(prompt, 'utf8'), rounds, decoder: decoderTimings, load, peak_rss_mb: peakRssMb(),
+      rss_note: 'server and client (its own thread) run in one process; peak RSS covers both',
     };
   } finally {
     await server?.close();

@@ -4,7 +4,7 @@ import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { benchServe } from '../bench/serve.js';
 import { benchDashboard } from '../bench/dashboard.js';
-import { REFERENCE_CONFIG } from '../models/gpt.js';
+import { REFERENCE_CONFIG, validateConfig } from '../models/gpt.js';
 import { positiveInt, UsageError } from '../errors.js';
 
 export function benchCommand(): Command {
@@ -73,6 +73,9 @@ function serveBenchCommand(): Command {
     .description('serve the reference GPT (random weights) on 127.0.0.1 and report tokens/s and time-to-first-token at several concurrencies, or run a load with --load')
     .option('--model <id>', 'serve this model of --home instead of the random reference model')
     .option('--home <dir>', 'scalelab home holding --model (default: $SCALELAB_HOME or ./.scalelab)')
+    .option('--layers <n>', 'transformer blocks of the random model (default: the reference model\'s)', positiveInt('--layers'))
+    .option('--d-model <n>', 'width of the random model', positiveInt('--d-model'))
+    .option('--heads <n>', 'attention heads of the random model', positiveInt('--heads'))
     .option('--concurrency <list>', 'comma-separated concurrencies (default 1,8,32; with --load one number, default 64)', positiveList('--concurrency'))
     .option('--tokens <n>', 'max_tokens per request (default 64; 16 with --load)', positiveInt('--tokens'))
     .option('--requests <n>', 'requests per concurrency round (default max(16, 2 x concurrency))', positiveInt('--requests'))
@@ -85,17 +88,26 @@ function serveBenchCommand(): Command {
       // The parent `bench` also knows --json and --threads and may have consumed them.
       const o = cmd.optsWithGlobals();
       if (o.home !== undefined && o.model === undefined) throw new UsageError('--home is only used with --model');
+      const shape = { layers: o.layers, dModel: o.dModel, heads: o.heads };
+      if (o.model !== undefined && Object.values(shape).some((v) => v !== undefined)) throw new UsageError('--layers, --d-model and --heads shape the random model; not with --model');
+      const config = { ...REFERENCE_CONFIG, ...Object.fromEntries(Object.entries(shape).filter(([, v]) => v !== undefined)) };
+      try {
+        validateConfig(config);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
       const conc: number[] | undefined = o.concurrency;
       if (o.load !== undefined && conc !== undefined && conc.length !== 1) throw new UsageError('--load takes one --concurrency value');
       const res = await benchServe({
-        home: o.home, model: o.model, threads: o.threads, maxBatch: o.maxBatch, timeoutMs: o.timeout * 1000, requests: o.requests,
+        home: o.home, model: o.model, config: o.model === undefined ? config : undefined, threads: o.threads, maxBatch: o.maxBatch, timeoutMs: o.timeout * 1000, requests: o.requests,
         ...(o.load !== undefined
           ? { concurrency: [], load: o.load, loadConcurrency: conc?.[0] ?? 64, loadTokens: o.tokens ?? 16 }
           : { concurrency: conc ?? [1, 8, 32], tokens: o.tokens ?? 64 }),
       });
       if (o.json) return console.log(JSON.stringify(res));
       const c = res.config;
-      console.log(`scalelab bench serve: ${res.random_weights ? 'reference GPT, random weights' : `model ${res.model}`}` +
+      const reference = c !== null && (['layers', 'dModel', 'heads'] as const).every((k) => c[k] === REFERENCE_CONFIG[k]);
+      console.log(`scalelab bench serve: ${res.random_weights ? `${reference ? 'reference' : 'random'} GPT, random weights` : `model ${res.model}`}` +
         (c ? ` (layers=${c.layers} d_model=${c.dModel} heads=${c.heads} ctx=${c.ctx} vocab=${c.vocab})` : '') +
         ` max_batch=${res.max_batch} threads=${res.threads} kernel=${res.kernel}`);
       if (res.rounds.length > 0) {
@@ -107,6 +119,9 @@ function serveBenchCommand(): Command {
         }
         const first = res.rounds[0], last = res.rounds[res.rounds.length - 1];
         if (res.rounds.length > 1) console.log(`  tokens/s at ${last.concurrency} / at ${first.concurrency}: ${(last.tokens_per_s / first.tokens_per_s).toFixed(1)}x`);
+        const d = res.decoder;
+        console.log(`  decoder alone (no HTTP), batch ${d.map((t) => t.batch).join(' / ')}: ${d.map((t) => `${t.step_ms.toFixed(2)} ms`).join(' / ')} per step = ` +
+          `${d.map((t) => t.tokens_per_s.toFixed(0)).join(' / ')} tok/s` + (d.length > 1 ? ` (${(d[d.length - 1].tokens_per_s / d[0].tokens_per_s).toFixed(1)}x)` : ''));
       }
       if (res.load) {
         const l = res.load;

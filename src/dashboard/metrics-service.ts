@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RunStore } from '../runs/index.js';
 import { runMetrics, stepRange, type MetricsQuery, type MetricsResponse } from './metrics.js';
 import type { MetricsRequest } from './metrics-thread.js';
-import { startThread } from './thread.js';
+import { startThread } from '../thread.js';
 
 const INLINE_STEPS = 50_000;
 const CACHE_ENTRIES = 32;

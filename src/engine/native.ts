@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Kernels } from './kernels.js';
+import { applyDefaultWaitPolicy } from './wait-policy.js';
 
 interface Addon extends Omit<Kernels, 'name'> {
   setThreads(n: number): void;
@@ -15,12 +16,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const addonPath = path.resolve(here, '../../native/build/Release/scalelab_native.node');
 
 function load(): Addon {
-  // Idle OpenMP threads sleep instead of spinning, unless the user chose otherwise. Spinning
-  // saves microseconds per kernel on an idle machine, but when anything else runs (a second
-  // worker, the server, the dashboard) a spinning thread holds a core the others need: measured
-  // under such load, the reference bench trained 1.6x faster with passive waiting. Must be set
-  // before the addon loads libgomp, which reads it once.
-  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+  // Idle OpenMP threads sleep unless the command or the user chose otherwise (see
+  // wait-policy.ts); libgomp reads this once, as the addon loads it.
+  applyDefaultWaitPolicy();
   try {
     return createRequire(import.meta.url)(addonPath) as Addon;
   } catch (err) {

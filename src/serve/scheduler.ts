@@ -243,6 +243,9 @@ export class Scheduler {
   }
 }
 
+/** Unnormalised probabilities of the last draw (grow-only: sampling allocates nothing per token). */
+let weights = new Float64Array(0);
+
 /**
  * Draw a token from log-probs under temperature and nucleus (top-p) sampling; temperature 0 is
  * greedy (ties: the lower id). The candidates are ordered by probability, ties by id, so the
@@ -253,27 +256,29 @@ export function sampleFromLogprobs(lp: Float64Array, temperature: number, topP: 
   let best = 0;
   for (let i = 1; i < V; i++) if (lp[i] > lp[best]) best = i;
   if (temperature === 0) return best;
-  const w = new Float64Array(V);
+  if (weights.length < V) weights = new Float64Array(V);
+  const w = weights;
   let total = 0;
   for (let i = 0; i < V; i++) total += w[i] = Math.exp((lp[i] - lp[best]) / temperature);
-  let order: number[];
-  let mass = total;
-  if (topP < 1) {
-    order = Array.from({ length: V }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
-    let acc = 0, keep = 0;
-    while (keep < V) {
-      acc += w[order[keep++]];
-      if (acc >= topP * total) break;
+  if (topP >= 1) {
+    // Every token is a candidate, in id order.
+    let u = rng.uniform() * total;
+    for (let i = 0; i < V; i++) {
+      u -= w[i];
+      if (u < 0) return i;
     }
-    order.length = keep;
-    mass = acc;
-  } else {
-    order = Array.from({ length: V }, (_, i) => i);
+    return V - 1;
+  }
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+  let mass = 0, keep = 0;
+  while (keep < V) {
+    mass += w[order[keep++]];
+    if (mass >= topP * total) break;
   }
   let u = rng.uniform() * mass;
-  for (const i of order) {
-    u -= w[i];
-    if (u < 0) return i;
+  for (let k = 0; k < keep; k++) {
+    u -= w[order[k]];
+    if (u < 0) return order[k];
   }
-  return order[order.length - 1];
+  return order[keep - 1];
 }

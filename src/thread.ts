@@ -1,5 +1,5 @@
-// Worker threads for the dashboard's slow reads and fits, so the server's event loop keeps
-// streaming and answering meanwhile.
+// Worker threads for work that must not hold up an event loop: the dashboard's slow reads and
+// fits, the serving benchmark's client.
 import { Worker } from 'node:worker_threads';
 
 /**
