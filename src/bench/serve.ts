@@ -42,6 +42,7 @@ export interface ServeBenchOptions {
   timeoutMs?: number;
   /** Scheduler batch size of the server. */
   maxBatch?: number;
+  /** Kernel threads of the server; default: all cores but one, which the client thread uses. */
   threads?: number;
   prompt?: string;
 }
@@ -56,6 +57,8 @@ export interface ServeRound {
   ttft_p99_ms: number;
   /** Average sequences per decode step in the scheduler during the round. */
   mean_batch: number;
+  /** Average milliseconds per step inside Decoder.step (prefill steps included); the rest of wall time is the server's and the client's. */
+  decode_ms_per_step: number;
   errors: number;
 }
 
@@ -186,7 +189,8 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
   const prompt = opts.prompt ?? DEFAULT_PROMPT;
   const maxBatch = opts.maxBatch ?? 32;
   for (const c of concurrency) if (!Number.isInteger(c) || c < 1) throw new Error(`concurrency must be positive integers, got ${c}`);
-  if (opts.threads !== undefined) setThreads(opts.threads);
+  // The client thread keeps a core to itself; kernels get the rest (on 2 cores, 1), unless told.
+  setThreads(opts.threads ?? Math.max(1, os.availableParallelism() - 1));
 
   const random = opts.model === undefined;
   const config: GPTConfig | null = random ? { ...REFERENCE_CONFIG, ...opts.config } : null;
@@ -206,7 +210,7 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
     let seed = 1;
     for (const c of concurrency) {
       const requests = opts.requests ?? Math.max(16, 2 * c);
-      const before = { steps: stats.steps, tokens: stats.tokens };
+      const before = { steps: stats.steps, tokens: stats.tokens, stepMs: stats.stepMs };
       const base = seed;
       seed += requests;
       const { outcomes, wallS } = await runClientThread({
@@ -219,7 +223,8 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
       rounds.push({
         concurrency: c, requests, completion_tokens: completion, wall_s: wallS, tokens_per_s: completion / wallS,
         ttft_p50_ms: percentile(ttft, 50), ttft_p99_ms: percentile(ttft, 99),
-        mean_batch: steps > 0 ? (stats.tokens - before.tokens) / steps : 0, errors: outcomes.length - good.length,
+        mean_batch: steps > 0 ? (stats.tokens - before.tokens) / steps : 0,
+        decode_ms_per_step: steps > 0 ? (stats.stepMs - before.stepMs) / steps : 0, errors: outcomes.length - good.length,
       });
     }
 

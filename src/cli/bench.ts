@@ -82,7 +82,7 @@ function serveBenchCommand(): Command {
     .option('--load <n>', 'instead of the rounds, send N requests and count HTTP statuses (5xx are failures)', positiveInt('--load'))
     .option('--max-batch <n>', 'sequences decoded together by the server', positiveInt('--max-batch'), 32)
     .option('--timeout <s>', 'per-request timeout in seconds', positiveInt('--timeout'), 120)
-    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'kernel threads of the server (default: all cores but one, left to the client)', positiveInt('--threads'))
     .option('--json', 'print one JSON object')
     .action(async (_o, cmd: Command) => {
       // The parent `bench` also knows --json and --threads and may have consumed them.
@@ -112,10 +112,11 @@ function serveBenchCommand(): Command {
         ` max_batch=${res.max_batch} threads=${res.threads} kernel=${res.kernel}`);
       if (res.rounds.length > 0) {
         console.log(`  prompt ${res.prompt_tokens} tokens, max_tokens ${res.max_tokens}, streaming /v1/completions`);
-        console.log('  concurrency  requests   tokens/s   TTFT p50   TTFT p99  mean batch  errors');
+        console.log('  concurrency  requests   tokens/s   TTFT p50   TTFT p99  mean batch  decode/step  errors');
         for (const r of res.rounds) {
           console.log(`  ${String(r.concurrency).padStart(11)}  ${String(r.requests).padStart(8)}  ${r.tokens_per_s.toFixed(0).padStart(9)}` +
-            `  ${r.ttft_p50_ms.toFixed(1).padStart(6)} ms  ${r.ttft_p99_ms.toFixed(1).padStart(6)} ms  ${r.mean_batch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}`);
+            `  ${r.ttft_p50_ms.toFixed(1).padStart(6)} ms  ${r.ttft_p99_ms.toFixed(1).padStart(6)} ms  ${r.mean_batch.toFixed(1).padStart(10)}` +
+            `  ${r.decode_ms_per_step.toFixed(2).padStart(8)} ms  ${String(r.errors).padStart(6)}`);
         }
         const first = res.rounds[0], last = res.rounds[res.rounds.length - 1];
         if (res.rounds.length > 1) console.log(`  tokens/s at ${last.concurrency} / at ${first.concurrency}: ${(last.tokens_per_s / first.tokens_per_s).toFixed(1)}x`);

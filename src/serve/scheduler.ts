@@ -73,6 +73,8 @@ export class QueueFullError extends Error {
 
 export interface SchedulerStats {
   steps: number;
+  /** Milliseconds spent in Decoder.step, all steps together. */
+  stepMs: number;
   tokens: number;
   prefillTokens: number;
   maxBatchSeen: number;
@@ -86,7 +88,7 @@ export class Scheduler {
   private running: Seq[] = [];
   private scheduled = false;
   private closed = false;
-  readonly stats: SchedulerStats = { steps: 0, tokens: 0, prefillTokens: 0, maxBatchSeen: 0 };
+  readonly stats: SchedulerStats = { steps: 0, stepMs: 0, tokens: 0, prefillTokens: 0, maxBatchSeen: 0 };
   private readonly lp: Float64Array;
 
   constructor(readonly decoder: Decoder, opts: SchedulerOptions = {}) {
@@ -196,6 +198,7 @@ export class Scheduler {
       ? { cache: s.cache!, tokens: s.spec.prompt, logits: s.spec.promptLogprobs !== undefined ? 'all' : 'last' }
       : { cache: s.cache!, tokens: [s.next], logits: 'last' });
     let out: { logits: Float32Array; rowOf: number[] };
+    const t0 = performance.now();
     try {
       out = this.decoder.step(chunks);
     } catch (err) {
@@ -204,6 +207,7 @@ export class Scheduler {
     }
     const V = this.decoder.config.vocab, ctx = this.decoder.config.ctx;
     this.stats.steps++;
+    this.stats.stepMs += performance.now() - t0;
     this.stats.maxBatchSeen = Math.max(this.stats.maxBatchSeen, batch.length);
     for (let i = 0; i < batch.length; i++) {
       const s = batch[i], ch = chunks[i];
