@@ -188,6 +188,19 @@ describe('scalelab serve', () => {
     assert.deepEqual(again.choices.map((c) => c.text), r.choices.map((c) => c.text));
   });
 
+  it('n > 1 prefills the prompt once, and each choice is what its own prefill would give', async () => {
+    const stats = (await server.registry.loadedModels()).find((m) => m.id === 'tiny')!.scheduler.stats;
+    const prompt = 'It was a dark and stormy night';
+    const before = stats.prefillTokens;
+    const r = await client.completions.create({ model: 'tiny', prompt, max_tokens: 12, n: 5, seed: 7, temperature: 1, logprobs: 2 });
+    assert.equal(stats.prefillTokens - before, prompt.length, 'one prefill for five choices');
+    assert.equal(new Set(r.choices.map((c) => c.text)).size, 5);
+    // Choice 0 samples with the request's seed: the same as n = 1, which prefills on its own.
+    const one = await client.completions.create({ model: 'tiny', prompt, max_tokens: 12, seed: 7, temperature: 1, logprobs: 2 });
+    assert.equal(r.choices[0].text, one.choices[0].text);
+    assert.deepEqual(r.choices[0].logprobs!.token_logprobs, one.choices[0].logprobs!.token_logprobs);
+  });
+
   it('stops at a stop sequence, leaving it out', async () => {
     const full = await client.completions.create({ model: 'tiny', prompt: 'The', max_tokens: 30, temperature: 0, logprobs: 0 });
     const text = full.choices[0].text;

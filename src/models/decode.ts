@@ -180,6 +180,13 @@ export class Decoder {
     return new KVCache(data, layers, ctx, dModel);
   }
 
+  /** Make `dst` hold what `src` holds: its filled positions, every layer (a shared prompt's prefill). */
+  copyCache(src: KVCache, dst: KVCache): void {
+    const plane = this.config.ctx * this.config.dModel, n = src.length * this.config.dModel;
+    for (let p = 0; p < 2 * this.config.layers; p++) dst.data.set(src.data.subarray(p * plane, p * plane + n), p * plane);
+    dst.length = src.length;
+  }
+
   /** Give a cache's memory back for reuse; the cache must not be used again. */
   release(cache: KVCache): void {
     cache.length = 0;

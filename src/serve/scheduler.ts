@@ -2,7 +2,8 @@
 // steps, finished and cancelled sequences leave the batch (their KV cache goes back to the pool)
 // and waiting ones join it: a joining sequence contributes its whole prompt as one chunk (its
 // prefill), a running one its last sampled token. So a step is one Decoder.step over every
-// active sequence, each weight matrix applied once to all their rows.
+// active sequence, each weight matrix applied once to all their rows. Sequences joining together
+// with the same prompt (a request's n choices) prefill it once and copy the cache.
 //
 // The loop yields to the event loop after every step (setImmediate), so HTTP requests are parsed,
 // streamed chunks are flushed and disconnects are noticed between steps.
@@ -185,16 +186,29 @@ export class Scheduler {
     let budget = this.prefillBudget;
     while (this.waiting.length > 0 && this.running.length + joining.length < this.maxBatch) {
       const next = this.waiting[0];
-      if (joining.length > 0 && next.spec.prompt.length > budget) break;
+      // A prompt already joining (another choice of the same request) costs no more prefill.
+      const cost = joining.some((o) => o.spec.prompt === next.spec.prompt) ? 0 : next.spec.prompt.length;
+      if (joining.length > 0 && cost > budget) break;
       this.waiting.shift();
       next.cache = this.decoder.newCache();
-      budget -= next.spec.prompt.length;
+      budget -= cost;
       joining.push(next);
     }
     const batch = [...this.running, ...joining];
     if (batch.length === 0) return;
     this.running = [...batch]; // a copy: finishing sequences leave `running` while the loop below walks `batch`
-    const chunks: Chunk[] = batch.map((s) => s.generated === 0 && s.cache!.length === 0
+    // Newcomers that share a prompt (the n choices of one request) prefill it once: the others
+    // copy its cache and read its logits, which are the bits their own prefill would give (the
+    // decoder is batch-invariant).
+    const stepping = batch.slice(0, batch.length - joining.length);
+    const source = new Map<Seq, Seq>();
+    for (const s of joining) {
+      const lead = joining.find((o) => o !== s && !source.has(o) && stepping.includes(o) &&
+        o.spec.prompt === s.spec.prompt && o.spec.promptLogprobs === s.spec.promptLogprobs);
+      if (lead) source.set(s, lead);
+      else stepping.push(s);
+    }
+    const chunks: Chunk[] = stepping.map((s) => s.generated === 0 && s.cache!.length === 0
       ? { cache: s.cache!, tokens: s.spec.prompt, logits: s.spec.promptLogprobs !== undefined ? 'all' : 'last' }
       : { cache: s.cache!, tokens: [s.next], logits: 'last' });
     let out: { logits: Float32Array; rowOf: number[] };
@@ -209,9 +223,14 @@ export class Scheduler {
     this.stats.steps++;
     this.stats.stepMs += performance.now() - t0;
     this.stats.maxBatchSeen = Math.max(this.stats.maxBatchSeen, batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const s = batch[i], ch = chunks[i];
+    const chunkOf = new Map<Seq, number>(stepping.map((s, i) => [s, i]));
+    for (const [s, lead] of source) {
+      this.decoder.copyCache(lead.cache!, s.cache!);
+      chunkOf.set(s, chunkOf.get(lead)!);
+    }
+    for (const s of batch) {
       if (s.done) continue;
+      const i = chunkOf.get(s)!, ch = chunks[i];
       const n = ch.tokens.length;
       const row0 = out.rowOf[i];
       try {
@@ -225,7 +244,7 @@ export class Scheduler {
           }
           s.spec.onPrompt?.(entries);
         }
-        if (s.generated === 0) this.stats.prefillTokens += n;
+        if (s.generated === 0 && !source.has(s)) this.stats.prefillTokens += n;
         if (s.spec.maxTokens === 0) {
           this.finish(s, 'length');
           continue;
