@@ -70,6 +70,7 @@ class Scratch {
   }
 }
 
+/** Decodes with a copy of the model's weights packed at construction: later changes to the model do not reach it. */
 export class Decoder {
   readonly config: GPTConfig;
   private readonly k: Kernels;
