@@ -101,7 +101,11 @@ export class Decoder {
       if (!t) throw new Error(`Decoder: the model has no tensor ${n}`);
       return t.data as Float32Array;
     };
-    const normOf = (n: string): Norm => [p(`${n}.g`), norm === 'layernorm' ? p(`${n}.b`) : null];
+    // The decoder keeps copies of what it reads as is (norms, biases, embeddings) and packed copies
+    // of the matrices, never views into the model's buffer: a server can then drop the model and
+    // hold each weight once.
+    const own = (n: string) => p(n).slice();
+    const normOf = (n: string): Norm => [own(`${n}.g`), norm === 'layernorm' ? own(`${n}.b`) : null];
     const packed = (w: Float32Array, K: number, O: number) => {
       const wp = new Float32Array(packedLinearLength(K, O));
       kernels.packLinear(w, wp, K, O);
@@ -116,18 +120,18 @@ export class Decoder {
       if (up.byteOffset !== gate.byteOffset + gate.byteLength) throw new Error('Decoder: gate and up weights are not adjacent');
       return new Float32Array(gate.buffer, gate.byteOffset, 2 * H * C);
     };
-    this.wte = p('wte');
-    this.wpe = pos === 'learned' ? p('wpe') : null;
+    this.wte = own('wte');
+    this.wpe = pos === 'learned' ? own('wpe') : null;
     this.layers = [];
     for (let l = 0; l < model.config.layers; l++) {
       const h = `h${l}`;
       this.layers.push({
         ln1: normOf(`${h}.ln1`),
-        qkvW: packed(p(`${h}.attn.qkv.w`), C, 3 * C), qkvB: p(`${h}.attn.qkv.b`),
-        projW: packed(p(`${h}.attn.proj.w`), C, C), projB: p(`${h}.attn.proj.b`),
+        qkvW: packed(p(`${h}.attn.qkv.w`), C, 3 * C), qkvB: own(`${h}.attn.qkv.b`),
+        projW: packed(p(`${h}.attn.proj.w`), C, C), projB: own(`${h}.attn.proj.b`),
         ln2: normOf(`${h}.ln2`),
-        fcW: packed(this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), C, this.swiglu ? 2 * H : H), fcB: this.swiglu ? null : p(`${h}.mlp.fc.b`),
-        outW: packed(p(`${h}.mlp.out.w`), H, C), outB: this.swiglu ? null : p(`${h}.mlp.out.b`),
+        fcW: packed(this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), C, this.swiglu ? 2 * H : H), fcB: this.swiglu ? null : own(`${h}.mlp.fc.b`),
+        outW: packed(p(`${h}.mlp.out.w`), H, C), outB: this.swiglu ? null : own(`${h}.mlp.out.b`),
       });
     }
     this.lnf = normOf('lnf');
