@@ -3,7 +3,8 @@
 // and waiting ones join it: a joining sequence contributes its whole prompt as one chunk (its
 // prefill), a running one its last sampled token. So a step is one Decoder.step over every
 // active sequence, each weight matrix applied once to all their rows. Sequences joining together
-// with the same prompt (a request's n choices) prefill it once and copy the cache.
+// with the same prompt (a request's n choices, or equal prompts of several requests) prefill it
+// once and copy the cache.
 //
 // The loop yields to the event loop after every step (setImmediate), so HTTP requests are parsed,
 // streamed chunks are flushed and disconnects are noticed between steps.
@@ -187,7 +188,7 @@ export class Scheduler {
     while (this.waiting.length > 0 && this.running.length + joining.length < this.maxBatch) {
       const next = this.waiting[0];
       // A prompt already joining (another choice of the same request) costs no more prefill.
-      const cost = joining.some((o) => o.spec.prompt === next.spec.prompt) ? 0 : next.spec.prompt.length;
+      const cost = joining.some((o) => samePrompt(o.spec.prompt, next.spec.prompt)) ? 0 : next.spec.prompt.length;
       if (joining.length > 0 && cost > budget) break;
       this.waiting.shift();
       next.cache = this.decoder.newCache();
@@ -204,7 +205,7 @@ export class Scheduler {
     const source = new Map<Seq, Seq>();
     for (const s of joining) {
       const lead = joining.find((o) => o !== s && !source.has(o) && stepping.includes(o) &&
-        o.spec.prompt === s.spec.prompt && o.spec.promptLogprobs === s.spec.promptLogprobs);
+        samePrompt(o.spec.prompt, s.spec.prompt) && o.spec.promptLogprobs === s.spec.promptLogprobs);
       if (lead) source.set(s, lead);
       else stepping.push(s);
     }
@@ -264,6 +265,13 @@ export class Scheduler {
       }
     }
   }
+}
+
+function samePrompt(a: number[], b: number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Unnormalised probabilities of the last draw (grow-only: sampling allocates nothing per token). */
