@@ -55,16 +55,20 @@ describe('scalelab bench serve', () => {
     assert.deepEqual(left, []);
   });
 
-  it('rejects a bad random-model shape, and a shape beside --model, with exit code 2', () => {
+  it('rejects a bad random-model shape, a shape beside --model, and an unknown --model, with exit code 2', () => {
+    const emptyHome = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-bench-serve-home-'));
     for (const [args, message] of [
       [['--heads', '5'], /heads \(5\) must divide d_model \(256\)/],
       [['--model', 'x', '--layers', '2'], /--layers, --d-model and --heads shape the random model; not with --model/],
       [['--d-model', '0'], /--d-model must be a positive integer/],
+      // --model alone is not mistaken for a shape (the parent bench command's --layers has a default).
+      [['--model', 'nosuch', '--home', emptyHome], /no model 'nosuch' in .*`scalelab runs` lists the finished runs/],
     ] as const) {
       const r = spawnSync(process.execPath, [bin, 'bench', 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
     }
+    fs.rmSync(emptyHome, { recursive: true, force: true });
   });
 
   it('serving commands let kernel threads spin briefly; others sleep; the user\'s setting wins', () => {

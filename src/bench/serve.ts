@@ -17,6 +17,7 @@ import { saveWeights } from '../train/checkpoint.js';
 import { startServer, type RunningServer } from '../serve/server.js';
 import type { Decoder } from '../models/decode.js';
 import { startThread } from '../thread.js';
+import { UsageError } from '../errors.js';
 import { streamCompletion, type ClientJob, type ClientResult } from './serve-client.js';
 
 export interface ServeBenchOptions {
@@ -201,6 +202,7 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
     const url = server.url;
     // Load the model (first use) outside the timings, and check it answers.
     const warm = await streamCompletion(url, name, prompt, Math.min(2, tokens), 0, timeoutMs);
+    if (warm.status === 404) throw new UsageError(`bench serve: no model '${name}' in ${home}; \`scalelab runs\` lists the finished runs`);
     if (warm.status !== 200 || warm.error) throw new Error(`bench serve: the warm-up request failed (status ${warm.status}${warm.error ? `, ${warm.error}` : ''})`);
     const loaded = (await server.registry.loadedModels()).find((m) => m.id === name)!;
     const stats = loaded.scheduler.stats;

@@ -85,10 +85,12 @@ function serveBenchCommand(): Command {
     .option('--threads <n>', 'kernel threads of the server (default: all cores but one, left to the client)', positiveInt('--threads'))
     .option('--json', 'print one JSON object')
     .action(async (_o, cmd: Command) => {
-      // The parent `bench` also knows --json and --threads and may have consumed them.
+      // The parent `bench` also knows --json, --threads, --layers, --d-model and --heads and may
+      // have consumed them; its shape options have defaults, so a shape counts only when given.
       const o = cmd.optsWithGlobals();
+      const given = (key: string) => cmd.getOptionValueSourceWithGlobals(key) === 'cli' ? o[key] as number : undefined;
       if (o.home !== undefined && o.model === undefined) throw new UsageError('--home is only used with --model');
-      const shape = { layers: o.layers, dModel: o.dModel, heads: o.heads };
+      const shape = { layers: given('layers'), dModel: given('dModel'), heads: given('heads') };
       if (o.model !== undefined && Object.values(shape).some((v) => v !== undefined)) throw new UsageError('--layers, --d-model and --heads shape the random model; not with --model');
       const config = { ...REFERENCE_CONFIG, ...Object.fromEntries(Object.entries(shape).filter(([, v]) => v !== undefined)) };
       try {
