@@ -54,3 +54,22 @@ describe('scalelab bench', () => {
     assert.match(r.err, /unknown command 'frobnicate'/);
   });
 });
+
+describe('user errors from the engine', () => {
+  it('a shape error is reported as one line, like a usage error', async () => {
+    const { userErrorLine } = await import('../src/cli/main.js');
+    const { embedding } = await import('../src/engine/ops.js');
+    const { Graph } = await import('../src/engine/graph.js');
+    const { Tensor } = await import('../src/engine/tensor.js');
+    const { reference } = await import('../src/engine/reference.js');
+    let thrown: unknown;
+    try {
+      embedding(new Graph(reference), new Int32Array([0, 1, 2]), new Tensor(new Float32Array(8), [4, 2]), [2]);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(thrown instanceof Error && thrown.name === 'ShapeError', `expected a ShapeError, got ${thrown}`);
+    assert.equal(userErrorLine(thrown), 'scalelab: embedding: 3 ids do not fill shape [2]');
+    assert.equal(userErrorLine(new Error('a bug')), undefined);
+  });
+});

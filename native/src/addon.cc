@@ -1,5 +1,5 @@
 // N-API bindings: unpack JavaScript arguments, check them, call a kernel. TypeScript checks
-// shapes first with friendly messages (src/engine/native.ts); the checks here are the last line
+// shapes first with friendly messages (src/engine/ops.ts); the checks here are the last line
 // of defence, so that no call from JavaScript can read or write outside a buffer.
 #include <napi.h>
 

@@ -9,6 +9,7 @@ import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { UsageError } from '../errors.js';
+import { ShapeError } from '../engine/ops.js';
 
 export function program(): Command {
   const p = new Command('scalelab')
@@ -45,11 +46,15 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof UsageError || (err instanceof Error && err.name === 'ShapeError')) {
-      process.stderr.write(`scalelab: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
+    const line = userErrorLine(err);
+    if (line === undefined) throw err;
+    process.stderr.write(`${line}\n`);
+    process.exitCode = 2;
   }
+}
+
+/** The one line a user's mistake is reported as, or undefined for a bug (which keeps its stack trace). */
+export function userErrorLine(err: unknown): string | undefined {
+  if (err instanceof UsageError || err instanceof ShapeError) return `scalelab: ${err.message}`;
+  return undefined;
 }

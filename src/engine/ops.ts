@@ -4,7 +4,9 @@
 import type { Graph } from './graph.js';
 import { Tensor, shapeStr } from './tensor.js';
 
-export class ShapeError extends Error {}
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}
 
 function fail(op: string, msg: string): never {
   throw new ShapeError(`${op}: ${msg}`);
