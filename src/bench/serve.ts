@@ -204,7 +204,7 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
     const warm = await streamCompletion(url, name, prompt, Math.min(2, tokens), 0, timeoutMs);
     if (warm.status === 404) throw new UsageError(`bench serve: no model '${name}' in ${home}; \`scalelab runs\` lists the finished runs`);
     if (warm.status !== 200 || warm.error) throw new Error(`bench serve: the warm-up request failed (status ${warm.status}${warm.error ? `, ${warm.error}` : ''})`);
-    const loaded = (await server.registry.loadedModels()).find((m) => m.id === name)!;
+    const loaded = await server.registry.get(name);
     const stats = loaded.scheduler.stats;
     const modelConfig = loaded.decoder.config;
 

@@ -18,13 +18,14 @@ export function serveCommand(): Command {
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--max-batch <n>', 'sequences decoded together per model', positiveInt('--max-batch'), 32)
     .option('--body-limit <bytes>', 'largest request body (413 beyond)', positiveInt('--body-limit'), 1 << 20)
+    .option('--model-cache-mb <n>', 'memory loaded models may hold together, in MiB; least recently used idle ones are dropped beyond', positiveInt('--model-cache-mb'), 1024)
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .option('--log', 'log every request as JSON lines')
     .action(async (o) => {
       if (o.threads) setThreads(o.threads);
       const home = resolveHome(o.home);
       const server = await startServer({
-        home, host: o.host, port: o.port, apiKeys: o.apiKey, maxBatch: o.maxBatch, bodyLimit: o.bodyLimit, logger: Boolean(o.log),
+        home, host: o.host, port: o.port, apiKeys: o.apiKey, maxBatch: o.maxBatch, bodyLimit: o.bodyLimit, modelCacheBytes: o.modelCacheMb * 2 ** 20, logger: Boolean(o.log),
       });
       const models = server.registry.list().map((m) => m.id);
       process.stderr.write(`scalelab serve: listening on ${server.url} (home ${home}; ${models.length} models` +

@@ -7,6 +7,8 @@ export interface DashboardServerOptions extends DashboardOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Bytes the playground's loaded models may hold together (default 1 GiB). */
+  modelCacheBytes?: number;
   logger?: boolean;
 }
 
@@ -18,7 +20,7 @@ export interface RunningDashboard extends Dashboard {
 
 /** Listen on 127.0.0.1:8787 unless told otherwise. */
 export async function startDashboard(o: DashboardServerOptions): Promise<RunningDashboard> {
-  const { app } = buildApp({ home: o.home, logger: o.logger });
+  const { app } = buildApp({ home: o.home, logger: o.logger, modelCacheBytes: o.modelCacheBytes });
   const dash = registerDashboard(app, o);
   const host = o.host ?? '127.0.0.1';
   try {

@@ -1,7 +1,13 @@
-// Which models the server offers and the ones it has loaded. A model id is a run's name (its
-// final weights; runs whose status is 'done') or `NAME@STEP` (that run's checkpoint at STEP, while
-// the checkpoint file exists; any run). Each model is loaded once, on first use, and shared by
-// every request through one Decoder and one Scheduler.
+// Which models the server offers and the ones it has loaded. A model id is a run's name or id (its
+// final weights; runs whose status is 'done') or `RUN@STEP` (that run's checkpoint at STEP, while
+// the checkpoint file exists; any run). STEP is decimal and leading zeros are allowed, so
+// `tiny@100`, `tiny@0100` and `tiny@000000100` (as in the file name) are one checkpoint.
+//
+// Every id is resolved to its weights file before the cache is consulted, so all the ids of one
+// file share one load, one Decoder and one Scheduler; the answer names the model by its canonical
+// id (run name, `@STEP` without leading zeros). Loaded models live in a byte-bounded LRU
+// (model-cache.ts); a file that fails its integrity check is answered with a clear error, logged
+// once, and not read again until it changes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { GPT } from '../models/gpt.js';
@@ -9,8 +15,10 @@ import { Decoder } from '../models/decode.js';
 import { native } from '../engine/native.js';
 import { RunStore, RUN_ID_PATTERN, type RunRecord } from '../runs/index.js';
 import { loadWeights } from '../train/checkpoint.js';
+import { CorruptFileError } from '../train/safetensors.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { ApiError } from './errors.js';
+import { ModelCache } from './model-cache.js';
 
 export interface ModelInfo {
   id: string;
@@ -23,11 +31,44 @@ export interface LoadedModel {
   id: string;
   created: number;
   ctx: number;
+  /** Bytes of the decoder's weights. */
+  weightBytes: number;
   decoder: Decoder;
   scheduler: Scheduler;
 }
 
 const CKPT = /^ckpt-(\d{9})\.safetensors$/;
+
+/** Default bound on what loaded models hold: 1 GiB. */
+export const DEFAULT_MODEL_CACHE_BYTES = 1 << 30;
+
+export interface RegistryOptions {
+  /** Bytes loaded models may hold together (weights and KV caches); least recently used ones are dropped beyond. */
+  maxBytes?: number;
+  /** Where a model that cannot be loaded is reported (default: one line on stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * What a loaded model holds: its decoder's weights (each parameter once, plus the packed copy of
+ * the tied embedding that is its output head) and the KV caches its scheduler has allocated, at
+ * most one per sequence of its largest batch (released caches are recycled, not freed).
+ */
+export function modelBytes(m: LoadedModel): number {
+  const { layers, ctx, dModel } = m.decoder.config;
+  const kv = 2 * layers * ctx * dModel * 4;
+  return m.weightBytes + m.scheduler.stats.maxBatchSeen * kv;
+}
+
+/** A file's identity for remembering a failed load: a rewritten file is tried again. */
+function stamp(file: string): string {
+  try {
+    const s = fs.statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
 
 function unixTime(iso: string | null): number {
   const t = iso ? Date.parse(iso) : NaN;
@@ -36,10 +77,20 @@ function unixTime(iso: string | null): number {
 
 export class ModelRegistry {
   private store: RunStore;
-  private loaded = new Map<string, Promise<LoadedModel>>();
+  /** Keyed by weights file: every id of one file shares one entry. */
+  readonly cache: ModelCache<LoadedModel>;
+  /** Files that failed its integrity check, by file: the file's stamp and the answer given. */
+  private corrupt = new Map<string, { stamp: string; error: ApiError }>();
+  private readonly log: (line: string) => void;
 
-  constructor(readonly home: string, private readonly schedulerOptions: SchedulerOptions = {}) {
+  constructor(readonly home: string, private readonly schedulerOptions: SchedulerOptions = {}, o: RegistryOptions = {}) {
     this.store = RunStore.open(home);
+    this.cache = new ModelCache<LoadedModel>({
+      maxBytes: o.maxBytes ?? DEFAULT_MODEL_CACHE_BYTES,
+      sizeOf: modelBytes,
+      busy: (m) => m.scheduler.active > 0,
+    });
+    this.log = o.log ?? ((line) => process.stderr.write(`scalelab: ${line}\n`));
   }
 
   private runFolder(run: RunRecord): string | null {
@@ -83,8 +134,8 @@ export class ModelRegistry {
     return fs.existsSync(f) ? f : null;
   }
 
-  /** The weights file for a model id, or a 404. */
-  private resolve(id: string): { file: string; run: RunRecord } {
+  /** The weights file for a model id and the model's canonical id, or a 404. */
+  private resolve(id: string): { file: string; run: RunRecord; canonical: string } {
     const notFound = () => new ApiError(404, `The model '${id}' does not exist; GET /v1/models lists the models this server offers.`,
       'invalid_request_error', 'model', 'model_not_found');
     const at = id.lastIndexOf('@');
@@ -94,50 +145,60 @@ export class ModelRegistry {
     if (at < 0) {
       const file = run.status === 'done' ? this.finalWeights(run) : null;
       if (!file) throw notFound();
-      return { file, run };
+      return { file, run, canonical: run.name };
     }
     const stepText = id.slice(at + 1);
     if (!/^\d+$/.test(stepText)) throw notFound();
     const ck = this.checkpoints(run).find((c) => c.step === Number(stepText));
     if (!ck) throw notFound();
-    return { file: ck.file, run };
+    return { file: ck.file, run, canonical: `${run.name}@${ck.step}` };
   }
 
-  /** The model for an id, loading it on first use. Throws ApiError 404 for an unknown id. */
+  /** The model for an id, loading it on first use. Throws ApiError: 404 for an unknown id, 500 for corrupt weights. */
   get(id: string): Promise<LoadedModel> {
-    const cached = this.loaded.get(id);
-    if (cached) return cached;
-    const { file, run } = this.resolve(id);
-    const p = (async () => {
-      try {
-        const model = loadWeights(file, (cfg) => new GPT(cfg)).model;
-        const decoder = new Decoder(model, native);
-        return { id, created: unixTime(run.finishedAt ?? run.createdAt), ctx: model.config.ctx, decoder, scheduler: new Scheduler(decoder, this.schedulerOptions) };
-      } catch (err) {
-        // Forget a failed load (a checkpoint being rotated, a disk hiccup) so a later request retries.
-        this.loaded.delete(id);
-        throw err;
-      }
-    })();
-    this.loaded.set(id, p);
-    return p;
+    const { file, run, canonical } = this.resolve(id);
+    const bad = this.corrupt.get(file);
+    if (bad && bad.stamp === stamp(file)) return Promise.reject(bad.error);
+    return this.cache.get(file, () => this.load(file, run, canonical));
   }
 
-  /** Loaded models (for stats and tests). */
-  async loadedModels(): Promise<LoadedModel[]> {
-    const out: LoadedModel[] = [];
-    for (const p of this.loaded.values()) {
-      try {
-        out.push(await p);
-      } catch {
-        // not loaded
-      }
+  private load(file: string, run: RunRecord, id: string): LoadedModel {
+    const before = stamp(file);
+    let model: GPT;
+    try {
+      model = loadWeights(file, (cfg) => new GPT(cfg)).model;
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      throw this.corruptModel(file, run, id, before, err);
     }
-    return out;
+    const decoder = new Decoder(model, native);
+    const { vocab, dModel } = model.config;
+    return {
+      id, created: unixTime(run.finishedAt ?? run.createdAt), ctx: model.config.ctx,
+      weightBytes: model.params.byteLength + vocab * dModel * 4,
+      decoder, scheduler: new Scheduler(decoder, this.schedulerOptions),
+    };
+  }
+
+  /** Remember, log and describe a weights file that failed its check. */
+  private corruptModel(file: string, run: RunRecord, id: string, fileStamp: string, err: CorruptFileError): ApiError {
+    const what = path.basename(file);
+    const why = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+    const error = new ApiError(500, `The weights of model '${id}' (${what}) failed its integrity check: ${why}. ` +
+      `The server's operator can check them with \`scalelab show ${run.name} --verify\` and restore or retrain the run.`,
+      'server_error', 'model', 'model_corrupt');
+    this.corrupt.set(file, { stamp: fileStamp, error });
+    this.log(`cannot serve model '${id}': ${err.message}; check it with \`scalelab show ${run.name} --verify\``);
+    return error;
+  }
+
+  /** Loaded models, least recently used first (for stats and tests). */
+  async loadedModels(): Promise<LoadedModel[]> {
+    return this.cache.values();
   }
 
   close(): void {
-    for (const p of this.loaded.values()) p.then((m) => m.scheduler.close(), () => {});
+    for (const m of this.cache.clear()) m.scheduler.close();
     this.store.close();
   }
 }

@@ -27,6 +27,8 @@ export interface ServeOptions {
   maxQueue?: number;
   /** Largest request body in bytes (413 beyond). */
   bodyLimit?: number;
+  /** Bytes loaded models may hold together; least recently used idle ones are dropped beyond (default 1 GiB). */
+  modelCacheBytes?: number;
   logger?: boolean;
 }
 
@@ -229,7 +231,7 @@ export function buildApp(o: ServeOptions): { app: FastifyInstance; registry: Mod
   const bodyLimit = o.bodyLimit ?? 1 << 20;
   // Run ids and names may be 128 characters; fastify matches only 100 in a path parameter by default.
   const app = Fastify({ logger: o.logger ?? false, bodyLimit, forceCloseConnections: true, routerOptions: { maxParamLength: 160 } });
-  const registry = new ModelRegistry(o.home, { maxBatch: o.maxBatch ?? 32, maxQueue: o.maxQueue });
+  const registry = new ModelRegistry(o.home, { maxBatch: o.maxBatch ?? 32, maxQueue: o.maxQueue }, { maxBytes: o.modelCacheBytes });
   const keyDigests = (o.apiKeys ?? []).map(sha256);
 
   // Bodies are JSON whatever their content type says (curl -d sends form encoding by default).
