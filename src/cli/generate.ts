@@ -9,6 +9,7 @@ import { encode, decode } from '../data/index.js';
 import { RunStore, resolveHome, runDir } from '../runs/index.js';
 import { loadWeights } from '../train/checkpoint.js';
 import { Checkpoints } from '../train/checkpoint.js';
+import { CorruptFileError } from '../train/safetensors.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
 
 export interface SampleRunOptions {
@@ -28,6 +29,17 @@ export function runWeightsFile(home: string, runId: string): string | null {
   return new Checkpoints(path.join(dir, 'checkpoints')).list()[0]?.file ?? null;
 }
 
+/** Load weights; a file that fails its check is the user's to repair: one line saying how. */
+function loadRunWeights(file: string, runName: string): ReturnType<typeof loadWeights> {
+  try {
+    return loadWeights(file, (cfg) => new GPT(cfg));
+  } catch (err) {
+    if (!(err instanceof CorruptFileError)) throw err;
+    throw new UsageError(`the weights of run '${runName}' failed their integrity check (${err.message}); ` +
+      `\`scalelab show ${runName} --verify\` checks every file of the run; restore the file from a copy or train the run again`);
+  }
+}
+
 export function sampleRun(run: string, o: SampleRunOptions): string {
   const home = resolveHome(o.home);
   const store = RunStore.open(home);
@@ -39,7 +51,7 @@ export function sampleRun(run: string, o: SampleRunOptions): string {
   }
   const file = runWeightsFile(home, record.id);
   if (!file) throw new UsageError(`run '${record.name}' has no weights yet; train it first`);
-  const { model } = loadWeights(file, (cfg) => new GPT(cfg));
+  const { model } = loadRunWeights(file, record.name);
   const prompt = encode(o.prompt);
   const out = generate(model, native, prompt, { tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed });
   return o.prompt + decode(out);

@@ -1,6 +1,8 @@
 // `scalelab runs` and `scalelab show RUN`: what the run store holds.
+import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RunStore, resolveHome, RUN_STATUSES, type RunRecord } from '../runs/index.js';
+import { RunStore, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord } from '../runs/index.js';
+import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 
 function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
@@ -55,20 +57,42 @@ export function runsCommand(): Command {
     });
 }
 
+/** The run's weights files checked against their SHA-256 (none when its folder is not a run's). */
+export function verifyRun(home: string | undefined, run: RunRecord): FileCheck[] {
+  if (!RUN_ID_PATTERN.test(run.id)) return [];
+  return checkRunWeights(path.join(resolveHome(home), 'runs', run.id), run.weightsSha256);
+}
+
+function printChecks(run: RunRecord, checks: FileCheck[]): void {
+  if (checks.length === 0) console.log('verify    no weights files yet');
+  for (const c of checks) console.log(`verify    ${c.ok ? 'ok     ' : 'CORRUPT'}  ${c.file}${c.ok ? '' : `: ${c.problem}`}`);
+  const bad = checks.filter((c) => !c.ok).length;
+  if (bad > 0) {
+    process.stderr.write(`scalelab: ${bad} of ${checks.length} weights files of run '${run.name}' are corrupt; the files that verify still ` +
+      'serve and resume (train --resume skips damaged checkpoints); restore the others from a copy or train the run again\n');
+    process.exitCode = 1;
+  }
+}
+
 export function showCommand(): Command {
   return new Command('show')
     .description('details of one run: its config, final metrics and the SHA-256 of its final weights')
     .argument('<run>', 'run name or id')
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--json', 'print one JSON object')
+    .option('--verify', 'check the final weights and every checkpoint against their SHA-256 (exit code 1 if any is corrupt)')
     .action((name, o) => {
       const { run, events, last } = withStore(o.home, (s) => {
         const run = s.getRun(name);
         const metrics = s.metrics(run.id);
         return { run, events: s.events(run.id), last: metrics[metrics.length - 1] ?? null };
       });
+      const checks = o.verify ? verifyRun(o.home, run) : null;
       if (o.json) {
-        return console.log(JSON.stringify({ ...runJson(run), config: run.config, last_metrics: last, events: events.length }));
+        const verify = checks && checks.map((c) => ({ file: c.file, status: c.ok ? 'ok' : 'corrupt', sha256: c.sha256, problem: c.problem }));
+        console.log(JSON.stringify({ ...runJson(run), config: run.config, last_metrics: last, events: events.length, ...(verify ? { verify } : {}) }));
+        if (checks?.some((c) => !c.ok)) process.exitCode = 1;
+        return;
       }
       const cfg = run.config as { model?: Record<string, number>; train?: Record<string, unknown> };
       console.log(`${run.name}  (${run.id})  ${run.status}`);
@@ -80,5 +104,6 @@ export function showCommand(): Command {
       console.log(`weights   ${run.weightsSha256 ?? '-'}`);
       if (cfg.train) console.log(`train     ${Object.entries(cfg.train).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       for (const e of events.slice(-10)) console.log(`event     ${fmt.date(e.time)} step ${e.step ?? '-'} ${e.kind}: ${e.message}`);
+      if (checks) printChecks(run, checks);
     });
 }
