@@ -342,8 +342,12 @@ describe('dashboard API', () => {
       const again = await fetch(`${dash.url}${p}`, { headers: { 'if-none-match': r.headers.get('etag')! } });
       assert.equal(again.status, 304, `${p} revalidates`);
     }
-    // The API of the same server is there for the playground.
-    assert.equal((await get<{ object: string }>(`${dash.url}/v1/models`)).body.object, 'list');
+    // The API of the same server is there for the playground, with the key the page carries.
+    const key = /<meta name="scalelab-key" content="([A-Za-z0-9_-]{32})">/.exec(html)?.[1];
+    assert.ok(key, 'the page carries a key for /v1');
+    const models = await fetch(`${dash.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(((await models.json()) as { object: string }).object, 'list');
+    assert.equal((await get<ApiErrorBody>(`${dash.url}/v1/models`)).body.error.code, 'missing_api_key');
   });
 });
 
@@ -368,6 +372,10 @@ describe('scalelab dashboard', () => {
     [['--port', '70000'], /--port must be an integer from 0 to 65535, got '70000'/],
     [['--resamples', '0'], /--resamples must be a positive integer, got '0'/],
     [['--host', 'no-such-host.invalid'], /cannot bind --host no-such-host.invalid/],
+    [['--request-timeout', '0'], /--request-timeout must be a positive number, got '0'/],
+    [['--idle-timeout', '1e9'], /--idle-timeout must be from 0.001 to 86400 seconds, got '1e9'/],
+    [['--allowed-host', 'http://lab.example.com/'], /--allowed-host must be a host name such as lab.example.com/],
+    [['--api-key', ' '], /--api-key must not be empty/],
   ] as const) {
     it(`bad input: ${args.join(' ')} → one line, exit 2`, () => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-dashboard-cli-'));

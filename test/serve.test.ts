@@ -263,9 +263,10 @@ describe('scalelab serve', () => {
     // The client sees the same statuses.
     assert.equal(await statusOf(client.completions.create({ model: 'nope', prompt: 'a' })), 404);
     assert.equal(await statusOf(client.completions.create({ model: 'tiny', prompt: 'a', max_tokens: 10_000 })), 400);
-    // curl's default form content type is read as JSON too.
+    // Only JSON bodies: a web page can post a form without a CORS preflight, so curl's default form type is refused.
     const form = await post(url, JSON.stringify({ model: 'tiny', prompt: 'a', max_tokens: 2 }), { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(form.status, 200);
+    assert.equal(form.status, 415);
+    assert.equal(form.json.error?.code, 'unsupported_media_type');
   });
 
   it('requires a key when keys are set: 401 for a missing or wrong one', async () => {

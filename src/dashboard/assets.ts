@@ -24,7 +24,18 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 /** src/dashboard/ and dist/dashboard/ both sit two levels below the package root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export function loadAssets(): Map<string, Asset> {
+/** The page's head: every module preloaded, and the key for /v1 where there is one. */
+function pageHead(modules: string[], pageKey: string | undefined): string {
+  const tags = modules.map((m) => `<link rel="modulepreload" href="${m}">`);
+  if (pageKey !== undefined) {
+    // Written into HTML unescaped, so only characters that need no escaping.
+    if (!/^[A-Za-z0-9_-]+$/.test(pageKey)) throw new Error('the page key must be base64url');
+    tags.push(`<meta name="scalelab-key" content="${pageKey}">`);
+  }
+  return tags.join('\n  ');
+}
+
+export function loadAssets(pageKey?: string): Map<string, Asset> {
   const ui = path.join(ROOT, 'src', 'ui');
   const built = path.join(ROOT, 'dist', 'ui');
   if (!fs.existsSync(path.join(built, 'app.js'))) {
@@ -45,7 +56,7 @@ export function loadAssets(): Map<string, Asset> {
   for (const [url, file] of table) {
     let body = fs.readFileSync(file);
     // Every module is requested at once instead of level by level down the import graph.
-    if (url === '/') body = Buffer.from(body.toString('utf8').replace('<!-- modules -->', modules.map((m) => `<link rel="modulepreload" href="${m}">`).join('\n  ')));
+    if (url === '/') body = Buffer.from(body.toString('utf8').replace('<!-- modules -->', pageHead(modules, pageKey)));
     const etag = `"${crypto.createHash('sha1').update(body).digest('base64url')}"`;
     assets.set(url, { body, type: TYPES[path.extname(file)] ?? 'application/octet-stream', etag });
   }

@@ -27,6 +27,8 @@ export interface DashboardOptions {
   resamples?: number;
   /** How often the live ticker reads the store, in ms (default 500). */
   intervalMs?: number;
+  /** A key put into the page, which its playground sends to /v1. */
+  pageKey?: string;
 }
 
 export interface Dashboard {
@@ -40,7 +42,7 @@ export interface Dashboard {
 const MAX_EVENTS = 200;
 
 export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Dashboard {
-  const assets = loadAssets();
+  const assets = loadAssets(o.pageKey);
   const store = RunStore.open(o.home);
   const live = new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err));
   const laws = new LawCache(store, o.resamples ?? 200);

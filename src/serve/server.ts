@@ -10,6 +10,8 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { encode, decode } from '../data/tokenizer.js';
 import { ApiError, badParam } from './errors.js';
+import { allowedHostNames, hostAllowed, hostName } from './guard.js';
+import { clientErrorHandler, DEFAULT_TIMEOUTS, frameworkErrors, serverFactory, type Timeouts } from './http.js';
 import { ModelRegistry, type LoadedModel } from './models.js';
 import { QueueFullError, type FinishReason, type SequenceHandle, type TokenLogprob } from './scheduler.js';
 import { CHAT_STOPS, ChoiceText, chatLogprobs, codePoints, legacyLogprobs, promptOffsets, renderChat, type TrackedToken } from './text.js';
@@ -29,6 +31,12 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Bytes loaded models may hold together; least recently used idle ones are dropped beyond (default 1 GiB). */
   modelCacheBytes?: number;
+  /** Host names answered besides the bound addresses (a proxy's name); '*' answers any. */
+  allowedHosts?: string[];
+  /** Milliseconds for a whole request, headers and body, to arrive (408 beyond; default 30 s). */
+  requestTimeout?: number;
+  /** Milliseconds an idle keep-alive connection stays open (default 5 s). */
+  keepAliveTimeout?: number;
   logger?: boolean;
 }
 
@@ -227,19 +235,36 @@ function errorBody(err: ApiError | Error): ReturnType<ApiError['toJSON']> {
   return err instanceof ApiError ? err.toJSON() : new ApiError(500, 'The server had an error while processing your request.', 'server_error', null, 'internal_error').toJSON();
 }
 
+/** The key guards the models under /v1; /health, the dashboard's page and its read-only /api are open, and unknown URLs get their 404. */
+const needsKey = (route: string | undefined) => route !== undefined && route.startsWith('/v1');
+
 export function buildApp(o: ServeOptions): { app: FastifyInstance; registry: ModelRegistry } {
   const bodyLimit = o.bodyLimit ?? 1 << 20;
-  // Run ids and names may be 128 characters; fastify matches only 100 in a path parameter by default.
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit, forceCloseConnections: true, routerOptions: { maxParamLength: 160 } });
+  const timeouts: Timeouts = {
+    requestTimeout: o.requestTimeout ?? DEFAULT_TIMEOUTS.requestTimeout,
+    keepAliveTimeout: o.keepAliveTimeout ?? DEFAULT_TIMEOUTS.keepAliveTimeout,
+  };
+  const app = Fastify({
+    logger: o.logger ?? false, bodyLimit, forceCloseConnections: true,
+    // Run ids and names may be 128 characters; fastify matches only 100 in a path parameter by default.
+    routerOptions: { maxParamLength: 160 },
+    serverFactory: serverFactory(timeouts), clientErrorHandler: clientErrorHandler(timeouts), frameworkErrors,
+  });
   const registry = new ModelRegistry(o.home, { maxBatch: o.maxBatch ?? 32, maxQueue: o.maxQueue }, { maxBytes: o.modelCacheBytes });
   const keyDigests = (o.apiKeys ?? []).map(sha256);
+  const hosts = { bound: () => boundAddress(app), allowed: allowedHostNames(o.allowedHosts ?? []) };
 
-  // Bodies are JSON whatever their content type says (curl -d sends form encoding by default).
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, app.getDefaultJsonParser('error', 'error'));
+  // Only JSON bodies: a web page can post a form or text/plain without asking (no CORS preflight),
+  // but not application/json. Without a parser for it, fastify answers any other content type with 415.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (req) => {
-    if (keyDigests.length === 0) return;
+    if (!hostAllowed(req.headers.host, hosts)) {
+      const name = hostName(req.headers.host ?? '');
+      throw new ApiError(403, `This server does not answer to the host name '${name}' (a web page may be trying to reach it under its own name); ` +
+        `start it with --allowed-host ${name || 'NAME'} if that name is yours.`, 'invalid_request_error', null, 'host_not_allowed');
+    }
+    if (keyDigests.length === 0 || !needsKey(req.routeOptions.url)) return;
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
     if (!m) {
@@ -253,6 +278,10 @@ export function buildApp(o: ServeOptions): { app: FastifyInstance; registry: Mod
     const status = err.statusCode ?? 500;
     if (status === 413) {
       return reply.code(413).send(new ApiError(413, `The request body is larger than the limit of ${bodyLimit} bytes.`, 'invalid_request_error', null, 'request_too_large').toJSON());
+    }
+    if (status === 415) {
+      return reply.code(415).send(new ApiError(415, `Unsupported content type '${req.headers['content-type'] ?? '(none)'}': send the body as JSON ` +
+        "with 'Content-Type: application/json'.", 'invalid_request_error', null, 'unsupported_media_type').toJSON());
     }
     if (status === 400 && (err instanceof SyntaxError || (err.code ?? '').startsWith('FST_ERR_CTP'))) {
       return reply.code(400).send(new ApiError(400, 'We could not parse the JSON body of your request: it must be valid JSON (an object of parameters).', 'invalid_request_error', null, 'invalid_json').toJSON());
@@ -430,6 +459,12 @@ export function buildApp(o: ServeOptions): { app: FastifyInstance; registry: Mod
 function promptEntriesWithoutScores(tokens: number[]): (TokenLogprob & { offset: number })[] {
   const offsets = promptOffsets(tokens);
   return tokens.map((token, i) => ({ token, logprob: null, top: [], offset: offsets[i] }));
+}
+
+/** The address the server listens on, once it does. */
+function boundAddress(app: FastifyInstance): string | undefined {
+  const a = app.server.listening ? app.server.address() : null;
+  return typeof a === 'object' && a ? a.address : undefined;
 }
 
 /** Build the app and listen; 127.0.0.1 by default, port 0 for any free one. */

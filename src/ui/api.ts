@@ -13,3 +13,9 @@ export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> 
   if (!r.ok) throw new Error(body?.error?.message ?? `${r.status} ${r.statusText}`);
   return body as T;
 }
+
+/** The key the server put into this page; the API under /v1 answers only requests that carry it. */
+export function apiKeyHeader(): Record<string, string> {
+  const key = document.querySelector<HTMLMetaElement>('meta[name="scalelab-key"]')?.content;
+  return key ? { authorization: `Bearer ${key}` } : {};
+}

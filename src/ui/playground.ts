@@ -1,5 +1,6 @@
 // The playground: pick a served model, write a prompt, and watch the completion stream in from
 // the OpenAI-compatible API on this same server (POST /v1/completions with stream: true).
+import { apiKeyHeader } from './api.js';
 import { esc } from './dom.js';
 
 interface Model { id: string; created: number }
@@ -40,7 +41,7 @@ export class PlaygroundUI {
     const select = this.root.querySelector<HTMLSelectElement>('select[name=model]')!;
     const empty = this.root.querySelector<HTMLElement>('.pg-empty')!;
     try {
-      const r = await fetch('/v1/models');
+      const r = await fetch('/v1/models', { headers: apiKeyHeader() });
       const body = await r.json() as { data?: Model[]; error?: { message: string } };
       if (!r.ok) throw new Error(body.error?.message ?? r.statusText);
       const models = (body.data ?? []).sort((a, b) => b.created - a.created);
@@ -76,7 +77,7 @@ export class PlaygroundUI {
     const t0 = performance.now();
     let first = 0, tokens = 0;
     try {
-      const r = await fetch('/v1/completions', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: abort.signal });
+      const r = await fetch('/v1/completions', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...apiKeyHeader() }, signal: abort.signal });
       if (!r.ok || !r.body) {
         const e = await r.json().catch(() => null) as { error?: { message: string } } | null;
         throw new Error(e?.error?.message ?? `${r.status} ${r.statusText}`);
