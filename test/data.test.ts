@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BatchSampler, VOCAB, StreamDecoder, bitsPerByte, decode, encode, evalBatches, loadCorpus, splitCorpus,
-  unigramEntropyBits, untagBrown, type Corpus,
+  unigramEntropyBits, unigramDivergenceBits, untagBrown, summariseSplit, MAX_DIVERGENCE_BITS, type Corpus,
 } from '../src/data/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-data-'));
@@ -216,4 +216,84 @@ test('unigram entropy and bits per byte', () => {
   assert.equal(bitsPerByte(Math.LN2 * 3), 3);
   const h = unigramEntropyBits(splitCorpus(loadCorpus('brown')).train);
   assert.ok(h > 4.2 && h < 4.7, `brown's unigram entropy ${h}`);
+});
+
+// Prose cut from Brown, and markdown that is plainly not prose: headings, fences, tables, links.
+function prose(from: number, bytes: number): string {
+  const docs = loadCorpus('brown').documents;
+  let text = '';
+  for (let i = from; text.length < bytes; i++) text += decode(docs[i].bytes) + '\n';
+  return text.slice(0, bytes);
+}
+const MARKDOWN = '# Setup\n\n```sh\nnpm ci && npx tsc -p tsconfig.json\n```\n\n| flag | default |\n|---|---|\n| `--ctx` | 256 |\n\n' +
+  '- [x] see [the guide](docs/guide.md#install)\n- [ ] `scalelab train --corpus ./notes/`\n\n## API\n\n`POST /v1/completions` -> `{"id": "cmpl-1"}`\n\n';
+
+test('a folder of prose with one markdown file held out: the split is described and the mismatch warned about', () => {
+  // Four 40 kB prose files and a 16 kB markdown file: only the markdown fits the 10 % validation
+  // share, whatever the hash ranks first.
+  for (let i = 0; i < 4; i++) write(`mixed/chapter${i + 1}.txt`, prose(40 * i, 40_000));
+  write('mixed/notes.md', MARKDOWN.repeat(Math.ceil(16_000 / MARKDOWN.length)).slice(0, 16_000));
+  const corpus = loadCorpus(path.join(tmp, 'mixed'));
+  const split = splitCorpus(corpus);
+  assert.deepEqual(split.valIds, ['notes.md']);
+  const s = summariseSplit(corpus, split);
+  assert.match(s.message, /: 5 documents, 176\.0 kB; train 4 documents, 160\.0 kB; validation 1 document, 16\.0 kB \(notes\.md\)$/);
+  assert.deepEqual([s.data.train_documents, s.data.train_bytes, s.data.val_documents, s.data.val_bytes, s.data.held_out],
+    [4, 160_006, 1, 16_000, ['notes.md']]);
+  assert.ok((s.data.divergence_bits as number) > MAX_DIVERGENCE_BITS, `divergence ${s.data.divergence_bits}`);
+  assert.equal(s.warnings.length, 1);
+  assert.match(s.warnings[0], /^validation is unlike training: its byte frequencies diverge by [\d.]+ bits\/byte .*held out: notes\.md/);
+
+  // The same folder with prose in place of the markdown: no warning.
+  fs.rmSync(path.join(tmp, 'mixed/notes.md'));
+  write('mixed/notes.txt', prose(400, 16_000));
+  const plain = summariseSplit(loadCorpus(path.join(tmp, 'mixed')), splitCorpus(loadCorpus(path.join(tmp, 'mixed'))));
+  assert.ok((plain.data.divergence_bits as number) < MAX_DIVERGENCE_BITS / 2, `divergence ${plain.data.divergence_bits}`);
+  assert.deepEqual(plain.warnings, []);
+});
+
+test('a validation side of a few hundred bytes is warned about; a byte split names the document it cuts', () => {
+  const c = corpusOf({ only: prose(0, 3000) });
+  const s = summariseSplit(c, splitCorpus(c));
+  assert.match(s.message, /validation the last 300 bytes \(of only\)/);
+  assert.equal(s.warnings.length, 1);
+  assert.match(s.warnings[0], /^validation holds only 300 bytes \(under 4096 bytes\), so its bpb is mostly noise/);
+});
+
+test('the byte divergence: 0 for the same distribution, large for disjoint bytes, finite for bytes never seen', () => {
+  const a = encode('the cat sat on the mat. '.repeat(4000));
+  assert.ok(unigramDivergenceBits(a, a) < 0.005, `${unigramDivergenceBits(a, a)}`);
+  assert.equal(unigramDivergenceBits(new Uint8Array(0), a), 0);
+  const d = unigramDivergenceBits(encode('0123456789'.repeat(500)), a);
+  assert.ok(d > 5 && Number.isFinite(d), `${d}`);
+});
+
+test('a folder with a binary file: refused by name, or skipped and listed with --skip-non-text', () => {
+  write('withbin/a.txt', prose(0, 5000));
+  write('withbin/b.txt', prose(10, 5000));
+  write('withbin/logo.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+  write('withbin/zeros.dat', new Uint8Array([0x41, 0x42, 0, 0x43])); // valid UTF-8, but a NUL is never text
+  const dir = path.join(tmp, 'withbin');
+  usage(() => loadCorpus(dir), /corpus file '.*logo\.png' is not UTF-8 text: invalid byte 0x89 at byte offset 0; .* or pass --skip-non-text$/);
+  const c = loadCorpus(dir, { skipNonText: true });
+  assert.deepEqual(c.documents.map((d) => d.id), ['a.txt', 'b.txt']);
+  assert.deepEqual(c.skipped!.map((s) => s.id), ['logo.png', 'zeros.dat']);
+  assert.match(c.skipped![1].why, /a NUL byte at byte offset 2/);
+  const s = summariseSplit(c, splitCorpus(c));
+  assert.match(s.message, /; skipped 2 file\(s\) that are not text \(logo\.png, zeros\.dat\)$/);
+  assert.deepEqual([s.data.skipped, s.data.skipped_files], [2, ['logo.png', 'zeros.dat']]);
+  // Only binary files left: still a clear refusal.
+  write('allbin/x.bin', new Uint8Array([0xff]));
+  usage(() => loadCorpus(path.join(tmp, 'allbin'), { skipNonText: true }), /has no text .*1 file\(s\) skipped as not text/);
+  usage(() => loadCorpus(write('nul.txt', 'a\0b')), /corpus file '.*nul\.txt' is not text: a NUL byte at byte offset 1/);
+});
+
+test('a path that cannot be read is one line, whatever the system says', () => {
+  fs.mkdirSync(path.join(tmp, 'loop'));
+  write('loop/ok.txt', 'fine');
+  fs.symlinkSync('self', path.join(tmp, 'loop/self')); // stat of it: ELOOP
+  usage(() => loadCorpus(path.join(tmp, 'loop')), /^cannot read corpus path '.*self': ELOOP; check its permissions or leave it out of the corpus$/);
+  if (process.platform === 'linux') {
+    usage(() => loadCorpus('/proc/self/mem'), /^cannot read corpus file '\/proc\/self\/mem': EIO;/);
+  }
 });

@@ -32,6 +32,8 @@ export interface Split {
   /** Documents with bytes in each half. In a byte split the document that is cut counts in both. */
   trainDocs: number;
   valDocs: number;
+  /** Ids of the documents with bytes in validation, in corpus order. */
+  valIds: string[];
   /** 'documents' when whole documents were held out, 'bytes' for the fallback. */
   method: 'documents' | 'bytes';
 }
@@ -70,7 +72,7 @@ export function splitCorpus(corpus: Corpus, opts: SplitOptions = {}): Split {
   if (held.size > 0 && valBytes >= LOW * target) {
     const train = docs.filter((_, i) => !held.has(i));
     const val = docs.filter((_, i) => held.has(i));
-    return { train: join(train), val: join(val), trainDocs: train.length, valDocs: val.length, method: 'documents' };
+    return { train: join(train), val: join(val), trainDocs: train.length, valDocs: val.length, valIds: val.map((d) => d.id), method: 'documents' };
   }
   return byteSplit(docs, valFraction);
 }
@@ -83,14 +85,15 @@ function byteSplit(docs: Document[], valFraction: number): Split {
   while (cut > 0 && (all[cut] & 0xc0) === 0x80) cut--;
   cut = Math.max(Math.min(cut, all.length - 1), all.length >= 2 ? 1 : 0);
   // Count the documents on each side of the cut.
-  let start = 0, trainDocs = 0, valDocs = 0;
+  let start = 0, trainDocs = 0;
+  const valIds: string[] = [];
   docs.forEach((d, k) => {
     const end = start + d.bytes.length;
     if (start < cut) trainDocs++;
-    if (end > cut) valDocs++;
+    if (end > cut) valIds.push(d.id);
     start = end + (k < docs.length - 1 ? DOC_SEPARATOR.length : 0);
   });
-  return { train: all.slice(0, cut), val: all.slice(cut), trainDocs, valDocs, method: 'bytes' };
+  return { train: all.slice(0, cut), val: all.slice(cut), trainDocs, valDocs: valIds.length, valIds, method: 'bytes' };
 }
 
 /** Documents concatenated with the separator between them. */
