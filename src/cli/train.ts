@@ -10,6 +10,7 @@ export function trainCommand(): Command {
   return new Command('train')
     .description('train a byte-level GPT on a corpus (default: the Brown corpus) and record it in the run store')
     .option('--corpus <spec>', "'brown' or a UTF-8 text file or folder", d.corpus)
+    .option('--skip-non-text', 'leave out files of a --corpus folder that are not UTF-8 text (and say which)')
     .option('--layers <n>', 'transformer blocks', positiveInt('--layers'), d.layers)
     .option('--d-model <n>', 'model width', positiveInt('--d-model'), d.dModel)
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), d.heads)
@@ -50,7 +51,7 @@ export function trainCommand(): Command {
       process.on('SIGTERM', onSignal);
       try {
         const res = await train({
-          corpus: o.corpus, layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, batch: o.batch,
+          corpus: o.corpus, skipNonText: o.skipNonText, layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, batch: o.batch,
           norm: o.norm, mlp: o.mlp, pos: o.pos,
           tokens: o.tokens, lr: o.lr, minLrRatio: o.minLrRatio, schedule: o.schedule, warmupSteps: o.warmup,
           cooldown: o.cooldown, weightDecay: o.weightDecay, clip: o.clip, evalEvery: o.evalEvery, evalTokens: o.evalTokens,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { GPT, countParams, flopsPerToken, validateConfig, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from '../models/gpt.js';
-import { loadCorpus, splitCorpus, BatchSampler, evalBatches, bitsPerByte, VOCAB } from '../data/index.js';
+import { loadCorpus, splitCorpus, summariseSplit, BatchSampler, evalBatches, bitsPerByte, VOCAB } from '../data/index.js';
 import { RunStore, resolveHome, runDir, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
@@ -15,6 +15,8 @@ import { silentReporter, type Reporter } from './progress.js';
 
 export interface TrainOptions {
   corpus: string;
+  /** Leave out files of a corpus folder that are not UTF-8 text (listed in the 'split' event). */
+  skipNonText?: boolean;
   layers: number;
   dModel: number;
   heads: number;
@@ -154,7 +156,8 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
 
   // Data first: a bad corpus or a context longer than it fails before anything is written.
   const tData = performance.now();
-  const split = splitCorpus(loadCorpus(o.corpus), { seed: 0 });
+  const corpus = loadCorpus(o.corpus, { skipNonText: o.skipNonText });
+  const split = splitCorpus(corpus, { seed: 0 });
   const samplerOpts = { batch: o.batch, ctx: o.ctx, seed: o.seed };
   let sampler = new BatchSampler(split.train, samplerOpts);
   const evals = evalBatches(split.val, o.batch, o.ctx, o.evalTokens);
@@ -201,6 +204,9 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
     lastVal = st.lastVal as number | null;
     trainSeconds = st.trainSeconds as number;
   };
+  const data = summariseSplit(corpus, split);
+  log('split', data.message, data.data);
+  for (const w of data.warnings) log('warning', w);
   const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 
   if (options.resume) {
