@@ -10,8 +10,9 @@ import path from 'node:path';
 import { Rng } from '../src/engine/random.js';
 import {
   bootstrapChinchilla, computeOptimal, fitChinchilla, fitIsoflop, fitWarnings, lbfgs, parsePointsCsv, percentileInterval,
-  predictLoss, readPointsCsv, type ScalingPoint,
+  predictLoss, readPointsCsv, parseExclude, applyExcludes, shownCell, type ScalingPoint,
 } from '../src/laws/index.js';
+import { fitLaw } from '../src/laws/report.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-laws-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -269,4 +270,96 @@ test('readPointsCsv: a missing column, a bad number, an empty file each get a cl
   usage(() => readPointsCsv(write('header.csv', 'params,tokens,loss\n')), /has a header but no data rows/);
   usage(() => readPointsCsv(path.join(tmp, 'nope.csv')), /cannot read points file .*nope\.csv \(ENOENT\)/);
   assert.equal(parsePointsCsv('params,tokens,loss\n1,2,3\n').length, 1);
+});
+
+/** Runs of many sizes at scattered budgets (like Chinchilla's Figure 4): not isoFLOP profiles. */
+function scatteredPoints(seed: number, n: number): ScalingPoint[] {
+  const rng = new Rng(seed);
+  const points: ScalingPoint[] = [];
+  while (points.length < n) {
+    const N = 10 ** (7 + 3 * rng.uniform()), C = 10 ** (18 + 4 * rng.uniform()), D = C / (6 * N);
+    if (D >= 1e8) points.push({ params: N, tokens: D, loss: law(N, D) * Math.exp(0.005 * rng.normal()) });
+  }
+  return points;
+}
+
+test('Approach 2 says when its groups are not isoFLOP profiles, and is quiet on a planned sweep', () => {
+  assert.deepEqual(fitIsoflop(isoflopPoints(5)).warnings, []);
+  for (const b of fitIsoflop(isoflopPoints(5)).budgets) {
+    assert.deepEqual([b.sizes, b.runs, b.bracketed], [7, 7, true]);
+    assert.ok(b.spread < 1e-9, `spread ${b.spread}`);
+  }
+
+  const fit = fitIsoflop(scatteredPoints(11, 60));
+  const w = fit.warnings.join('\n');
+  assert.match(fit.warnings[0], /^these points do not look like isoFLOP profiles/);
+  assert.match(w, /\d+ of 60 points fall in \d+ budget\(s\) \(±10%\) with fewer than 3 model sizes, so they belong to no isoFLOP profile/);
+  assert.match(w, /fitted budgets group runs spread over more than 2% of compute \(C=[\d.e+]+: \d+\.\d%/);
+  const spread = fit.budgets.filter((b) => b.accepted && b.spread > 0.02);
+  assert.ok(spread.length > 0);
+  const loose = fit.budgets.filter((b) => b.sizes < 3).reduce((s, b) => s + b.runs, 0);
+  assert.ok(loose > 15, `${loose} points in no profile`);
+
+  // One budget whose lowest loss is its largest model, though the parabola's vertex lies inside.
+  const edge = isoflopPoints(5).filter((p) => Math.abs(6 * p.params * p.tokens / 1e19 - 1) > 0.01);
+  for (const [N, loss] of [[1e8, 3.0], [2e8, 2.8], [4e8, 2.75], [8e8, 2.74]]) edge.push({ params: N, tokens: 1e19 / (6 * N), loss });
+  const e = fitIsoflop(edge);
+  const b = e.budgets.find((x) => Math.abs(x.flops / 1e19 - 1) < 1e-9)!;
+  assert.deepEqual([b.accepted, b.bracketed], [true, false]);
+  assert.match(e.warnings.join('\n'), /1 of 5 fitted budgets have their lowest loss at the smallest or largest size \(C=1e\+19\)/);
+});
+
+test('--exclude rules: rows, comparisons, top/bottom by a field; reported with their rule', () => {
+  const pts: ScalingPoint[] = [
+    { params: 1e6, tokens: 1e8, loss: 3.9 }, { params: 2e6, tokens: 1e8, loss: 3.1 }, { params: 4e6, tokens: 1e8, loss: 3.6 },
+    { params: 8e6, tokens: 1e8, loss: 2.5 }, { params: 1e7, tokens: 1e9, loss: 3.6, flops: 1e17 }, { params: 2e7, tokens: 1e9, loss: 2.0 },
+  ];
+  const rows = (...specs: string[]) => applyExcludes(pts, specs.map(parseExclude)).excluded.map((x) => x.row);
+  assert.deepEqual(rows('rows:2,5'), [2, 5]);
+  assert.deepEqual(rows('rows:2-4'), [2, 3, 4]);
+  assert.deepEqual(rows('loss>3.5'), [1, 3, 5]);
+  assert.deepEqual(rows('loss >= 3.6'), [1, 3, 5]);
+  assert.deepEqual(rows('params<2e6'), [1]);
+  assert.deepEqual(rows('flops<=6e14'), [1], 'flops: 6·N·D, or the label where there is one');
+  assert.deepEqual(rows('top-loss:2'), [1, 3], 'ties broken by row');
+  assert.deepEqual(rows('bottom-loss:1'), [6]);
+  assert.deepEqual(rows('top-loss:1', 'rows:1,2'), [1, 2], 'rules are matched on the points as given; a point is dropped once');
+  const r = applyExcludes(pts, [parseExclude('top-loss:1'), parseExclude('rows:1,2')]);
+  assert.deepEqual(r.excluded.map((x) => x.rule), ['top-loss:1', 'rows:1,2']);
+  assert.equal(r.kept.length, 4);
+
+  usage(() => parseExclude('rows:0'), /^--exclude 'rows:0': '0' is not a range of rows counted from 1; use rows:3,7/);
+  usage(() => parseExclude('rows:a'), /'a' is not a row number or range/);
+  usage(() => parseExclude('size>3'), /unknown field 'size'/);
+  usage(() => parseExclude('loss>'), /'' is not a number/);
+  usage(() => parseExclude('loss=3'), /not a rule/);
+  usage(() => parseExclude('top-loss:-1'), /'-1' is not a positive whole number/);
+  usage(() => applyExcludes(pts, [parseExclude('rows:7')]), /^--exclude 'rows:7': row 7 does not exist: there are 6 rows$/);
+  usage(() => applyExcludes(pts, [parseExclude('top-loss:6')]), /would drop all 6 points/);
+});
+
+test('fit with --exclude: both approaches fit what is left, and the report lists the dropped rows', () => {
+  const points = isoflopPoints(5);
+  const { report } = fitLaw(points, { resamples: 20, exclude: [parseExclude('flops>5e20'), parseExclude('rows:1')] });
+  assert.equal(report.points, 35 - 8);
+  assert.deepEqual(report.excluded.map((e) => [e.row, e.rule]), [[1, 'rows:1'], ...[29, 30, 31, 32, 33, 34, 35].map((r) => [r, 'flops>5e20'])]);
+  assert.deepEqual(report.excluded[0], { row: 1, ...points[0], rule: 'rows:1' });
+  assert.ok(!('error' in report.isoflop));
+  if (!('error' in report.isoflop)) {
+    assert.deepEqual(report.isoflop.budgets.map((b) => b.runs), [6, 7, 7, 7], 'Approach 2 lost the 1e21 budget and one run');
+  }
+  assert.deepEqual(fitLaw(points, { resamples: 20 }).report.excluded, []);
+  usage(() => fitLaw(points, { resamples: 20, exclude: [parseExclude('loss>0')] }), /--exclude dropped 35 of 35 points, leaving 0; a fit needs at least 5/);
+});
+
+test('readPointsCsv: a binary file or control bytes are refused without echoing them; echoed cells are escaped', () => {
+  const binary = path.join(tmp, 'binary.csv');
+  fs.writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0xff, 0xfe, 0x1b, 0x5b]));
+  usage(() => readPointsCsv(binary), /^points file .*binary\.csv is not a text CSV \(it is not UTF-8\); pass a CSV/);
+  usage(() => readPointsCsv(write('esc.csv', 'params,tokens,loss\n1e6,1e8,3\x1b[2J\n')), /is not a text CSV \(control byte 0x1b at character 28\)/);
+  assert.throws(() => readPointsCsv(write('bidi.csv', 'params,tokens,loss\n1e6,1e8,3\u202eevil\n')),
+    (e: Error) => e.message.includes("got '3\\u202eevil'") && !/[\u0000-\u001f\u007f-\u009f\u202e]/.test(e.message));
+  assert.equal(shownCell('a\u0007b'), 'a\\u0007b');
+  assert.equal(shownCell('x'.repeat(100)), `${'x'.repeat(40)}…`);
+  assert.ok(!/[\u0000-\u001f]/.test(shownCell('\u0000\u001b\n\t')));
 });

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { RunStore, resolveHome } from '../runs/index.js';
 import { sweepPoints } from '../sweep/points.js';
-import { readPointsCsv, type ScalingPoint } from '../laws/index.js';
+import { readPointsCsv, parseExclude, type ExcludeRule, type ScalingPoint } from '../laws/index.js';
 import { fitLaw, predictWithInterval, type LawReport } from '../laws/report.js';
 import { compareToBaseline, verdict } from '../laws/compare.js';
 import { UsageError, numberOption, positiveInt } from '../errors.js';
@@ -36,12 +36,18 @@ function bootstrapOptions(c: Command): Command {
 function common(c: Command): Command {
   return bootstrapOptions(c
     .option('--sweep <name>', 'fit the finished runs of this sweep (loss = final validation bits per byte)')
-    .option('--points <file>', 'fit a CSV with columns params,tokens,loss'));
+    .option('--points <file>', 'fit a CSV with columns params,tokens,loss')
+    .option('--exclude <rule>', "drop points before fitting (repeatable): rows:3,7 | 'loss>3.5' | top-loss:5",
+      (v: string, prev: ExcludeRule[]) => [...prev, parseExclude(v)], [] as ExcludeRule[]));
 }
 
 function printReport(r: LawReport): void {
   const pct = Math.round(r.level * 100);
   console.log(`L(N, D) = E + A/N^α + B/D^β fitted to ${r.points} runs (sum of Huber losses on log L, δ = 1e-3; ${r.resamples} bootstrap resamples)`);
+  if (r.excluded.length > 0) {
+    console.log(`excluded ${r.excluded.length} point(s) from both approaches:`);
+    for (const e of r.excluded) console.log(`  row ${e.row}: N ${num(e.params)}, D ${num(e.tokens)}, loss ${num(e.loss)}  (${e.rule})`);
+  }
   for (const k of ['E', 'A', 'B', 'alpha', 'beta'] as const) {
     console.log(`  ${k.padEnd(5)} ${num(r.law[k]).padStart(10)}   ${pct}% ${iv(r.intervals[k])}`);
   }
@@ -56,8 +62,10 @@ function printReport(r: LawReport): void {
     const a = r.isoflop;
     console.log(`approach 2 (isoFLOP parabolas): N_opt ∝ C^${a.nOpt.exponent.toFixed(3)}, D_opt ∝ C^${a.dOpt.exponent.toFixed(3)}`);
     for (const b of a.budgets) {
-      console.log(`  C ${b.flops.toExponential(2)}: ${b.accepted ? `N_opt ${num(b.nOpt!)}, loss ${num(b.lossOpt!)}` : `refused: ${b.reason}`}`);
+      const runs = `${b.runs} run${b.runs === 1 ? '' : 's'}, ${b.sizes} size${b.sizes === 1 ? '' : 's'}${b.spread > 0 ? `, spread ${(b.spread * 100).toFixed(1)}%` : ''}`;
+      console.log(`  C ${b.flops.toExponential(2)} (${runs}): ${b.accepted ? `N_opt ${num(b.nOpt!)}, loss ${num(b.lossOpt!)}` : `refused: ${b.reason}`}`);
     }
+    for (const w of a.warnings) console.log(`warning: ${w}`);
   }
 }
 
@@ -65,7 +73,7 @@ export function fitCommand(): Command {
   return common(new Command('fit').description('fit the Chinchilla scaling law L(N, D) with bootstrap intervals (and isoFLOP parabolas)'))
     .option('--flops <list>', 'budgets for the compute-optimal allocation, e.g. 1e13,1e14', (v: string) => v.split(',').map(numberOption('--flops')))
     .action((o) => {
-      const { report } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops });
+      const { report } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops, exclude: o.exclude });
       if (o.json) return console.log(JSON.stringify(report));
       printReport(report);
     });
@@ -81,7 +89,7 @@ export function predictCommand(): Command {
       if (byRun === (o.flops !== undefined) || (byRun && (o.params === undefined || o.tokens === undefined))) {
         throw new UsageError('give either --params N --tokens D, or --flops C');
       }
-      const { report, boot } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops ? [o.flops] : [] });
+      const { report, boot } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops ? [o.flops] : [], exclude: o.exclude });
       const pct = Math.round(report.level * 100);
       if (byRun) {
         const p = predictWithInterval(boot, o.params, o.tokens);

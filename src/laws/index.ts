@@ -11,6 +11,7 @@ export {
   bootstrapChinchilla, percentileInterval, BOOTSTRAP_GRID,
   type BootstrapOptions, type BootstrapResult, type Interval, type OptimalIntervals,
 } from './bootstrap.js';
-export { fitIsoflop, type IsoflopFit, type IsoflopBudget, type IsoflopOptions, type Parabola, type PowerLaw } from './isoflop.js';
+export { fitIsoflop, SPREAD_LIMIT, type IsoflopFit, type IsoflopBudget, type IsoflopOptions, type Parabola, type PowerLaw } from './isoflop.js';
 export { validatePoints, checkFit, degeneracy, fitWarnings, MIN_POINTS, type LawParams } from './validate.js';
-export { readPointsCsv, parsePointsCsv, type ScalingPoint } from './points.js';
+export { readPointsCsv, parsePointsCsv, shownCell, type ScalingPoint } from './points.js';
+export { parseExclude, applyExcludes, type ExcludeRule, type Excluded } from './exclude.js';

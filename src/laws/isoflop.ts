@@ -14,6 +14,17 @@
 // left out of the power-law fits. A vertex outside the sampled range usually means the sweep
 // missed the optimum: the fix is more runs on the side the vertex lies, not extrapolation.
 //
+// Whether the groups are isoFLOP profiles at all: grouping by ±10% also groups runs that were
+// never planned on one budget (runs of many sizes at scattered budgets, as in Chinchilla's
+// Figure 4), and parabolas through those describe a mixture. The fit says so (`warnings`) when
+//  - points fall in budgets with fewer than 3 model sizes: they belong to no profile and are
+//    ignored by Approach 2;
+//  - an accepted budget's runs spread over more than SPREAD_LIMIT of compute (max C / min C − 1):
+//    a planned sweep lands within rounding of its budget (a few tenths of a percent: steps are
+//    whole numbers, at least 200), so a wider spread means runs at different budgets;
+//  - an accepted budget's sizes do not bracket its minimum: the lowest observed loss is at the
+//    smallest or largest size, so the vertex rests on the curve's edge, not on runs either side.
+//
 // The parabola is reported in x = ln N: loss ≈ c0 + c1·x + c2·x². It is fitted in x − mean(x) for
 // conditioning (ln N ≈ 14…25, so x² terms would otherwise swamp the normal equations) and the
 // vertex is computed in that centred form.
@@ -30,6 +41,12 @@ export interface IsoflopBudget {
   runs: number;
   /** The smallest and largest model size sampled. */
   paramsRange: [number, number];
+  /** Distinct model sizes. */
+  sizes: number;
+  /** Spread of the runs' compute within the group: max C / min C − 1. */
+  spread: number;
+  /** Whether the lowest observed loss has a smaller and a larger model on either side. */
+  bracketed: boolean;
   /** Loss ≈ c0 + c1·ln N + c2·(ln N)²; null with fewer than 3 distinct model sizes. */
   parabola: Parabola | null;
   /** The vertex's N, C/(6·N) and loss; null when the budget is refused. */
@@ -53,7 +70,12 @@ export interface IsoflopFit {
   budgets: IsoflopBudget[];
   nOpt: PowerLaw;
   dOpt: PowerLaw;
+  /** Why the groups may not be real isoFLOP profiles (see above); empty for a planned sweep. */
+  warnings: string[];
 }
+
+/** Widest compute spread within a budget that still reads as one planned budget. */
+export const SPREAD_LIMIT = 0.02;
 
 export interface IsoflopOptions {
   /** Relative budget tolerance for grouping runs without a `flops` label (default 0.1). */
@@ -80,7 +102,39 @@ export function fitIsoflop(points: readonly ScalingPoint[], opts: IsoflopOptions
     budgets,
     nOpt: powerLaw(logC, ok.map((b) => Math.log(b.nOpt!))),
     dOpt: powerLaw(logC, ok.map((b) => Math.log(b.dOpt!))),
+    warnings: profileWarnings(budgets, points.length, tol),
   };
+}
+
+function profileWarnings(budgets: IsoflopBudget[], points: number, tol: number): string[] {
+  const out: string[] = [];
+  const thin = budgets.filter((b) => b.sizes < 3);
+  const loose = thin.reduce((s, b) => s + b.runs, 0);
+  if (loose > 0) {
+    out.push(`${loose} of ${points} points fall in ${thin.length} budget(s) (±${Math.round(tol * 100)}%) with fewer than 3 model sizes, ` +
+      'so they belong to no isoFLOP profile and Approach 2 ignores them');
+  }
+  const ok = budgets.filter((b) => b.accepted);
+  const spread = ok.filter((b) => b.spread > SPREAD_LIMIT);
+  if (spread.length > 0) {
+    out.push(`${spread.length} of ${ok.length} fitted budgets group runs spread over more than ${SPREAD_LIMIT * 100}% of compute ` +
+      `(${list(spread.map((b) => `C=${fmt(b.flops)}: ${(b.spread * 100).toFixed(1)}%`))}), so they are runs at different budgets, ` +
+      'not one isoFLOP profile; label each run\'s budget in a flops column or train each budget\'s sizes on one budget');
+  }
+  const edge = ok.filter((b) => !b.bracketed);
+  if (edge.length > 0) {
+    out.push(`${edge.length} of ${ok.length} fitted budgets have their lowest loss at the smallest or largest size ` +
+      `(${list(edge.map((b) => `C=${fmt(b.flops)}`))}), so the sizes do not bracket the minimum; add sizes beyond it`);
+  }
+  if (out.length > 0 && (spread.length > 0 || loose > points / 4)) {
+    out.unshift('these points do not look like isoFLOP profiles (several model sizes trained on each of a few budgets); ' +
+      "read Approach 2's exponents with caution, or prefer Approach 3");
+  }
+  return out;
+}
+
+function list(items: string[]): string {
+  return items.length > 4 ? `${items.slice(0, 4).join(', ')} and ${items.length - 4} more` : items.join(', ');
 }
 
 interface Run { C: number; p: ScalingPoint }
@@ -102,11 +156,14 @@ function fitBudget(group: Run[]): IsoflopBudget {
   const xs = group.map((r) => Math.log(r.p.params));
   const ys = group.map((r) => r.p.loss);
   const xmin = Math.min(...xs), xmax = Math.max(...xs);
+  const distinct = new Set(group.map((r) => r.p.params)).size;
+  const best = group.reduce((a, r) => (r.p.loss < a.p.loss ? r : a));
   const base = {
     flops, runs: group.length, paramsRange: [Math.exp(xmin), Math.exp(xmax)] as [number, number],
+    sizes: distinct, spread: group[group.length - 1].C / group[0].C - 1,
+    bracketed: group.some((r) => r.p.params < best.p.params) && group.some((r) => r.p.params > best.p.params),
     nOpt: null, dOpt: null, lossOpt: null,
   };
-  const distinct = new Set(group.map((r) => r.p.params)).size;
   if (distinct < 3) {
     return { ...base, parabola: null, accepted: false, reason: `only ${distinct} model size${distinct === 1 ? '' : 's'} (a parabola needs 3 or more)` };
   }

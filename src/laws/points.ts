@@ -27,14 +27,41 @@ const REQUIRED = ['params', 'tokens', 'loss'] as const;
  * with `#` are skipped. Values must be finite positive numbers (1e9 and 1.5E+10 welcome).
  */
 export function readPointsCsv(file: string): ScalingPoint[] {
-  let text: string;
+  let raw: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    raw = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read points file ${file}${code ? ` (${code})` : ''}; pass a CSV with columns params,tokens,loss`);
   }
-  return parsePointsCsv(text, file);
+  return parsePointsCsv(decodeText(raw, file), file);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file as text, or a one-line refusal that shows none of its bytes (a binary file's bytes
+ *  would drive the user's terminal). A CSV holds no control characters but tab, CR and LF. */
+function decodeText(raw: Buffer, file: string): string {
+  let text: string;
+  try {
+    text = strictUtf8.decode(raw);
+  } catch {
+    throw new UsageError(`points file ${file} is not a text CSV (it is not UTF-8); pass a CSV with columns params,tokens,loss`);
+  }
+  const control = text.search(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/);
+  if (control >= 0) {
+    const code = text.charCodeAt(control).toString(16).padStart(2, '0');
+    throw new UsageError(`points file ${file} is not a text CSV (control byte 0x${code} at character ${control}); pass a CSV with columns params,tokens,loss`);
+  }
+  return text;
+}
+
+/** A cell as error messages show it: control and non-printing characters escaped, long cells cut,
+ *  so whatever a file holds cannot reach the terminal as anything but plain text. */
+export function shownCell(cell: string): string {
+  const escaped = JSON.stringify(cell).slice(1, -1).replace(/[\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > 40 ? `${escaped.slice(0, 40)}…` : escaped;
 }
 
 /** Parse CSV text (see `readPointsCsv`); `source` names the file in error messages. */
@@ -57,7 +84,7 @@ export function parsePointsCsv(text: string, source = 'CSV'): ScalingPoint[] {
   if (missing.length > 0) {
     throw new UsageError(
       `${source}:${headerLine + 1}: header is missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
-      `(found ${header.map((h) => `'${h}'`).join(', ')}); the header must name params, tokens and loss`,
+      `(found ${header.map((h) => `'${shownCell(h)}'`).join(', ')}); the header must name params, tokens and loss`,
     );
   }
 
@@ -73,7 +100,7 @@ export function parsePointsCsv(text: string, source = 'CSV'): ScalingPoint[] {
       }
       const v = Number(raw);
       if (!Number.isFinite(v) || v <= 0) {
-        throw new UsageError(`${source}:${lineNo}: ${name} must be a finite positive number, got '${raw}'`);
+        throw new UsageError(`${source}:${lineNo}: ${name} must be a finite positive number, got '${shownCell(raw)}'`);
       }
       return v;
     };

@@ -5,10 +5,15 @@ import { bootstrapChinchilla, percentileInterval, type BootstrapResult, type Int
 import { predictLoss } from './chinchilla.js';
 import { fitIsoflop, type IsoflopFit } from './isoflop.js';
 import type { ScalingPoint } from './points.js';
-import { fitWarnings } from './validate.js';
+import { fitWarnings, MIN_POINTS } from './validate.js';
+import { applyExcludes, type ExcludeRule } from './exclude.js';
+import { UsageError } from '../errors.js';
 
 export interface LawReport {
+  /** Points fitted (after --exclude). */
   points: number;
+  /** Points dropped by --exclude rules, by 1-based data row, with the rule that dropped each. */
+  excluded: { row: number; params: number; tokens: number; loss: number; flops?: number; rule: string }[];
   level: number;
   resamples: number;
   law: { E: number; A: number; B: number; alpha: number; beta: number; objective: number };
@@ -26,9 +31,15 @@ export interface FitOptions {
   level?: number;
   /** Budgets at which to report the compute-optimal allocation (default: each decade around the data). */
   flops?: number[];
+  /** Outliers to drop before both fits (see exclude.ts). */
+  exclude?: readonly ExcludeRule[];
 }
 
-export function fitLaw(points: readonly ScalingPoint[], o: FitOptions = {}): { report: LawReport; boot: BootstrapResult } {
+export function fitLaw(all: readonly ScalingPoint[], o: FitOptions = {}): { report: LawReport; boot: BootstrapResult } {
+  const { kept: points, excluded } = applyExcludes(all, o.exclude ?? []);
+  if (excluded.length > 0 && points.length < MIN_POINTS) {
+    throw new UsageError(`--exclude dropped ${excluded.length} of ${all.length} points, leaving ${points.length}; a fit needs at least ${MIN_POINTS}`);
+  }
   const boot = bootstrapChinchilla(points, { resamples: o.resamples ?? 1000, seed: o.seed ?? 0, level: o.level ?? 0.9 });
   const f = boot.fit;
   const maxC = Math.max(...points.map((p) => 6 * p.params * p.tokens));
@@ -40,7 +51,7 @@ export function fitLaw(points: readonly ScalingPoint[], o: FitOptions = {}): { r
     isoflop = { error: (err as Error).message };
   }
   const report: LawReport = {
-    points: points.length, level: boot.level, resamples: boot.resamples,
+    points: points.length, excluded: excluded.map((e) => ({ row: e.row, ...e.point, rule: e.rule })), level: boot.level, resamples: boot.resamples,
     law: { E: f.E, A: f.A, B: f.B, alpha: f.alpha, beta: f.beta, objective: f.objective },
     warnings: fitWarnings(f, points),
     intervals: boot.intervals,
