@@ -47,6 +47,8 @@ describe('fit on scattered points, with --exclude', () => {
     assert.equal(o.excluded[0].loss, 9.5);
     const used = o.isoflop.budgets.reduce((s: number, b: { runs: number }) => s + b.runs, 0);
     assert.equal(used, 48, 'approach 2 sees the same 48 points');
+    const predict = JSON.parse(run('predict', '--points', csv, '--resamples', '20', '--flops', '1e21', '--exclude', 'rows:4', '--json').stdout);
+    assert.deepEqual(predict.excluded.map((e: { row: number }) => e.row), [4]);
     const text = run('fit', '--points', csv, '--resamples', '20', '--exclude', 'loss>9');
     assert.match(text.stdout, /^excluded 1 point\(s\) from both approaches:\n {2}row 4: N .*, loss 9\.500 {2}\(loss>9\)$/m);
   });

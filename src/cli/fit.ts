@@ -38,7 +38,7 @@ function common(c: Command): Command {
     .option('--sweep <name>', 'fit the finished runs of this sweep (loss = final validation bits per byte)')
     .option('--points <file>', 'fit a CSV with columns params,tokens,loss')
     .option('--exclude <rule>', "drop points before fitting (repeatable): rows:3,7 | 'loss>3.5' | top-loss:5",
-      (v: string, prev: ExcludeRule[]) => [...prev, parseExclude(v)], [] as ExcludeRule[]));
+      (v: string, prev: ExcludeRule[] | undefined) => [...(prev ?? []), parseExclude(v)]));
 }
 
 function printReport(r: LawReport): void {
@@ -91,13 +91,15 @@ export function predictCommand(): Command {
       }
       const { report, boot } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops ? [o.flops] : [], exclude: o.exclude });
       const pct = Math.round(report.level * 100);
+      const dropped = report.excluded.length ? { excluded: report.excluded } : {};
+      if (!o.json && report.excluded.length) console.log(`excluded ${report.excluded.length} point(s): rows ${report.excluded.map((e) => e.row).join(', ')}`);
       if (byRun) {
         const p = predictWithInterval(boot, o.params, o.tokens);
-        if (o.json) return console.log(JSON.stringify({ params: o.params, tokens: o.tokens, flops: 6 * o.params * o.tokens, loss: p.loss, interval: p.interval, level: report.level }));
+        if (o.json) return console.log(JSON.stringify({ params: o.params, tokens: o.tokens, flops: 6 * o.params * o.tokens, loss: p.loss, interval: p.interval, level: report.level, ...dropped }));
         return console.log(`N ${num(o.params)}, D ${num(o.tokens)} (C ${(6 * o.params * o.tokens).toExponential(2)}): loss ${num(p.loss)}, ${pct}% ${iv(p.interval)}`);
       }
       const opt = report.optimal[0];
-      if (o.json) return console.log(JSON.stringify({ ...opt, level: report.level }));
+      if (o.json) return console.log(JSON.stringify({ ...opt, level: report.level, ...dropped }));
       console.log(`C ${o.flops.toExponential(2)}: N_opt ${num(opt.params)} ${iv(opt.intervals.params)}, D_opt ${num(opt.tokens)} ${iv(opt.intervals.tokens)}, loss ${num(opt.loss)} ${pct}% ${iv(opt.intervals.loss)}`);
     });
 }
