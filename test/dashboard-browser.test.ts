@@ -232,6 +232,33 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     assert.deepEqual((page as unknown as { errors: string[] }).errors, [], 'no errors in the page');
   });
 
+  it('the playground works on its defaults with a context-64 model: 200 tokens continue past the context', async () => {
+    // A fresh page: the form as a new user first sees it.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(0);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${dash.url}/#playground`);
+    await page.locator('select[name=model] option[value=tiny]').waitFor({ state: 'attached' });
+    // Checkpoints sit under their run, newest first, after its final weights.
+    const groups = await page.evaluate(() => [...document.querySelectorAll('select[name=model] optgroup')].map((g) => ({
+      label: g.getAttribute('label'), ids: [...g.querySelectorAll('option')].map((o) => o.value),
+    })));
+    assert.deepEqual(groups, [{ label: 'tiny · 1×32 h2 ctx64', ids: ['tiny', 'tiny@20', 'tiny@10', 'tiny@0'] }]);
+    assert.equal(await page.inputValue('select[name=model]'), 'tiny');
+    assert.equal(await page.inputValue('input[name=max_tokens]'), '200');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => !(document.querySelector('button[type=submit]') as HTMLButtonElement).disabled);
+    assert.equal(await page.locator('.pg-out .notice').count(), 0, await page.locator('.pg-out').innerText());
+    assert.match(await page.locator('.pg-stats').innerText(), /^200 tokens in .*\(\d+ requests of context 64\)/);
+    const out = await page.locator('.pg-out').innerText();
+    assert.ok(out.startsWith('The jury said'), out);
+    assert.ok(new TextEncoder().encode(out).length >= 'The jury said'.length + 200 - 8, `${out.length} characters`);
+    await page.screenshot({ path: path.join(artifacts, 'playground-long.png'), fullPage: true });
+    assert.deepEqual(errors, [], 'no errors in the page');
+    await page.close();
+  });
+
   it('fits a 400px window', async () => {
     const narrow = await browser.newPage({ viewport: { width: 400, height: 800 } });
     narrow.setDefaultTimeout(0);

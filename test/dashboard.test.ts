@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { emaDebiased, m4Indices } from '../src/ui/series.js';
 import { mergeRows } from '../src/ui/state.js';
 import { logTicks } from '../src/ui/axes.js';
+import { nextWindow, utf8Length, utf8Tail } from '../src/ui/prompt-window.js';
+import { groupModels } from '../src/ui/model-groups.js';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
@@ -149,6 +151,49 @@ describe('series arithmetic', () => {
     mergeRows(cols, rows);
     assert.deepEqual(cols.step, [1, 2, 3, 4]);
     assert.deepEqual(cols.trainBpb, [3, 2.5, 1, 0.5]);
+  });
+});
+
+describe('playground', () => {
+  it('a completion longer than the context continues from the tail, each request within the context', () => {
+    const ctx = 64;
+    let text = 'The jury said', left = 200, requests = 0;
+    while (left > 0) {
+      const w = nextWindow(text, left, ctx);
+      assert.ok(w.maxTokens >= 1 && Math.max(1, utf8Length(w.prompt)) + w.maxTokens <= ctx, `request ${requests}: ${utf8Length(w.prompt)} + ${w.maxTokens}`);
+      assert.ok(text.endsWith(w.prompt));
+      if (requests > 0) assert.ok(w.maxTokens >= ctx / 2 || w.maxTokens === left, 'at least half the context is new tokens');
+      text += 'x'.repeat(w.maxTokens);
+      left -= w.maxTokens;
+      requests++;
+    }
+    assert.equal(text.length, 'The jury said'.length + 200);
+    assert.ok(requests >= 5 && requests <= 7, `${requests} requests`);
+    // What fits goes in one request, as asked; a prompt longer than the context is cut to its tail.
+    assert.deepEqual(nextWindow('abc', 20, 64), { prompt: 'abc', maxTokens: 20 });
+    assert.deepEqual(nextWindow('', 63, 64), { prompt: '', maxTokens: 63 });
+    assert.deepEqual(nextWindow('a'.repeat(100), 10, 64), { prompt: 'a'.repeat(32), maxTokens: 10 });
+    assert.throws(() => nextWindow('a', 5, 1), RangeError);
+  });
+
+  it('cuts text between code points, never inside one', () => {
+    assert.equal(utf8Tail('añb€😀', 4), '😀');
+    assert.equal(utf8Tail('añb€😀', 7), '€😀');
+    assert.equal(utf8Tail('añb€😀', 6), '😀');
+    assert.equal(utf8Tail('abc', 0), '');
+    assert.equal(utf8Tail('abc', 10), 'abc');
+    assert.equal(utf8Length('añ€😀'), 1 + 2 + 3 + 4);
+  });
+
+  it('groups checkpoints under their run, runs newest first, final weights then latest steps', () => {
+    const run = (name: string, createdAt: string, ctx: number) => ({ name, createdAt, ctx, shape: `1×32 h2 ctx${ctx}` }) as unknown as RunSummary;
+    const groups = groupModels(['old', 'new@10', 'old@5', 'new@200', 'new', 'old@50', 'gone@3'],
+      [run('old', '2024-01-01T00:00:00Z', 128), run('new', '2024-02-01T00:00:00Z', 64)]);
+    assert.deepEqual(groups.map((g) => [g.run, g.ctx, g.models.map((m) => m.id)]), [
+      ['new', 64, ['new', 'new@200', 'new@10']],
+      ['old', 128, ['old', 'old@50', 'old@5']],
+      ['gone', null, ['gone@3']],
+    ]);
   });
 });
 

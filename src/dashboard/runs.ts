@@ -1,5 +1,7 @@
 // The runs table: every run with what a researcher compares at a glance, plus the latest
-// throughput and loss from its last metric row and the sweep it belongs to.
+// throughput and loss from its last metric row and the sweep it belongs to. `scalelab runs`
+// prints these same summaries, so a column name means one thing in the terminal and the page:
+// losses in bits per byte, both parameter counts, tokens/s averaged over the run's training time.
 import type { RunRecord, RunStore } from '../runs/index.js';
 
 export interface RunSummary {
@@ -7,18 +9,26 @@ export interface RunSummary {
   name: string;
   status: RunRecord['status'];
   sweep: string | null;
+  /** Total parameters, embeddings included. */
   params: number | null;
+  /** Parameters outside the embeddings: the N of C = 6·N·D and of the scaling law. */
   nonEmbeddingParams: number | null;
   /** layers × d_model, heads and context, when the config has them. */
   shape: string | null;
+  /** Context length in tokens (bytes): the longest prompt plus completion a request may ask of it. */
+  ctx: number | null;
   tokensSeen: number;
   tokensTarget: number | null;
   flops: number;
   bestValBpb: number | null;
   finalValBpb: number | null;
   lastStep: number | null;
+  /** The newest step's training loss, in bits per byte. */
   lastTrainBpb: number | null;
+  /** The run's average: tokens seen over seconds spent training (null before any training time is recorded). */
   tokensPerS: number | null;
+  /** The newest step's throughput. */
+  lastTokensPerS: number | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -28,11 +38,12 @@ export interface RunSummary {
 
 interface LastRow { run_id: string; step: number; tokens: number | null; flops: number | null; train_loss: number | null; tokens_per_s: number | null }
 
-export function runSummaries(store: RunStore): RunSummary[] {
-  const runs = store.listRuns();
+const LAST_ROW = 'SELECT run_id, step, tokens, flops, train_loss, tokens_per_s FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1';
+
+export function runSummaries(store: RunStore, runs: RunRecord[] = store.listRuns()): RunSummary[] {
   // One probe of the primary key (run_id, step) per run: a join with a correlated MAX makes
   // SQLite scan every metric row of every run instead.
-  const lastOf = store.db.prepare('SELECT run_id, step, tokens, flops, train_loss, tokens_per_s FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1');
+  const lastOf = store.db.prepare(LAST_ROW);
   const last = new Map<string, LastRow>();
   for (const r of runs) {
     const row = lastOf.get(r.id) as LastRow | undefined;
@@ -42,27 +53,53 @@ export function runSummaries(store: RunStore): RunSummary[] {
   for (const j of store.db.prepare('SELECT run_name, sweep FROM jobs').all() as { run_name: string; sweep: string }[]) {
     sweepOf.set(j.run_name, j.sweep);
   }
-  return runs.map((r) => summarize(r, last.get(r.id), sweepOf.get(r.name) ?? null));
+  const sweeps = sweepNames(store);
+  return runs.map((r) => summarize(r, last.get(r.id), sweepOf.get(r.name) ?? verifiedSweep(r, sweeps)));
 }
 
 export function runSummary(store: RunStore, run: RunRecord): RunSummary {
-  const l = store.db.prepare('SELECT run_id, step, tokens, flops, train_loss, tokens_per_s FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1')
-    .get(run.id) as LastRow | undefined;
+  const l = store.db.prepare(LAST_ROW).get(run.id) as LastRow | undefined;
   const j = store.db.prepare('SELECT sweep FROM jobs WHERE run_name = ?').get(run.name) as { sweep: string } | undefined;
-  return summarize(run, l, j?.sweep ?? null);
+  return summarize(run, l, j?.sweep ?? verifiedSweep(run, sweepNames(store)));
+}
+
+/** The model's shape from a run's config: trained runs keep it under `model`, older and synthetic ones at the top. */
+export function modelShape(config: Record<string, unknown>): { layers?: number; dModel?: number; heads?: number; ctx?: number } {
+  const m = (typeof config.model === 'object' && config.model !== null ? config.model : config) as Record<string, unknown>;
+  const num = (k: string) => (typeof m[k] === 'number' ? m[k] as number : undefined);
+  return { layers: num('layers'), dModel: num('dModel'), heads: num('heads'), ctx: num('ctx') };
+}
+
+/** `4×128 h4 ctx128`, or null when the config does not say. */
+export function shapeLabel(config: Record<string, unknown>): string | null {
+  const s = modelShape(config);
+  if (s.layers === undefined || s.dModel === undefined) return null;
+  return `${s.layers}×${s.dModel}${s.heads !== undefined ? ` h${s.heads}` : ''}${s.ctx !== undefined ? ` ctx${s.ctx}` : ''}`;
+}
+
+function sweepNames(store: RunStore): Set<string> {
+  return new Set((store.db.prepare('SELECT name FROM sweeps').all() as { name: string }[]).map((s) => s.name));
+}
+
+/** A `sweep verify` run is no job of its sweep; its name says which sweep it checks (SWEEP-verify-…). */
+function verifiedSweep(r: RunRecord, sweeps: Set<string>): string | null {
+  const m = /^(.+)-verify-\d/.exec(r.name);
+  return m && sweeps.has(m[1]) ? m[1] : null;
+}
+
+/** Tokens per second over the run's recorded training time (the counters move together, at checkpoints). */
+export function averageTokensPerS(r: RunRecord): number | null {
+  return r.trainSeconds > 0 ? r.tokensSeen / r.trainSeconds : null;
 }
 
 function summarize(r: RunRecord, l: LastRow | undefined, sweep: string | null): RunSummary {
-  const c = r.config;
-  const shape = typeof c.layers === 'number' && typeof c.dModel === 'number'
-    ? `${c.layers}×${c.dModel}${typeof c.heads === 'number' ? ` h${c.heads}` : ''}${typeof c.ctx === 'number' ? ` ctx${c.ctx}` : ''}`
-    : null;
   return {
-    id: r.id, name: r.name, status: r.status, sweep, params: r.params, nonEmbeddingParams: r.nonEmbeddingParams, shape,
+    id: r.id, name: r.name, status: r.status, sweep, params: r.params, nonEmbeddingParams: r.nonEmbeddingParams,
+    shape: shapeLabel(r.config), ctx: modelShape(r.config).ctx ?? null,
     // The store updates a run's counters at checkpoints; its newest metric row is fresher.
     tokensSeen: Math.max(r.tokensSeen, l?.tokens ?? 0), tokensTarget: r.tokensTarget, flops: Math.max(r.flops, l?.flops ?? 0), bestValBpb: r.bestValBpb, finalValBpb: r.finalValBpb,
     lastStep: l?.step ?? null, lastTrainBpb: l?.train_loss == null ? null : l.train_loss / Math.LN2,
-    tokensPerS: l?.tokens_per_s ?? (r.trainSeconds > 0 ? r.tokensSeen / r.trainSeconds : null),
+    tokensPerS: averageTokensPerS(r), lastTokensPerS: l?.tokens_per_s ?? null,
     createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, updatedAt: r.updatedAt, trainSeconds: r.trainSeconds,
   };
 }
