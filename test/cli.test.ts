@@ -1,9 +1,16 @@
-// The command line: bad input gets one line on stderr and exit code 2; bench prints its JSON.
-import { describe, it } from 'node:test';
+// The command line: bad input gets one line on stderr and exit code 2; bench prints its JSON;
+// `runs`, `show`, the progress line and their JSON name their columns and units as the dashboard does.
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { train } from '../src/train/train.js';
+import { jsonReporter, lineReporter, silentReporter } from '../src/train/progress.js';
+import { RunStore } from '../src/runs/index.js';
+import { runSummaries } from '../src/dashboard/runs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'scalelab.js');
@@ -71,5 +78,76 @@ describe('user errors from the engine', () => {
     assert.ok(thrown instanceof Error && thrown.name === 'ShapeError', `expected a ShapeError, got ${thrown}`);
     assert.equal(userErrorLine(thrown), 'scalelab: embedding: 3 ids do not fill shape [2]');
     assert.equal(userErrorLine(new Error('a bug')), undefined);
+  });
+});
+
+describe('units and column names: bits per byte, both parameter counts, average tokens/s', () => {
+  let home: string;
+  before(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-cli-units-'));
+    const res = await train({ layers: 1, dModel: 32, heads: 2, ctx: 64, batch: 4, tokens: 4 * 64 * 12, evalEvery: 6, evalTokens: 1024, threads: 1, name: 'u1' }, { home, reporter: silentReporter });
+    assert.equal(res.status, 'done');
+  });
+  after(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('the progress line labels train and val in bits per byte and tokens/s as the average', () => {
+    let out = '';
+    const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+    const r = lineReporter(sink, 1);
+    // Two steps of 256 tokens: one at 1000 tok/s, one at 3000: 512 tokens in 0.3413 s is 1500 tok/s.
+    r.progress({ step: 1, steps: 4, tokens: 256, tokensTarget: 1024, loss: 2 * Math.LN2, valBpb: null, tokensPerS: 1000, lr: 1e-3 });
+    r.progress({ step: 2, steps: 4, tokens: 512, tokensTarget: 1024, loss: 1.5 * Math.LN2, valBpb: 1.75, tokensPerS: 3000, lr: 1e-3 });
+    const lines = out.trim().split('\n');
+    assert.match(lines[0], /train bpb 2\.000  1\.0k tok\/s \(avg\)/);
+    assert.match(lines[1], /train bpb 1\.500  val bpb 1\.750  1\.5k tok\/s \(avg\)/);
+    assert.doesNotMatch(out, /loss/);
+    out = '';
+    const j = jsonReporter(sink);
+    j.progress({ step: 1, steps: 4, tokens: 256, tokensTarget: 1024, loss: 2 * Math.LN2, valBpb: 1.9, tokensPerS: 1000, lr: 1e-3 });
+    const o = JSON.parse(out);
+    assert.equal(o.train_bpb, 2);
+    assert.equal(o.val_bpb, 1.9);
+    assert.equal(o.tokens_per_s_avg, 1000);
+    assert.ok(!('loss' in o), 'no loss in nats beside bits per byte');
+  });
+
+  it('`runs` names its columns as the dashboard does', () => {
+    const r = scalelab('runs', '--home', home);
+    assert.equal(r.code, 0, r.err);
+    const [header, row] = r.out.trim().split('\n');
+    for (const label of ['params (non-emb)', 'params (total)', 'best val bpb', 'train bpb', 'tok/s (avg)', 'sweep']) assert.ok(header.includes(label), `${label} in ${header}`);
+    assert.doesNotMatch(header, /best bpb|\bparams +tokens/);
+    assert.match(row, /^u1 +done +- +12\.8k +23\.0k /);
+  });
+
+  it('`runs --json` carries shape, sweep, context, bits per byte and the average tokens/s, the same numbers as the dashboard', () => {
+    const r = scalelab('runs', '--json', '--home', home);
+    assert.equal(r.code, 0, r.err);
+    const [o] = JSON.parse(r.out);
+    assert.equal(o.shape, '1×32 h2 ctx64');
+    assert.equal(o.ctx, 64);
+    assert.equal(o.sweep, null);
+    assert.ok(!('final_train_loss' in o), 'no loss in nats');
+    assert.ok(o.final_train_bpb > 0 && o.final_train_bpb === o.last_train_bpb);
+    assert.equal(o.tokens_per_s_avg, o.tokens_seen / o.train_seconds);
+    const store = RunStore.open(home);
+    try {
+      const [s] = runSummaries(store);
+      assert.equal(s.tokensPerS, o.tokens_per_s_avg);
+      assert.equal(s.lastTrainBpb, o.last_train_bpb);
+      assert.equal(s.shape, o.shape);
+    } finally {
+      store.close();
+    }
+    const show = scalelab('show', 'u1', '--home', home);
+    assert.match(show.out, /params +12,768 non-embedding, 23,008 total/);
+    assert.match(show.out, /train final \d\.\d{3}/);
+    assert.doesNotMatch(show.out, /nats/);
+  });
+
+  it('`generate` ends its text with a newline, on a terminal or through a pipe', () => {
+    const r = scalelab('generate', 'u1', '--prompt', 'The ', '--tokens', '10', '--home', home);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.startsWith('The ') && r.out.endsWith('\n'), JSON.stringify(r.out));
   });
 });

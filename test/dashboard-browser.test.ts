@@ -108,6 +108,19 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     await page.screenshot({ path: path.join(artifacts, 'runs.png'), fullPage: true });
   });
 
+  it('clicking "best val bpb" puts the best (lowest) run first; "params (non-emb)" the largest', async () => {
+    const firstRow = () => page.evaluate(() => (document.querySelector('#runs-table tbody tr[data-id]') as HTMLElement).dataset.id!);
+    const runs = store.listRuns().filter((r) => r.bestValBpb !== null);
+    const best = runs.reduce((a, b) => (b.bestValBpb! < a.bestValBpb! ? b : a));
+    await page.click('#runs-table th[data-key=best]');
+    assert.equal(await firstRow(), best.id);
+    assert.match(await page.locator('#runs-table th[data-key=params]').innerText(), /params \(non-emb\)/);
+    await page.click('#runs-table th[data-key=params]');
+    const biggest = Math.max(...store.listRuns().map((r) => r.nonEmbeddingParams ?? 0));
+    assert.equal(store.findRun(await firstRow())!.nonEmbeddingParams, biggest);
+    await page.click('#runs-table th[data-key=started]');
+  });
+
   it('a run that starts training shows up, and its curve grows as rows are logged', async () => {
     const writer = RunStore.open(home);
     try {

@@ -15,6 +15,8 @@ import { mergeRows } from '../src/ui/state.js';
 import { logTicks } from '../src/ui/axes.js';
 import { nextWindow, utf8Length, utf8Tail } from '../src/ui/prompt-window.js';
 import { groupModels } from '../src/ui/model-groups.js';
+import { compare, firstClickDesc } from '../src/ui/runs-table.js';
+import { smoothingFor } from '../src/ui/curves.js';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
@@ -154,6 +156,25 @@ describe('series arithmetic', () => {
   });
 });
 
+describe('runs table and charts', () => {
+  it('a first click on a loss sorts best (lowest) first, on a count largest first; missing values go last either way', () => {
+    assert.equal(firstClickDesc('best'), false);
+    assert.equal(firstClickDesc('train'), false);
+    assert.equal(firstClickDesc('params'), true);
+    assert.equal(firstClickDesc('started'), true);
+    assert.equal(firstClickDesc('name'), false);
+    const bpb = [2.5, null, 1.25, 3];
+    assert.deepEqual([...bpb].sort((a, b) => compare(a, b, firstClickDesc('best'))), [1.25, 2.5, 3, null]);
+    assert.deepEqual([...bpb].sort((a, b) => compare(a, b, true)), [3, 2.5, 1.25, null]);
+  });
+
+  it('the learning rate is never smoothed; the losses are', () => {
+    assert.equal(smoothingFor('lr', 0.9), 0);
+    assert.equal(smoothingFor('trainBpb', 0.9), 0.9);
+    assert.equal(smoothingFor('gradNorm', 0.6), 0.6);
+  });
+});
+
 describe('playground', () => {
   it('a completion longer than the context continues from the tail, each request within the context', () => {
     const ctx = 64;
@@ -229,6 +250,26 @@ describe('dashboard API', () => {
     assert.equal(small.lastStep, 300);
     assert.ok(small.tokensPerS! > 0 && small.bestValBpb! > 0 && small.lastTrainBpb! > 0);
     assert.equal(body.runs.find((r) => r.name === 'iso-003')?.sweep, 'iso');
+  });
+
+  it('runs carry one meaning per column: both parameter counts, tokens/s averaged over training, bits per byte, shape and context', async () => {
+    const { body } = await get<{ runs: RunSummary[] }>(`${dash.url}/api/runs`);
+    const small = body.runs.find((r) => r.name === 'small')!;
+    const rec = store.findRun('small')!;
+    assert.equal(small.params, rec.params);
+    assert.equal(small.nonEmbeddingParams, rec.nonEmbeddingParams);
+    assert.ok(small.params! > small.nonEmbeddingParams!);
+    // The average `scalelab runs` prints, not the last step's (which has its own field).
+    assert.equal(small.tokensPerS, rec.tokensSeen / rec.trainSeconds);
+    const last = store.metrics(rec.id).at(-1)!;
+    assert.equal(small.lastTokensPerS, last.tokensPerS);
+    assert.notEqual(small.tokensPerS, small.lastTokensPerS);
+    assert.equal(small.lastTrainBpb, last.trainLoss! / Math.LN2);
+    assert.equal(small.shape, '4×128 h4 ctx128');
+    assert.equal(small.ctx, 128);
+    // A verify run is no job of its sweep, but belongs to it.
+    assert.equal(body.runs.find((r) => r.name === 'iso-verify-4.0e13')?.sweep, 'iso');
+    assert.equal(small.sweep, null);
   });
 
   it('downsamples a long run server-side without losing its spike', async () => {

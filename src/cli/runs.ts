@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { RunStore, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord } from '../runs/index.js';
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
+import { runSummaries, type RunSummary } from '../dashboard/runs.js';
 
 function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
   const store = RunStore.open(resolveHome(home));
@@ -28,14 +29,32 @@ function table(header: string[], rows: string[][], right: boolean[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-function runJson(r: RunRecord) {
+/** A run as JSON: the dashboard's summary under the same names, every loss in bits per byte. */
+function runJson(r: RunRecord, s: RunSummary) {
   return {
-    id: r.id, name: r.name, status: r.status, params: r.params, non_embedding_params: r.nonEmbeddingParams,
+    id: r.id, name: r.name, status: r.status, sweep: s.sweep, shape: s.shape, ctx: s.ctx,
+    params: r.params, non_embedding_params: r.nonEmbeddingParams,
     tokens_seen: r.tokensSeen, tokens_target: r.tokensTarget, flops: r.flops, best_val_bpb: r.bestValBpb,
-    final_train_loss: r.finalTrainLoss, final_val_bpb: r.finalValBpb, weights_sha256: r.weightsSha256,
+    final_train_bpb: r.finalTrainLoss === null ? null : r.finalTrainLoss / Math.LN2, final_val_bpb: r.finalValBpb,
+    last_train_bpb: s.lastTrainBpb, tokens_per_s_avg: s.tokensPerS, weights_sha256: r.weightsSha256,
     created_at: r.createdAt, started_at: r.startedAt, finished_at: r.finishedAt, train_seconds: r.trainSeconds,
   };
 }
+
+/** The `runs` table's columns: the dashboard's, under the dashboard's names. */
+const COLUMNS: { label: string; right: boolean; cell: (s: RunSummary) => string }[] = [
+  { label: 'name', right: false, cell: (s) => s.name },
+  { label: 'status', right: false, cell: (s) => s.status },
+  { label: 'sweep', right: false, cell: (s) => s.sweep ?? '-' },
+  { label: 'params (non-emb)', right: true, cell: (s) => fmt.count(s.nonEmbeddingParams) },
+  { label: 'params (total)', right: true, cell: (s) => fmt.count(s.params) },
+  { label: 'tokens', right: true, cell: (s) => fmt.count(s.tokensSeen) },
+  { label: 'FLOPs', right: true, cell: (s) => fmt.flops(s.flops) },
+  { label: 'best val bpb', right: true, cell: (s) => fmt.bpb(s.bestValBpb) },
+  { label: 'train bpb', right: true, cell: (s) => fmt.bpb(s.lastTrainBpb) },
+  { label: 'tok/s (avg)', right: true, cell: (s) => fmt.count(s.tokensPerS === null ? null : Math.round(s.tokensPerS)) },
+  { label: 'started', right: false, cell: (s) => fmt.date(s.startedAt) },
+];
 
 export function runsCommand(): Command {
   return new Command('runs')
@@ -45,15 +64,13 @@ export function runsCommand(): Command {
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--json', 'print a JSON array')
     .action((o) => {
-      const runs = withStore(o.home, (s) => s.listRuns({ status: o.status, limit: o.limit }));
-      if (o.json) return console.log(JSON.stringify(runs.map(runJson)));
+      const { runs, summaries } = withStore(o.home, (s) => {
+        const runs = s.listRuns({ status: o.status, limit: o.limit });
+        return { runs, summaries: runSummaries(s, runs) };
+      });
+      if (o.json) return console.log(JSON.stringify(runs.map((r, i) => runJson(r, summaries[i]))));
       if (runs.length === 0) return console.log('no runs yet: start one with `scalelab train`');
-      const rows = runs.map((r) => [
-        r.name, r.status, fmt.count(r.params), fmt.count(r.tokensSeen), fmt.flops(r.flops), fmt.bpb(r.bestValBpb),
-        r.trainSeconds > 0 ? fmt.count(Math.round(r.tokensSeen / r.trainSeconds)) : '-', fmt.date(r.startedAt),
-      ]);
-      console.log(table(['name', 'status', 'params', 'tokens', 'FLOPs', 'best bpb', 'tok/s', 'started'], rows,
-        [false, false, true, true, true, true, true, false]));
+      console.log(table(COLUMNS.map((c) => c.label), summaries.map((s) => COLUMNS.map((c) => c.cell(s))), COLUMNS.map((c) => c.right)));
     });
 }
 
@@ -82,24 +99,24 @@ export function showCommand(): Command {
     .option('--json', 'print one JSON object')
     .option('--verify', 'check the final weights and every checkpoint against their SHA-256 (exit code 1 if any is corrupt)')
     .action((name, o) => {
-      const { run, events, last } = withStore(o.home, (s) => {
+      const { run, summary, events, last } = withStore(o.home, (s) => {
         const run = s.getRun(name);
         const metrics = s.metrics(run.id);
-        return { run, events: s.events(run.id), last: metrics[metrics.length - 1] ?? null };
+        return { run, summary: runSummaries(s, [run])[0], events: s.events(run.id), last: metrics[metrics.length - 1] ?? null };
       });
       const checks = o.verify ? verifyRun(o.home, run) : null;
       if (o.json) {
         const verify = checks && checks.map((c) => ({ file: c.file, status: c.ok ? 'ok' : 'corrupt', sha256: c.sha256, problem: c.problem }));
-        console.log(JSON.stringify({ ...runJson(run), config: run.config, last_metrics: last, events: events.length, ...(verify ? { verify } : {}) }));
+        console.log(JSON.stringify({ ...runJson(run, summary), config: run.config, last_metrics: last, events: events.length, ...(verify ? { verify } : {}) }));
         if (checks?.some((c) => !c.ok)) process.exitCode = 1;
         return;
       }
       const cfg = run.config as { model?: Record<string, number>; train?: Record<string, unknown> };
       console.log(`${run.name}  (${run.id})  ${run.status}`);
       if (cfg.model) console.log(`model     ${Object.entries(cfg.model).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      console.log(`params    ${run.params?.toLocaleString('en-US')} (${run.nonEmbeddingParams?.toLocaleString('en-US')} non-embedding)`);
+      console.log(`params    ${run.nonEmbeddingParams?.toLocaleString('en-US')} non-embedding, ${run.params?.toLocaleString('en-US')} total`);
       console.log(`tokens    ${fmt.count(run.tokensSeen)} of ${fmt.count(run.tokensTarget)}, ${fmt.flops(run.flops)} FLOPs (6·N·D)`);
-      console.log(`val bpb   best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; final train loss ${run.finalTrainLoss?.toFixed(4) ?? '-'} nats`);
+      console.log(`bpb       val best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; train final ${fmt.bpb(run.finalTrainLoss === null ? null : run.finalTrainLoss / Math.LN2)}`);
       console.log(`time      ${run.trainSeconds.toFixed(1)} s training; started ${fmt.date(run.startedAt)}, finished ${fmt.date(run.finishedAt)}`);
       console.log(`weights   ${run.weightsSha256 ?? '-'}`);
       if (cfg.train) console.log(`train     ${Object.entries(cfg.train).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -1,16 +1,38 @@
 // How a training run reports itself while it runs: a live progress bar on a terminal, plain log
-// lines when output goes to a file or pipe, or JSON lines for programs (`--json`).
+// lines when output goes to a file or pipe, or JSON lines for programs (`--json`). Losses are
+// shown in bits per byte, train beside val, as the dashboard and `scalelab runs` show them; the
+// optimiser's nats stay inside the loop. Throughput is the average over the steps so far, the
+// meaning "tok/s (avg)" has everywhere.
 
 export interface ProgressLine {
   step: number;
   steps: number;
   tokens: number;
   tokensTarget: number;
+  /** This step's training loss in nats (what the optimiser minimises). */
   loss: number;
   valBpb: number | null;
+  /** This step's throughput. */
   tokensPerS: number;
   lr: number;
 }
+
+/** The average throughput over the steps reported so far: their tokens over their seconds. */
+export class AverageThroughput {
+  private tokens = 0;
+  private seconds = 0;
+
+  add(p: ProgressLine): number {
+    const perStep = p.tokensTarget / Math.max(1, p.steps);
+    if (p.tokensPerS > 0 && Number.isFinite(p.tokensPerS)) {
+      this.tokens += perStep;
+      this.seconds += perStep / p.tokensPerS;
+    }
+    return this.seconds > 0 ? this.tokens / this.seconds : p.tokensPerS;
+  }
+}
+
+export const trainBpb = (p: ProgressLine): number => p.loss / Math.LN2;
 
 export interface Reporter {
   progress(p: ProgressLine): void;
@@ -34,28 +56,31 @@ function fmtTime(s: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-function summary(p: ProgressLine): string {
-  const eta = (p.tokensTarget - p.tokens) / Math.max(1e-9, p.tokensPerS);
-  const val = p.valBpb === null ? '' : ` val ${p.valBpb.toFixed(3)} bpb`;
-  return `step ${p.step}/${p.steps}  ${fmtTokens(p.tokens)}/${fmtTokens(p.tokensTarget)} tok  loss ${p.loss.toFixed(3)}${val}  ` +
-    `${fmtTokens(p.tokensPerS)} tok/s  eta ${fmtTime(eta)}`;
+/** `step 40/100  5.1k/12.8k tok  train bpb 2.845  val bpb 2.821  40.1k tok/s (avg)  eta 00:12` */
+export function summary(p: ProgressLine, avgTokensPerS: number): string {
+  const eta = (p.tokensTarget - p.tokens) / Math.max(1e-9, avgTokensPerS);
+  const val = p.valBpb === null ? '' : `  val bpb ${p.valBpb.toFixed(3)}`;
+  return `step ${p.step}/${p.steps}  ${fmtTokens(p.tokens)}/${fmtTokens(p.tokensTarget)} tok  train bpb ${trainBpb(p).toFixed(3)}${val}  ` +
+    `${fmtTokens(avgTokensPerS)} tok/s (avg)  eta ${fmtTime(eta)}`;
 }
 
 /** A bar redrawn in place with \r, at most ten times a second. */
 export function terminalReporter(out: NodeJS.WriteStream = process.stderr): Reporter {
   let last = 0, drawn = false;
+  const avg = new AverageThroughput();
   const clear = () => {
     if (drawn) out.write('\r\x1b[2K');
     drawn = false;
   };
   return {
     progress(p) {
+      const tps = avg.add(p);
       const now = Date.now();
       if (now - last < 100 && p.step < p.steps) return;
       last = now;
       const width = 24, filled = Math.round((width * p.step) / Math.max(1, p.steps));
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      const line = `${bar} ${summary(p)}`;
+      const line = `${bar} ${summary(p, tps)}`;
       const cols = out.columns ?? 120;
       out.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
       drawn = true;
@@ -73,9 +98,11 @@ export function terminalReporter(out: NodeJS.WriteStream = process.stderr): Repo
 
 /** One plain line every `every` steps, and on the last. */
 export function lineReporter(out: NodeJS.WritableStream = process.stderr, every = 25): Reporter {
+  const avg = new AverageThroughput();
   return {
     progress(p) {
-      if (p.step % every === 0 || p.step === p.steps || p.step === 1) out.write(`${summary(p)}\n`);
+      const tps = avg.add(p);
+      if (p.step % every === 0 || p.step === p.steps || p.step === 1) out.write(`${summary(p, tps)}\n`);
     },
     event(kind, message) {
       out.write(`${kind}: ${message}\n`);
@@ -84,11 +111,18 @@ export function lineReporter(out: NodeJS.WritableStream = process.stderr, every 
   };
 }
 
-/** One JSON object per line: {"type": "metrics", ...} for every step, {"type": "event", ...}. */
+/**
+ * One JSON object per line: {"type": "metrics", ...} for every step, {"type": "event", ...}.
+ * `tokens_per_s` is that step's, as in the run's metric rows; `tokens_per_s_avg` the run's so far.
+ */
 export function jsonReporter(out: NodeJS.WritableStream = process.stdout): Reporter {
+  const avg = new AverageThroughput();
   return {
     progress(p) {
-      out.write(`${JSON.stringify({ type: 'metrics', step: p.step, steps: p.steps, tokens: p.tokens, loss: p.loss, val_bpb: p.valBpb, tokens_per_s: p.tokensPerS, lr: p.lr })}\n`);
+      out.write(`${JSON.stringify({
+        type: 'metrics', step: p.step, steps: p.steps, tokens: p.tokens, train_bpb: trainBpb(p), val_bpb: p.valBpb,
+        tokens_per_s: p.tokensPerS, tokens_per_s_avg: avg.add(p), lr: p.lr,
+      })}\n`);
     },
     event(kind, message, data) {
       out.write(`${JSON.stringify({ type: 'event', kind, message, ...data })}\n`);

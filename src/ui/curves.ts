@@ -19,6 +19,11 @@ export const METRIC_LABELS: Partial<Record<MetricKey, string>> = {
   tokensPerS: 'tokens/s',
 };
 
+/** The learning rate is a schedule, not a noisy measurement: an EMA would only make it lag. */
+export function smoothingFor(metric: MetricKey, smoothing: number): number {
+  return metric === 'lr' ? 0 : smoothing;
+}
+
 const X_LABELS: Record<XKey, string> = { step: 'step', tokens: 'tokens', flops: 'FLOPs (6·N·D)' };
 
 interface Chart { metric: MetricKey; u: UPlot; box: HTMLElement; plot: HTMLElement; readout: HTMLElement }
@@ -110,7 +115,8 @@ export class CurvesView {
   }
 
   private options(metric: MetricKey, plot: HTMLElement): UPlot.Options {
-    const { x, logX, logY, smoothing } = state.options;
+    const { x, logX, logY } = state.options;
+    const smoothing = smoothingFor(metric, state.options.smoothing);
     const series: UPlot.Series[] = [{ label: X_LABELS[x] }];
     for (const id of state.selected) {
       const color = state.color(id), name = state.runs.get(id)?.name ?? id;
@@ -157,7 +163,8 @@ export class CurvesView {
 
   /** uPlot's data for one chart: per run [x, raw, smoothed], decimated to the plot's width, then joined on x. */
   private data(metric: MetricKey, u: UPlot): UPlot.AlignedData {
-    const { x, logX, logY, smoothing } = state.options;
+    const { x, logX, logY } = state.options;
+    const smoothing = smoothingFor(metric, state.options.smoothing);
     const width = Math.max(100, Math.round(u.bbox.width / devicePixelRatio) || u.width);
     const zoom = state.zoom;
     const tables: UPlot.AlignedData[] = state.selected.map((id) => {
@@ -185,7 +192,7 @@ export class CurvesView {
     if (idx !== null && d[0]?.[idx] !== undefined) parts.push(`<span class="rx">${esc(X_LABELS[state.options.x])} ${esc(tick(d[0][idx] as number))}</span>`);
     state.selected.forEach((id, k) => {
       const name = state.runs.get(id)?.name ?? id;
-      const col = state.options.smoothing > 0 ? 2 + 2 * k : 1 + 2 * k;
+      const col = smoothingFor(c.metric, state.options.smoothing) > 0 ? 2 + 2 * k : 1 + 2 * k;
       const v = idx === null ? undefined : nearestValue(d[col], idx);
       parts.push(`<span class="ri"><i style="background:${state.color(id)}"></i>${esc(name)}${v === undefined ? '' : ` <b>${esc(tick(v))}</b>`}</span>`);
     });

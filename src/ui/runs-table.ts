@@ -14,6 +14,8 @@ interface Column {
   /** Hidden on narrow screens. */
   optional?: boolean;
   num?: boolean;
+  /** A loss: its first click sorts ascending, best first. */
+  lowFirst?: boolean;
   value: (r: RunSummary) => number | string | null;
   cell: (r: RunSummary) => string;
 }
@@ -22,12 +24,13 @@ const COLUMNS: Column[] = [
   { key: 'name', label: 'run', value: (r) => r.name, cell: (r) => esc(r.name) },
   { key: 'status', label: 'status', value: (r) => r.status, cell: (r) => `<span class="st st-${esc(r.status)}">${esc(r.status)}</span>` },
   { key: 'sweep', label: 'sweep', optional: true, value: (r) => r.sweep, cell: (r) => esc(r.sweep ?? '') },
-  { key: 'params', label: 'params', num: true, value: (r) => r.nonEmbeddingParams ?? r.params, cell: (r) => `<span title="${esc(r.shape ?? '')}; ${esc(si(r.params))} with embeddings">${si(r.nonEmbeddingParams ?? r.params)}</span>` },
+  { key: 'params', label: 'params (non-emb)', num: true, value: (r) => r.nonEmbeddingParams, cell: (r) => `<span title="${esc(r.shape ?? '')}">${si(r.nonEmbeddingParams)}</span>` },
+  { key: 'total', label: 'params (total)', num: true, optional: true, value: (r) => r.params, cell: (r) => si(r.params) },
   { key: 'tokens', label: 'tokens', num: true, value: (r) => r.tokensSeen, cell: tokensCell },
   { key: 'flops', label: 'FLOPs', num: true, optional: true, value: (r) => r.flops, cell: (r) => sci(r.flops) },
-  { key: 'best', label: 'best val bpb', num: true, value: (r) => r.bestValBpb, cell: (r) => fixed(r.bestValBpb) },
-  { key: 'train', label: 'train bpb', num: true, optional: true, value: (r) => r.lastTrainBpb, cell: (r) => fixed(r.lastTrainBpb) },
-  { key: 'tps', label: 'tokens/s', num: true, optional: true, value: (r) => r.tokensPerS, cell: (r) => si(r.tokensPerS) },
+  { key: 'best', label: 'best val bpb', num: true, lowFirst: true, value: (r) => r.bestValBpb, cell: (r) => fixed(r.bestValBpb) },
+  { key: 'train', label: 'train bpb', num: true, lowFirst: true, optional: true, value: (r) => r.lastTrainBpb, cell: (r) => fixed(r.lastTrainBpb) },
+  { key: 'tps', label: 'tok/s (avg)', num: true, optional: true, value: (r) => r.tokensPerS, cell: (r) => `<span title="last step: ${esc(si(r.lastTokensPerS))}">${si(r.tokensPerS)}</span>` },
   { key: 'started', label: 'started', optional: true, value: (r) => r.startedAt ?? r.createdAt, cell: (r) => `<span title="${esc(r.startedAt ?? '')}">${when(r.startedAt)}</span>` },
 ];
 
@@ -89,9 +92,8 @@ export class RunsTable {
       });
     }
     const col = COLUMNS.find((c) => c.key === this.sort.key) ?? COLUMNS[0];
-    const dir = this.sort.desc ? -1 : 1;
     const keyed = rows.map((r) => ({ r, v: col.value(r) }));
-    keyed.sort((a, b) => dir * compare(a.v, b.v));
+    keyed.sort((a, b) => compare(a.v, b.v, this.sort.desc));
     this.rows = keyed.map((k) => k.r);
     for (const th of this.table.tHead!.querySelectorAll<HTMLElement>('th[data-key]')) {
       th.classList.toggle('sorted', th.dataset.key === this.sort.key);
@@ -145,7 +147,7 @@ export class RunsTable {
     const th = t.closest<HTMLElement>('th[data-key]');
     if (!th) return;
     const key = th.dataset.key!;
-    this.sort = { key, desc: this.sort.key === key ? !this.sort.desc : key !== 'name' && key !== 'status' && key !== 'sweep' };
+    this.sort = { key, desc: this.sort.key === key ? !this.sort.desc : firstClickDesc(key) };
     this.render();
   }
 
@@ -154,11 +156,15 @@ export class RunsTable {
   }
 }
 
-/** Ascending, with missing values below every value; strings in locale order. */
-function compare(a: number | string | null, b: number | string | null): number {
-  if (a === null && b === null) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a).localeCompare(String(b));
+/** A first click puts the best first: largest counts, lowest losses, newest starts, names from A. */
+export function firstClickDesc(key: string): boolean {
+  const c = COLUMNS.find((col) => col.key === key);
+  return key === 'started' || (Boolean(c?.num) && !c?.lowFirst);
+}
+
+/** Ascending or descending, with missing values last either way; strings in locale order. */
+export function compare(a: number | string | null, b: number | string | null, desc = false): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+  const c = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  return desc ? -c : c;
 }

@@ -264,7 +264,7 @@ function liveSummary(run: RunSummary, rows: MetricColumns): RunSummary {
   for (const v of rows.valBpb) if (v !== null && (best === null || v < best)) best = v;
   return {
     ...run,
-    lastStep: rows.step[n], lastTrainBpb: rows.trainBpb[n] ?? run.lastTrainBpb, tokensPerS: rows.tokensPerS[n] ?? run.tokensPerS,
+    lastStep: rows.step[n], lastTrainBpb: rows.trainBpb[n] ?? run.lastTrainBpb, lastTokensPerS: rows.tokensPerS[n] ?? run.lastTokensPerS,
     tokensSeen: tokens !== null && tokens > run.tokensSeen ? tokens : run.tokensSeen,
     flops: flops !== null && flops > run.flops ? flops : run.flops, bestValBpb: best,
   };
