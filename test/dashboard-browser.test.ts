@@ -225,6 +225,9 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     assert.match(await card.innerText(), /ETA/);
     await card.locator('summary').click();
     await card.locator('.jobs tbody tr').nth(16).waitFor();
+    assert.match(await card.locator('.jobs thead').innerText(), /budget/);
+    assert.match(await card.locator('.jobs tbody tr').first().innerText(), /4×128 h4 ctx128\s+\S+\s+1\.0e12\s/);
+    assert.match(await card.locator('.jobs tr.verify').innerText(), /verify\s+iso-verify-4\.0e13\s+done/);
     await page.screenshot({ path: path.join(artifacts, 'sweeps.png'), fullPage: true });
   });
 

@@ -23,6 +23,7 @@ import { startDashboard, type RunningDashboard } from '../src/dashboard/server.j
 import { addSyntheticRun, addSyntheticSweep, SYNTHETIC_LAW } from '../src/dashboard/synthetic.js';
 import type { MetricsResponse } from '../src/dashboard/metrics.js';
 import type { RunSummary } from '../src/dashboard/runs.js';
+import type { SweepDetail } from '../src/dashboard/sweeps.js';
 import type { LawView } from '../src/dashboard/law-view.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -349,8 +350,13 @@ describe('dashboard API', () => {
     assert.deepEqual(iso.counts, { queued: 2, running: 0, done: 15, failed: 0 });
     assert.equal(iso.jobs, 17);
     assert.ok(iso.etaSeconds > 0);
-    const detail = await get<{ jobs: { run: string; status: string }[] }>(`${dash.url}/api/sweeps/iso`);
+    const detail = await get<SweepDetail>(`${dash.url}/api/sweeps/iso`);
     assert.equal(detail.body.jobs.length, 17);
+    // Each job with its shape and the budget it belongs to; queued ones not yet started have no run to say.
+    assert.deepEqual(detail.body.jobs.slice(0, 15).map((j) => j.budget), [1e12, 3e12, 1e13].flatMap((c) => [c, c, c, c, c]));
+    assert.ok(detail.body.jobs.slice(0, 15).every((j) => j.shape === '4×128 h4 ctx128'));
+    assert.deepEqual(detail.body.verify.map((v) => [v.run, v.status]), [['iso-verify-4.0e13', 'done']]);
+    assert.ok(Math.abs(Math.log(detail.body.verify[0].budget! / 4e13)) < 0.05, `verify budget ${detail.body.verify[0].budget}`);
   });
 
   it('the scaling-law view: points, the fitted law, a frontier inside its band, isoFLOP groups and the verify run', async () => {

@@ -88,7 +88,8 @@ export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSwe
   const law = (n: number, d: number) => E + A / n ** alpha + B / d ** beta;
   const rng = new Rng(o.seed ?? 7);
   const planned: { params: number; tokens: number }[] = [];
-  for (const C of o.budgets ?? [1e12, 3e12, 1e13]) {
+  const budgets = o.budgets ?? [1e12, 3e12, 1e13];
+  for (const C of budgets) {
     const nOpt = Math.sqrt(C / 120);
     for (const f of o.factors ?? [0.25, 0.5, 1, 2, 4]) planned.push({ params: Math.round(nOpt * f), tokens: Math.round(C / (6 * nOpt * f)) });
   }
@@ -97,7 +98,7 @@ export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSwe
   const jobs = [...planned, ...planned.slice(0, queued)].map((p, i) => ({
     options: { tokens: p.tokens }, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: 60,
   }));
-  q.createSweep(name, { synthetic: true, budgets: o.budgets }, jobs);
+  q.createSweep(name, { synthetic: true, flops: budgets }, jobs);
   const worker = 'synthetic';
   for (let i = 0; i < planned.length; i++) {
     const job = q.claim(worker, 60, name)!;

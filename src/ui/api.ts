@@ -1,7 +1,7 @@
 // The dashboard API as the page sees it. The shapes are the server's own types (type-only
 // imports, erased when compiled), so a change on one side is a compile error on the other.
 export type { RunSummary } from '../dashboard/runs.js';
-export type { SweepSummary } from '../dashboard/sweeps.js';
+export type { SweepSummary, SweepDetail } from '../dashboard/sweeps.js';
 export type { MetricColumns, MetricKey, MetricsResponse } from '../dashboard/metrics.js';
 export type { LawView, BudgetGroup, VerifyPoint } from '../dashboard/law-view.js';
 export type { SweepStatus } from '../sweep/status.js';

@@ -1,9 +1,9 @@
 // Sweep status: per sweep its queued, running, done and failed jobs as a bar and counts, the ETA
 // (the estimate `scalelab sweep status` prints), and on demand the jobs with their progress.
 // Refreshed by the live stream when a job changes state, and as the running runs progress.
-import { getJSON, type SweepStatus } from './api.js';
+import { getJSON, type SweepDetail } from './api.js';
 import { esc } from './dom.js';
-import { duration, fixed, si, when } from './format.js';
+import { duration, fixed, sci, si, when } from './format.js';
 import { state } from './state.js';
 
 const STATES = ['done', 'running', 'queued', 'failed'] as const;
@@ -12,7 +12,7 @@ const DETAIL_EVERY_MS = 2000;
 
 export class SweepsUI {
   private open = new Set<string>();
-  private details = new Map<string, SweepStatus>();
+  private details = new Map<string, SweepDetail>();
   private lastDetail = 0;
   private active = false;
 
@@ -76,7 +76,7 @@ export class SweepsUI {
 
   private async loadDetail(name: string): Promise<void> {
     try {
-      const d = await getJSON<SweepStatus>(`/api/sweeps/${encodeURIComponent(name)}`);
+      const d = await getJSON<SweepDetail>(`/api/sweeps/${encodeURIComponent(name)}`);
       this.details.set(name, d);
       const box = this.root.querySelector(`details[data-sweep="${CSS.escape(name)}"] .jobs`);
       if (box) box.innerHTML = jobsTable(d);
@@ -87,14 +87,22 @@ export class SweepsUI {
   }
 }
 
-function jobsTable(s: SweepStatus): string {
-  const rows = s.jobs.map((j) => {
-    const pct = j.tokensTarget ? Math.min(100, (100 * j.tokensSeen) / j.tokensTarget) : 0;
-    return `<tr><td class="num">${j.idx}</td><td><a href="#runs?select=${encodeURIComponent(j.run)}">${esc(j.run)}</a></td>` +
-      `<td><span class="st st-${esc(j.status)}">${esc(j.status)}</span></td><td class="num">${si(j.nonEmbeddingParams)}</td>` +
-      `<td class="num">${si(j.tokensSeen)} / ${si(j.tokensTarget)}<span class="bar"><span style="width:${pct.toFixed(1)}%"></span></span></td>` +
-      `<td class="num">${fixed(j.finalValBpb)}</td><td class="num opt">${j.attempts}</td><td class="opt err">${esc(j.error ?? '')}</td></tr>`;
-  }).join('');
-  return `<table class="grid"><thead><tr><th class="num">#</th><th>run</th><th>status</th><th class="num">params</th><th class="num">tokens</th>` +
-    `<th class="num">final bpb</th><th class="num opt">attempts</th><th class="opt">error</th></tr></thead><tbody>${rows}</tbody></table>`;
+function progressCell(seen: number, target: number | null): string {
+  const pct = target ? Math.min(100, (100 * seen) / target) : 0;
+  return `<td class="num">${si(seen)} / ${si(target)}<span class="bar"><span style="width:${pct.toFixed(1)}%"></span></span></td>`;
+}
+
+function jobsTable(s: SweepDetail): string {
+  const runCell = (run: string) => `<td><a href="#runs?select=${encodeURIComponent(run)}">${esc(run)}</a></td>`;
+  const rows = s.jobs.map((j) => `<tr><td class="num">${j.idx}</td>${runCell(j.run)}` +
+    `<td><span class="st st-${esc(j.status)}">${esc(j.status)}</span></td><td class="opt">${esc(j.shape ?? '')}</td><td class="num">${si(j.nonEmbeddingParams)}</td>` +
+    `<td class="num">${sci(j.budget)}</td>${progressCell(j.tokensSeen, j.tokensTarget)}` +
+    `<td class="num">${fixed(j.finalValBpb)}</td><td class="num opt">${j.attempts}</td><td class="opt err">${esc(j.error ?? '')}</td></tr>`).join('');
+  // The runs `sweep verify` trained to check the law: no jobs of the queue, but of this sweep.
+  const verify = s.verify.map((v) => `<tr class="verify"><td class="num">verify</td>${runCell(v.run)}` +
+    `<td><span class="st st-${esc(v.status)}">${esc(v.status)}</span></td><td class="opt">${esc(v.shape ?? '')}</td><td class="num">${si(v.nonEmbeddingParams)}</td>` +
+    `<td class="num">${sci(v.budget)}</td>${progressCell(v.tokensSeen, v.tokensTarget)}<td class="num">${fixed(v.finalValBpb)}</td><td class="num opt"></td><td class="opt"></td></tr>`).join('');
+  return `<table class="grid"><thead><tr><th class="num">#</th><th>run</th><th>status</th><th class="opt">shape</th><th class="num">params (non-emb)</th>` +
+    `<th class="num" title="the compute budget C = 6·N·D the run belongs to">budget</th><th class="num">tokens</th>` +
+    `<th class="num">final val bpb</th><th class="num opt">attempts</th><th class="opt">error</th></tr></thead><tbody>${rows}${verify}</tbody></table>`;
 }
