@@ -370,6 +370,10 @@ describe('dashboard API', () => {
     assert.ok(f.flops.length >= 20);
     f.flops.forEach((_, i) => assert.ok(f.lo[i] <= f.loss[i] + 1e-9 && f.loss[i] <= f.hi[i] + 1e-9, `band at ${i}`));
     assert.ok(f.flops[0] < 1e12 && f.flops.at(-1)! > 4e13, 'the frontier spans the points and the verify budget');
+    // Sampled densely in log space, so the lines drawn between samples show no kinks.
+    const maxStep = (xs: number[]) => Math.max(...xs.slice(1).map((x, i) => x / xs[i]));
+    assert.ok(maxStep(f.flops) <= 1.0201, `frontier steps of ${maxStep(f.flops)}x`);
+    for (const b of v.budgets) assert.ok(maxStep(b.law!.params) <= 1.0201, `isoFLOP curve steps of ${maxStep(b.law!.params)}x`);
     assert.equal(v.budgets.length, 3);
     for (const b of v.budgets) {
       assert.equal(b.runs.length, 5);

@@ -56,8 +56,12 @@ export interface LawView {
 
 /** Budgets within this relative distance share a group, as the isoFLOP fit groups them. */
 const BUDGET_TOLERANCE = 0.1;
-const FRONTIER_POINTS = 48;
-const CURVE_POINTS = 32;
+/**
+ * Curves are sampled every 2% in log space (at most MAX_CURVE_POINTS points): drawn straight
+ * between samples on log-log axes, coarser steps show as kinks where the isoFLOP curves bend.
+ */
+const CURVE_STEP = 1.02;
+const MAX_CURVE_POINTS = 400;
 
 export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint[], o: { resamples: number }): LawView {
   const budgets = groupBudgets(points);
@@ -75,7 +79,7 @@ export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint
   for (const g of budgets) {
     const sizes = g.runs.map((r) => r.params);
     const nLo = Math.min(...sizes) / 2, nHi = Math.max(...sizes) * 2;
-    const ns = logspace(nLo, nHi, CURVE_POINTS);
+    const ns = logspace(nLo, nHi);
     g.law = { params: ns, loss: ns.map((n) => predictLoss(boot.fit, n, g.flops / (6 * n))) };
     const match = nearest(iso, g.flops);
     if (match) {
@@ -84,7 +88,7 @@ export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint
       g.nOpt = match.nOpt;
       const p = match.parabola;
       if (p) {
-        const ps = logspace(match.paramsRange[0], match.paramsRange[1], CURVE_POINTS);
+        const ps = logspace(match.paramsRange[0], match.paramsRange[1]);
         g.parabola = { params: ps, loss: ps.map((n) => p.c0 + p.c1 * Math.log(n) + p.c2 * Math.log(n) ** 2) };
       }
     }
@@ -92,7 +96,7 @@ export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint
   // The frontier only exists for a law whose loss falls with both N and D.
   if (boot.fit.alpha > 0 && boot.fit.beta > 0) {
     const cs = [...points.map((p) => p.flops), ...verify.map((v) => v.flops)];
-    const flops = logspace(Math.min(...cs) / 3, Math.max(...cs) * 3, FRONTIER_POINTS);
+    const flops = logspace(Math.min(...cs) / 3, Math.max(...cs) * 3);
     const f: Frontier = { flops, params: [], tokens: [], loss: [], lo: [], hi: [] };
     try {
       for (const C of flops) {
@@ -134,7 +138,9 @@ function nearest(budgets: IsoflopBudget[], flops: number): IsoflopBudget | undef
   return best;
 }
 
-function logspace(lo: number, hi: number, n: number): number[] {
+/** lo to hi in equal ratios of at most CURVE_STEP (fewer when that would pass MAX_CURVE_POINTS). */
+export function logspace(lo: number, hi: number): number[] {
   const a = Math.log(lo), b = Math.log(hi);
+  const n = Math.min(MAX_CURVE_POINTS, Math.max(2, Math.ceil((b - a) / Math.log(CURVE_STEP)) + 1));
   return Array.from({ length: n }, (_, i) => Math.exp(a + ((b - a) * i) / (n - 1)));
 }

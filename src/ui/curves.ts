@@ -16,7 +16,7 @@ export const METRIC_LABELS: Partial<Record<MetricKey, string>> = {
   valBpb: 'validation loss (bits/byte)',
   lr: 'learning rate',
   gradNorm: 'gradient norm',
-  tokensPerS: 'tokens/s',
+  tokensPerS: 'tokens/s (each step)',
 };
 
 /** The learning rate is a schedule, not a noisy measurement: an EMA would only make it lag. */
