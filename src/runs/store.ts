@@ -232,6 +232,33 @@ export class RunStore {
     }));
   }
 
+  // Deleting runs, for `sweep rm`. Files are the caller's: a run's folder is removed after the
+  // transaction that deleted its record commits, so a crash can leave an orphan folder but
+  // never a record whose files are gone.
+
+  /** Delete these runs (by name) with their metrics and events, in one transaction; names not in the store are skipped. */
+  deleteRuns(names: readonly string[]): RunRecord[] {
+    return this.db.transaction(() => {
+      const gone: RunRecord[] = [];
+      for (const name of names) {
+        const row = this.stmt('SELECT * FROM runs WHERE name = ?').get(name) as RunRow | undefined;
+        if (row === undefined) continue;
+        this.stmt('DELETE FROM runs WHERE id = ?').run(row.id); // metrics and events cascade
+        gone.push(toRun(row));
+      }
+      return gone;
+    }).immediate();
+  }
+
+  /** Names of runs that say they belong to this sweep: by their stored config, or by a `sweep verify` record. */
+  runsNamingSweep(sweep: string): string[] {
+    const rows = this.stmt(
+      `SELECT name FROM runs WHERE json_extract(config, '$.train.sweep') = ?
+       UNION SELECT r.name FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'verify' AND json_extract(e.data, '$.sweep') = ?`,
+    ).all(sweep, sweep) as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
   // An empty answer for a mistyped id (or a name where an id belongs) would look like a run
   // that has not logged yet; say so instead. Only checked when the answer is empty.
   private assertRunExists(runId: string): void {

@@ -8,6 +8,9 @@ import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
 
+/** A sweep run's train() options; `sweep` names the sweep in the run's stored config, so a run says where it belongs. */
+export type RunOptions = Partial<TrainOptions> & { sweep?: string };
+
 export interface Shape {
   layers: number;
   dModel: number;
@@ -51,8 +54,10 @@ export interface PlanOptions {
   tokens?: number[];
   ctx: number;
   batch: number;
+  /** Bytes in the corpus's training split: with it, sizes that would pass over the data more than MAX_FRESH_EPOCHS times are chosen last. */
+  trainTokens?: number;
   /** Fixed training options for every run (corpus, lr, seed ...). */
-  base: Partial<TrainOptions>;
+  base: RunOptions;
   /** 'constant' (default): base.lr for every run; 'width': base.lr · 128 / d_model (see lrForWidth). */
   lrScaling?: LrScaling;
 }
@@ -83,7 +88,7 @@ export interface PlannedRun {
   flops: number;
   /** The budget this run belongs to (isoFLOP), or null in a grid. */
   budget: number | null;
-  options: Partial<TrainOptions>;
+  options: RunOptions;
 }
 
 export function parseShape(s: string): Shape {
@@ -135,6 +140,47 @@ export const MIN_ISOFLOP_STEPS = 200;
  */
 export const MAX_FRESH_EPOCHS = 4;
 
+/** One ladder shape considered for an isoFLOP budget, and what the planner made of it. */
+export interface Candidate {
+  shape: Shape;
+  nonEmbeddingParams: number;
+  tokens: number;
+  steps: number;
+  /** Passes over the training data, when the plan knows the corpus size. */
+  epochs: number | null;
+  /** 'chosen', or why not: too few steps, too many passes over the data, or farther from the centre than those chosen. */
+  verdict: 'chosen' | 'too few steps' | 'too many epochs' | 'farther from centre';
+}
+
+/** A budget that leaves too few sizes: the refusal keeps the candidates it tried, so the CLI can show them. */
+export class PlanRefused extends UsageError {
+  constructor(message: string, readonly budgets: { budget: number; candidates: Candidate[] }[]) {
+    super(message);
+  }
+}
+
+/**
+ * Every ladder shape at budget C, with the `sizes` chosen: those with at least MIN_ISOFLOP_STEPS
+ * steps nearest (in log N) to the centre N = √(C / 6·ratio), preferring sizes that stay within
+ * MAX_FRESH_EPOCHS of the data when the corpus size is known (a size past it is chosen only when
+ * too few others are left, and the plan then warns).
+ */
+export function budgetCandidates(C: number, o: PlanOptions): Candidate[] {
+  const k = o.sizes ?? 4, ratio = o.tokensPerParam ?? 20, perStep = o.batch * o.ctx;
+  const guess = Math.sqrt(C / (6 * ratio));
+  const all: Candidate[] = LADDER.map((shape) => {
+    const N = countParams(modelConfig(shape, o.ctx, o.base)).nonEmbedding;
+    const steps = Math.max(1, Math.round(C / (6 * N) / perStep));
+    const epochs = o.trainTokens ? (steps * perStep) / o.trainTokens : null;
+    return { shape, nonEmbeddingParams: N, tokens: steps * perStep, steps, epochs, verdict: C / (6 * N) >= MIN_ISOFLOP_STEPS * perStep ? 'chosen' : 'too few steps' };
+  });
+  const stale = (c: Candidate) => (c.epochs !== null && c.epochs > MAX_FRESH_EPOCHS ? 1 : 0);
+  const ranked = all.filter((c) => c.verdict === 'chosen')
+    .sort((a, b) => stale(a) - stale(b) || Math.abs(Math.log(a.nonEmbeddingParams / guess)) - Math.abs(Math.log(b.nonEmbeddingParams / guess)));
+  for (const c of ranked.slice(k)) c.verdict = stale(c) ? 'too many epochs' : 'farther from centre';
+  return all;
+}
+
 /** The runs of a sweep, in the order they will be queued: cheapest budget first, small models first within one. */
 export function planSweep(o: PlanOptions): PlannedRun[] {
   const runs: PlannedRun[] = [];
@@ -143,19 +189,12 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
     if (!Number.isInteger(k) || k < 2) throw new UsageError(`--sizes must be an integer of at least 2, got ${k}`);
     const ratio = o.tokensPerParam ?? 20;
     if (!(ratio > 0) || !Number.isFinite(ratio)) throw new UsageError(`--tokens-per-param must be a positive number, got ${ratio}`);
-    const nonEmb = (s: Shape) => countParams(modelConfig(s, o.ctx, o.base)).nonEmbedding;
-    for (const C of o.flops) {
-      // D = ratio·N and C = 6·N·D put the centre at N = √(C / 6·ratio).
-      const guess = Math.sqrt(C / (6 * ratio));
-      // A run of a few dozen steps is mostly warm-up and says little about N or D: leave such sizes out.
-      const trainable = LADDER.filter((s) => C / (6 * nonEmb(s)) >= MIN_ISOFLOP_STEPS * o.batch * o.ctx);
-      if (trainable.length < k) {
-        throw new UsageError(`budget ${C.toExponential(1)} leaves ${trainable.length} model size(s) with at least ${MIN_ISOFLOP_STEPS} steps; ` +
-          `raise the budget, lower --batch or --ctx, or ask for fewer --sizes`);
-      }
-      const byDistance = trainable.sort((a, b) => Math.abs(Math.log(nonEmb(a) / guess)) - Math.abs(Math.log(nonEmb(b) / guess)));
-      const chosen = byDistance.slice(0, k).sort((a, b) => nonEmb(a) - nonEmb(b));
-      for (const shape of chosen) runs.push(planned(shape, C / (6 * nonEmb(shape)), C, o));
+    const budgets = o.flops.map((budget) => ({ budget, candidates: budgetCandidates(budget, o) }));
+    // A run of a few dozen steps is mostly warm-up and says little about N or D: such sizes are left out.
+    const short = budgets.filter((b) => b.candidates.filter((c) => c.verdict !== 'too few steps').length < k);
+    if (short.length) throw refusal(short, o);
+    for (const { budget, candidates } of budgets) {
+      for (const c of candidates) if (c.verdict === 'chosen') runs.push(planned(c.shape, budget / (6 * c.nonEmbeddingParams), budget, o));
     }
   } else if (o.models?.length && o.tokens?.length) {
     for (const shape of o.models) for (const D of o.tokens) runs.push(planned(shape, D, null, o));
@@ -168,6 +207,28 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
     }
   }
   return runs.sort((a, b) => (a.budget ?? a.flops) - (b.budget ?? b.flops) || a.nonEmbeddingParams - b.nonEmbeddingParams);
+}
+
+/**
+ * Budgets with too few trainable sizes, refused with concrete ways out, each enough on its own:
+ * the budget, batch or context at which the k-th smallest shape gets MIN_ISOFLOP_STEPS steps, or
+ * as many sizes as the smallest budget allows.
+ */
+function refusal(short: { budget: number; candidates: Candidate[] }[], o: PlanOptions): PlanRefused {
+  const k = o.sizes ?? 4;
+  const smallest = short.reduce((a, b) => (b.budget < a.budget ? b : a));
+  const ok = smallest.candidates.filter((c) => c.verdict !== 'too few steps').length;
+  const kth = smallest.candidates[k - 1].nonEmbeddingParams; // the ladder grows, so the k-th shape bounds the budget
+  const minBudget = 6 * kth * MIN_ISOFLOP_STEPS * o.batch * o.ctx;
+  const batch = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.ctx));
+  const ctx = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.batch));
+  const ways = [`raise ${short.length > 1 ? 'every budget' : 'the budget'} to at least ${minBudget.toExponential(2)}`];
+  if (batch >= 1) ways.push(`--batch ${batch}`);
+  if (ctx >= 8) ways.push(`--ctx ${ctx}`);
+  if (ok >= 2) ways.push(`--sizes ${ok}`);
+  const which = short.map((b) => b.budget.toExponential(1)).join(', ');
+  return new PlanRefused(`budget${short.length > 1 ? 's' : ''} ${which} leave${short.length > 1 ? '' : 's'} ${ok} model size(s) ` +
+    `with at least ${MIN_ISOFLOP_STEPS} steps of the ${k} asked for (candidates above); ${ways.join(', or ')}`, short);
 }
 
 /** Bytes in the training split of a corpus: what a run's epochs are counted against (train() splits the same way). */

@@ -55,17 +55,65 @@ export class SweepQueue {
     this.db = store.db;
   }
 
-  createSweep(name: string, config: object, jobs: { options: Partial<TrainOptions>; runName: string; estimatedSeconds: number | null }[]): void {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-      throw new UsageError(`bad sweep name '${name}': use letters, digits, '.', '_' or '-'`);
-    }
-    if (this.findSweep(name)) throw new UsageError(`a sweep named '${name}' already exists; pick another name`);
+  /**
+   * Store a sweep and its jobs in one transaction. With `replace`, an existing plan of that name
+   * is swapped for this one, but only while none of its jobs has started (refused otherwise).
+   * A job's run name must not be taken by a run already in the store: a worker would take that
+   * run for the job's own.
+   */
+  createSweep(name: string, config: object, jobs: { options: Partial<TrainOptions>; runName: string; estimatedSeconds: number | null }[],
+    o: { replace?: boolean } = {}): void {
     const insertSweep = this.db.prepare('INSERT INTO sweeps (name, config, created_at) VALUES (?, ?, ?)');
     const insertJob = this.db.prepare(
       "INSERT INTO jobs (sweep, idx, options, run_name, status, estimated_seconds) VALUES (?, ?, ?, ?, 'queued', ?)");
+    const taken = this.db.prepare('SELECT name FROM runs WHERE name = ? OR id = ?');
     this.db.transaction(() => {
+      if (this.checkPlannable(name, Boolean(o.replace))) this.db.prepare('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
+      for (const j of jobs) {
+        const run = taken.get(j.runName, j.runName) as { name: string } | undefined;
+        if (run) throw new UsageError(`a run named '${run.name}' is already in the store (kept from an earlier sweep?); plan under another sweep name`);
+      }
       insertSweep.run(name, JSON.stringify(config), new Date().toISOString());
       jobs.forEach((j, i) => insertJob.run(name, i, JSON.stringify(j.options), j.runName, j.estimatedSeconds));
+    }).immediate();
+  }
+
+  /**
+   * Whether a plan may be stored under `name`: refuses a bad or taken name, or (with replace) a
+   * plan one of whose jobs has started. True when an existing plan is to be replaced.
+   */
+  checkPlannable(name: string, replace: boolean): boolean {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+      throw new UsageError(`bad sweep name '${name}': use letters, digits, '.', '_' or '-'`);
+    }
+    if (!this.findSweep(name)) return false;
+    if (!replace) throw new UsageError(`a sweep named '${name}' already exists; pick another name, or --replace it if none of its jobs has started`);
+    const started = this.jobs(name).filter((j) => j.attempts > 0 || j.status !== 'queued').length;
+    if (started) {
+      throw new UsageError(`sweep '${name}' has started (${started} of its jobs ${started === 1 ? 'has' : 'have'} run); ` +
+        `remove it with \`scalelab sweep rm ${name}\` first, or plan under another name`);
+    }
+    return true;
+  }
+
+  /**
+   * Delete a sweep and its jobs, and with `runs` the given runs (their metrics and events go with
+   * them), in one transaction: a crash leaves the sweep whole or gone. Refuses while a job is
+   * running under a live lease, unless forced; a forced delete makes that job's worker lose its
+   * lease at its next heartbeat and stop.
+   */
+  removeSweep(name: string, o: { force?: boolean; deleteRuns?: (runNames: string[]) => void } = {}): { jobs: Job[] } {
+    return this.db.transaction(() => {
+      this.getSweep(name);
+      const jobs = this.jobs(name);
+      const live = jobs.filter((j) => j.status === 'running' && (j.leaseExpires ?? 0) > now());
+      if (live.length && !o.force) {
+        throw new UsageError(`sweep '${name}' has ${live.length} running job${live.length === 1 ? '' : 's'} (${live.map((j) => j.runName).join(', ')}); ` +
+          'stop its workers first, or pass --force to delete it anyway');
+      }
+      this.db.prepare('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
+      o.deleteRuns?.(jobs.map((j) => j.runName));
+      return { jobs };
     }).immediate();
   }
 

@@ -1,11 +1,13 @@
 // Where a sweep stands: each job with its run's progress, and an ETA that scales the remaining
-// estimates by how the finished runs compared with theirs on this machine. Jobs planned without
+// estimates by how the finished jobs' wall time (claim to done: start-up, validation and
+// checkpoints included) compared with theirs on this machine. Jobs planned without
 // an estimate (--no-estimate) are priced by their training FLOPs at the finished runs' rate.
 import type { RunStore } from '../runs/index.js';
 import { flopsPerToken } from '../models/gpt.js';
 import type { TrainOptions } from '../train/train.js';
 import { SweepQueue, type JobStatus } from './queue.js';
 import { modelConfig } from './plan.js';
+import { jobWallSeconds } from './calibration.js';
 
 export interface SweepStatus {
   sweep: string;
@@ -14,6 +16,8 @@ export interface SweepStatus {
   etaSeconds: number;
   /** False while neither plan estimates nor finished runs give the ETA a basis. */
   etaKnown: boolean;
+  /** The estimates of the finished jobs that had one against their wall time: how far off the plan was. */
+  estimate: { jobs: number; estimatedSeconds: number; actualSeconds: number } | null;
   jobs: {
     idx: number;
     run: string;
@@ -26,6 +30,9 @@ export interface SweepStatus {
     nonEmbeddingParams: number | null;
     finalValBpb: number | null;
     trainSeconds: number;
+    /** The plan's estimate, and seconds from the job's first claim to done. */
+    estimatedSeconds: number | null;
+    wallSeconds: number | null;
   }[];
 }
 
@@ -37,16 +44,19 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
   const work = (o: Partial<TrainOptions>) => o.layers && o.dModel && o.heads && o.ctx && o.tokens
     ? flopsPerToken(modelConfig({ layers: o.layers, dModel: o.dModel, heads: o.heads }, o.ctx, o)) * o.tokens
     : 0;
-  let actual = 0, estimated = 0, doneFlops = 0, doneSeconds = 0, left = 0, leftFlops = 0;
+  let actual = 0, estimated = 0, estimatedJobs = 0, doneFlops = 0, doneSeconds = 0, left = 0, leftFlops = 0;
   jobs.forEach((j, i) => {
     const r = runs[i];
+    // A job claimed more than once spent some of its wall time waiting for a dead worker's lease.
+    const wall = j.status === 'done' && j.attempts === 1 ? jobWallSeconds(j) : null;
+    if (j.status === 'done' && j.estimatedSeconds && wall !== null && wall > 0) {
+      actual += wall;
+      estimated += j.estimatedSeconds;
+      estimatedJobs++;
+    }
     if (j.status === 'done' && r && r.trainSeconds > 0) {
-      if (j.estimatedSeconds) {
-        actual += r.trainSeconds;
-        estimated += j.estimatedSeconds;
-      }
       doneFlops += r.flopsPerToken ? r.flopsPerToken * r.tokensSeen : 0;
-      doneSeconds += r.trainSeconds;
+      doneSeconds += wall ?? r.trainSeconds; // wall time where the job recorded it: steps alone leave out the rest
     }
     if (j.status === 'queued' || j.status === 'running') {
       const remaining = r && r.tokensTarget ? 1 - r.tokensSeen / r.tokensTarget : 1;
@@ -61,11 +71,13 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
     sweep: name,
     counts: q.counts(name),
     etaSeconds, etaKnown,
+    estimate: estimatedJobs ? { jobs: estimatedJobs, estimatedSeconds: estimated, actualSeconds: actual } : null,
     jobs: jobs.map((j, i) => ({
       idx: j.idx, run: j.runName, status: j.status, attempts: j.attempts, error: j.error,
       tokensSeen: runs[i]?.tokensSeen ?? 0, tokensTarget: runs[i]?.tokensTarget ?? j.options.tokens ?? null,
       params: runs[i]?.params ?? null, nonEmbeddingParams: runs[i]?.nonEmbeddingParams ?? null,
       finalValBpb: runs[i]?.finalValBpb ?? null, trainSeconds: runs[i]?.trainSeconds ?? 0,
+      estimatedSeconds: j.estimatedSeconds, wallSeconds: j.status === 'done' ? jobWallSeconds(j) : null,
     })),
   };
 }

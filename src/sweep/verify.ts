@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { fitLaw, predictWithInterval } from '../laws/report.js';
 import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../train/train.js';
 import type { Interval } from '../laws/bootstrap.js';
-import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type Shape } from './plan.js';
+import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type RunOptions, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
 
@@ -33,7 +33,11 @@ export interface VerifyResult {
   fittedEpochs: number;
 }
 
-export async function verifySweep(name: string, flops: number, o: { home?: string; resamples?: number; hooks?: TrainHooks } = {}): Promise<VerifyResult> {
+/** What verify is about to train, and what the law predicts for it: everything of the result but the measurement. */
+export type VerifyPlan = Omit<VerifyResult, 'measured' | 'relativeError'>;
+
+export async function verifySweep(name: string, flops: number,
+  o: { home?: string; resamples?: number; hooks?: TrainHooks; onPlan?: (plan: VerifyPlan) => void } = {}): Promise<VerifyResult> {
   const home = resolveHome(o.home);
   const store = RunStore.open(home);
   let base: Partial<TrainOptions>, points, sweepConfig;
@@ -68,15 +72,18 @@ export async function verifySweep(name: string, flops: number, o: { home?: strin
   const runName = `${name}-verify-${flops.toExponential(1).replace('+', '')}-${shape.layers}x${shape.dModel}`;
   // The learning rate follows the sweep's rule for the new width (sweeps planned before the rule existed used one rate).
   const lr = typeof sweepConfig.lr === 'number' ? lrForWidth(sweepConfig.lr, shape.dModel, (sweepConfig.lrScaling as LrScaling | undefined) ?? 'constant') : base.lr;
-  const res = await train({ ...base, ...shape, lr, tokens, name: runName, warmupSteps: sweepWarmup(tokens / perStep) },
-    { ...o.hooks, home });
-  const measured = res.finalValBpb!;
-  const result: VerifyResult = {
-    sweep: name, flops, run: res.run.name, shape, params: N, tokens, optimalParams: opt.params,
-    predicted: prediction.loss, interval: prediction.interval, measured, relativeError: (measured - prediction.loss) / measured,
+  const plan: VerifyPlan = {
+    sweep: name, flops, run: runName, shape, params: N, tokens, optimalParams: opt.params,
+    predicted: prediction.loss, interval: prediction.interval,
     extrapolation: flops / Math.max(...points.map((p) => p.flops)),
     epochs: tokens / trainTokens, fittedEpochs,
   };
+  o.onPlan?.(plan);
+  // The run names its sweep in its stored config, so it shows as the sweep's while it trains.
+  const options: RunOptions = { ...base, ...shape, lr, tokens, name: runName, warmupSteps: sweepWarmup(tokens / perStep), sweep: name };
+  const res = await train(options, { ...o.hooks, home });
+  const measured = res.finalValBpb!;
+  const result: VerifyResult = { ...plan, run: res.run.name, measured, relativeError: (measured - prediction.loss) / measured };
   // Kept with the run, so the dashboard and later readers see the prediction beside the measurement.
   const after = RunStore.open(home);
   try {

@@ -80,7 +80,8 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
     let last: { type: string; message?: string } = { type: 'error', message: 'the training thread exited without a result' };
     thread.on('message', (m) => {
       if (m.type === 'result' || m.type === 'error') last = m;
-      else if (m.type === 'event' && m.kind !== 'signal') log(`${label}: ${m.kind}: ${m.message}`);
+      // The run's own done and stopped events are said below, once, in the worker's words.
+      else if (m.type === 'event' && !['signal', 'done', 'stopped'].includes(m.kind)) log(`${label}: ${m.kind}: ${m.message}`);
     });
     thread.on('error', (err) => (last = { type: 'error', message: err.message }));
     thread.on('exit', () => resolve(last));

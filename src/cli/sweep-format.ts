@@ -1,0 +1,28 @@
+// Helpers shared by the sweep commands: formatting, list options, the store.
+import { UsageError } from '../errors.js';
+import { RunStore, resolveHome } from '../runs/index.js';
+import { SweepQueue } from '../sweep/queue.js';
+
+export const HOME_HELP = 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)';
+
+export function withQueue<T>(home: string | undefined, fn: (q: SweepQueue, s: RunStore) => T): T {
+  const store = RunStore.open(resolveHome(home));
+  try {
+    return fn(new SweepQueue(store), store);
+  } finally {
+    store.close();
+  }
+}
+
+export const fmtSeconds = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
+
+/** "1 run", "3 runs". */
+export const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+export function list<T>(name: string, parse: (s: string) => T) {
+  return (value: string): T[] => {
+    const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (parts.length === 0) throw new UsageError(`${name} needs a comma-separated list, got '${value}'`);
+    return parts.map(parse);
+  };
+}

@@ -1,0 +1,117 @@
+// `scalelab sweep plan`: plan a sweep, price it on this machine, store it under a name.
+import { Command, Option } from 'commander';
+import { resolveHome } from '../runs/index.js';
+import { planSweep, parseShape, MAX_FRESH_EPOCHS, LR_SCALINGS, PlanRefused, type Candidate, type PlannedRun } from '../sweep/plan.js';
+import { estimateRun, type RunEstimate } from '../sweep/estimate.js';
+import { measureCosts, timedSplit } from '../sweep/measure.js';
+import { calibrate, ESTIMATE_MODEL, type Calibration } from '../sweep/calibration.js';
+import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
+import { TRAIN_DEFAULTS } from '../train/train.js';
+import { positiveInt, numberOption } from '../errors.js';
+import { fmtSeconds, list, plural, withQueue, HOME_HELP } from './sweep-format.js';
+
+/** The shapes a refused budget was offered, and what became of each. */
+export function candidateTable(budgets: { budget: number; candidates: Candidate[] }[]): string {
+  const lines: string[] = [];
+  for (const { budget, candidates } of budgets) {
+    lines.push(`budget ${budget.toExponential(1)}: candidate sizes`);
+    lines.push('  shape         non-emb       tokens   steps  epochs  verdict');
+    for (const c of candidates) {
+      lines.push(`  ${`${c.shape.layers}x${c.shape.dModel}h${c.shape.heads}`.padEnd(10)} ${c.nonEmbeddingParams.toLocaleString('en-US').padStart(10)} ` +
+        `${c.tokens.toLocaleString('en-US').padStart(12)} ${String(c.steps).padStart(7)} ${c.epochs === null ? '      -' : c.epochs.toFixed(1).padStart(7)}  ${c.verdict}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function printPlan(name: string, o: Record<string, any>, runs: PlannedRun[], trainTokens: number, est: (RunEstimate | null)[], cal: Calibration | null): void {
+  const epochs = (r: PlannedRun) => r.tokens / trainTokens;
+  console.log(`sweep ${name}: ${plural(runs.length, 'run')} on ${o.corpus} (${trainTokens.toLocaleString('en-US')} training tokens), ctx ${o.ctx}, batch ${o.batch}`);
+  console.log('  #  shape       params  non-emb      tokens  epochs   FLOPs(6ND)   budget       lr   est. time');
+  runs.forEach((r, i) => {
+    const e = est[i];
+    console.log(`${String(i).padStart(3)}  ${`${r.shape.layers}x${r.shape.dModel}h${r.shape.heads}`.padEnd(10)} ${r.params.toLocaleString('en-US').padStart(8)} ` +
+      `${r.nonEmbeddingParams.toLocaleString('en-US').padStart(8)} ${r.tokens.toLocaleString('en-US').padStart(11)} ${epochs(r).toFixed(1).padStart(7)}  ${r.flops.toExponential(2).padStart(10)}  ` +
+      `${r.budget ? r.budget.toExponential(1) : '-'.padStart(7)}  ${r.options.lr!.toExponential(1).padStart(7)}   ${e === null ? '-' : fmtSeconds(e.seconds)}`);
+  });
+  const repeated = runs.filter((r) => epochs(r) > MAX_FRESH_EPOCHS).length;
+  if (repeated) {
+    console.log(`warning: ${plural(repeated, 'run')} ${repeated === 1 ? 'passes' : 'pass'} over the training data more than ${MAX_FRESH_EPOCHS} times; repeated tokens are worth less than fresh ones, ` +
+      'so a law fitted here will not transfer to runs with more unique data (lower the budgets or use a bigger corpus)');
+  }
+  if (cal) {
+    const sum = (k: keyof RunEstimate['parts']) => est.reduce((a, e) => a + (e ? e.parts[k] : 0), 0) * cal.factor;
+    const total = est.reduce((a, e) => a + (e?.seconds ?? 0), 0);
+    console.log(`estimated total ${fmtSeconds(total)} on one worker: training steps ${fmtSeconds(sum('train'))}, validation ${fmtSeconds(sum('eval'))}, ` +
+      `checkpoints ${fmtSeconds(sum('checkpoint'))}, run start-up ${fmtSeconds(sum('startup'))}` +
+      (cal.jobs ? ` (scaled by ${cal.factor.toFixed(2)}, how ${plural(cal.jobs, 'finished job')} of earlier sweeps here compared with ${cal.jobs === 1 ? 'its estimate' : 'their estimates'})` : ''));
+  }
+  console.log(`run it with: scalelab sweep run ${name}`);
+}
+
+export function planCommand(): Command {
+  return new Command('plan')
+    .description('plan an isoFLOP sweep (--flops) or an N×D grid (--models, --tokens) and store it under a name')
+    .argument('<name>', 'a name for the sweep')
+    .option('--flops <list>', 'compute budgets in FLOPs, e.g. 1e12,3e12,1e13', list('--flops', numberOption('--flops')))
+    .option('--sizes <n>', 'model sizes per budget', positiveInt('--sizes'), 4)
+    .option('--tokens-per-param <r>', 'centre each budget\'s sizes where D = r·N (Chinchilla: 20; byte-level Brown fits put it in the hundreds)', numberOption('--tokens-per-param'), 20)
+    .option('--models <list>', 'grid: model shapes LAYERSxD_MODEL, e.g. 2x64,4x128', list('--models', parseShape))
+    .option('--tokens <list>', 'grid: token counts, e.g. 1e6,4e6', list('--tokens', numberOption('--tokens')))
+    .option('--corpus <spec>', "'brown' or a UTF-8 text file or folder", TRAIN_DEFAULTS.corpus)
+    .option('--ctx <n>', 'context length', positiveInt('--ctx'), TRAIN_DEFAULTS.ctx)
+    .option('--batch <n>', 'sequences per step', positiveInt('--batch'), TRAIN_DEFAULTS.batch)
+    .option('--lr <x>', 'peak learning rate (at d_model 128 with --lr-scaling width)', numberOption('--lr'), TRAIN_DEFAULTS.lr)
+    .addOption(new Option('--lr-scaling <rule>', 'constant: --lr for every size; width: --lr · 128 / d_model (μP)').choices([...LR_SCALINGS]).default('constant'))
+    .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
+    .option('--eval-every <steps>', 'validate every this many steps (and after the last)', positiveInt('--eval-every'), TRAIN_DEFAULTS.evalEvery)
+    .option('--eval-tokens <n>', 'held-out tokens per validation', numberOption('--eval-tokens'), TRAIN_DEFAULTS.evalTokens)
+    .option('--checkpoint-every <steps>', 'checkpoint every this many steps', positiveInt('--checkpoint-every'), TRAIN_DEFAULTS.checkpointEvery)
+    .addOption(new Option('--norm <kind>', 'normalisation of every run').choices([...NORMS]).default('layernorm'))
+    .addOption(new Option('--mlp <kind>', 'MLP of every run').choices([...MLPS]).default('gelu'))
+    .addOption(new Option('--pos <kind>', 'positions of every run').choices([...POSITIONS]).default('learned'))
+    .option('--replace', 'replace the plan of this name, if none of its jobs has started')
+    .option('--no-estimate', 'skip measuring this machine for the wall-time estimates')
+    .option('--home <dir>', HOME_HELP)
+    .option('--json', 'print the plan as JSON')
+    .action(async (name, o) => {
+      const home = resolveHome(o.home);
+      // Refuse a taken name before the measurements, which take a while.
+      withQueue(home, (q) => q.checkPlannable(name, Boolean(o.replace)));
+      const split = timedSplit(o.corpus);
+      const options = {
+        flops: o.flops, sizes: o.sizes, tokensPerParam: o.tokensPerParam, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch, lrScaling: o.lrScaling,
+        trainTokens: split.trainTokens,
+        base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalEvery: o.evalEvery, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery, norm: o.norm, mlp: o.mlp, pos: o.pos, sweep: name },
+      };
+      let runs: PlannedRun[];
+      try {
+        runs = planSweep(options);
+      } catch (err) {
+        if (err instanceof PlanRefused) console.log(candidateTable(err.budgets));
+        throw err;
+      }
+      let est: (RunEstimate | null)[] = runs.map(() => null), cal: Calibration | null = null;
+      if (o.estimate) {
+        const costs = await measureCosts(runs, { ctx: o.ctx, batch: o.batch, corpus: o.corpus, corpusSeconds: split.seconds, valTokens: split.valTokens });
+        cal = withQueue(home, (_q, store) => calibrate(store));
+        est = runs.map((r) => estimateRun(r, costs, cal!.factor));
+      }
+      withQueue(home, (q) => q.createSweep(name, {
+        flops: o.flops ?? null, sizes: o.sizes, models: o.models ?? null, tokens: o.tokens ?? null,
+        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, lrScaling: o.lrScaling, tokensPerParam: o.tokensPerParam, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos,
+        evalEvery: o.evalEvery, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery,
+        estimate: cal ? { model: ESTIMATE_MODEL, calibration: cal.factor, calibrationJobs: cal.jobs } : null,
+      }, runs.map((r, i) => ({ options: r.options, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: est[i]?.seconds ?? null })),
+      { replace: Boolean(o.replace) }));
+      if (o.json) {
+        return console.log(JSON.stringify({ sweep: name, train_tokens: split.trainTokens, runs: runs.map((r, i) => ({ idx: i, ...r.shape, params: r.params,
+          non_embedding_params: r.nonEmbeddingParams, tokens: r.tokens, epochs: r.tokens / split.trainTokens, lr: r.options.lr, flops: r.flops, budget: r.budget,
+          estimated_seconds: est[i]?.seconds ?? null, estimated_parts: est[i] ? scaled(est[i]!.parts, cal!.factor) : null })),
+        calibration: cal }));
+      }
+      printPlan(name, o, runs, split.trainTokens, est, cal);
+    });
+}
+
+const scaled = (parts: RunEstimate['parts'], f: number) => Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v * f]));
