@@ -8,7 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
-import { planSweep, parseShape, LADDER } from '../src/sweep/plan.js';
+import { planSweep, parseShape, LADDER, PlanRefused, MAX_FRESH_EPOCHS } from '../src/sweep/plan.js';
+import { estimateRun, shapeKey, type MachineCosts } from '../src/sweep/estimate.js';
+import { calibrate, ESTIMATE_MODEL } from '../src/sweep/calibration.js';
+import { removeSweep } from '../src/sweep/remove.js';
 import { sweepStatus } from '../src/sweep/status.js';
 import { countParams, flopsPerToken } from '../src/models/gpt.js';
 
@@ -91,6 +94,176 @@ describe('sweep plan', () => {
     const store = RunStore.open(home);
     assert.equal(new SweepQueue(store).listSweeps().length, 0);
     store.close();
+  });
+});
+
+describe('sweep planning, refused and priced', () => {
+  it('a budget with too few sizes is refused with its candidates and ways out that each work', () => {
+    const o = { flops: [2e10], sizes: 5, tokensPerParam: 200, ctx: 256, batch: 8, base: {} };
+    const err = (() => { try { planSweep(o); } catch (e) { return e; } })();
+    assert.ok(err instanceof PlanRefused, String(err));
+    const { candidates } = err.budgets[0];
+    assert.equal(candidates.length, LADDER.length, 'every ladder shape is shown');
+    assert.ok(candidates.some((c) => c.verdict === 'too few steps') && candidates.every((c) => c.steps > 0));
+    const m = /at least ([\d.e+]+), or --batch (\d+)/.exec(err.message);
+    assert.ok(m, err.message);
+    assert.equal(planSweep({ ...o, flops: [Number(m[1])] }).length, 5, 'the budget it names is enough');
+    assert.equal(planSweep({ ...o, batch: Number(m[2]) }).length, 5, 'the batch it names is enough');
+  });
+
+  it('prefers sizes that stay within 4 epochs of the data when it knows the corpus size', () => {
+    const o = { flops: [1e13], sizes: 4, ctx: 128, batch: 16, base: {} };
+    const trainTokens = 5_362_425;
+    assert.ok(planSweep(o).some((r) => r.tokens / trainTokens > MAX_FRESH_EPOCHS), 'without the corpus size, the nearest sizes');
+    const runs = planSweep({ ...o, trainTokens });
+    assert.equal(runs.length, 4);
+    assert.ok(runs.every((r) => r.tokens / trainTokens <= MAX_FRESH_EPOCHS));
+  });
+
+  const costs = (shapes: string[]): MachineCosts => ({
+    shapes: Object.fromEntries(shapes.map((s) => [shapeKey(parseShape(s)), { stepSeconds: 0.01, forwardSeconds: 0.004 }])),
+    checkpoint: { fixed: 0.02, perParam: 1e-8 }, startupSeconds: 1.5, valTokens: 1e6,
+  });
+
+  it('the estimate includes validation, checkpoints and start-up: validating or checkpointing more often costs more', () => {
+    const plan = (base: object) => planSweep({ models: [parseShape('2x32')], tokens: [1e6], ctx: 64, batch: 8, base })[0];
+    const c = costs(['2x32']);
+    const rare = estimateRun(plan({ evalEvery: 1000, checkpointEvery: 1000 }), c);
+    const steps = Math.round(1e6 / 512);
+    assert.equal(rare.steps, steps);
+    assert.ok(Math.abs(rare.parts.train - steps * 0.01) < 1e-9);
+    assert.ok(rare.parts.eval > 0 && rare.parts.checkpoint > 0 && rare.parts.startup === 1.5);
+    assert.ok(rare.seconds > rare.parts.train + 1.5, 'more than the steps and the start-up');
+    const evalOften = estimateRun(plan({ evalEvery: 50, checkpointEvery: 1000 }), c);
+    assert.ok(evalOften.evals > rare.evals && evalOften.seconds > rare.seconds, `${evalOften.seconds} vs ${rare.seconds}`);
+    const ckptOften = estimateRun(plan({ evalEvery: 1000, checkpointEvery: 50 }), c);
+    assert.ok(ckptOften.checkpoints > rare.checkpoints && ckptOften.seconds > rare.seconds);
+    assert.ok(Math.abs(estimateRun(plan({}), c, 2).seconds - 2 * estimateRun(plan({}), c).seconds) < 1e-9, 'calibration scales it');
+  });
+
+  it('calibrates from earlier estimated jobs run in one attempt, and sweep status puts estimated beside actual', () => {
+    const store = RunStore.open(tmpHome());
+    const q = new SweepQueue(store);
+    assert.deepEqual(calibrate(store), { factor: 1, jobs: 0 });
+    const opts = { layers: 1, dModel: 16, heads: 1, ctx: 32, tokens: 1e5 };
+    q.createSweep('old', {}, [{ options: opts, runName: 'old-0', estimatedSeconds: 5 }]); // no estimate model: ignored
+    q.createSweep('cal', { estimate: { model: ESTIMATE_MODEL, calibration: 2 } },
+      [0, 1, 2].map((i) => ({ options: opts, runName: `cal-${i}`, estimatedSeconds: 20 })));
+    const finish = (name: string, seconds: number, attempts = 1) => store.db.prepare(
+      "UPDATE jobs SET status = 'done', attempts = ?, started_at = ?, finished_at = ? WHERE run_name = ?",
+    ).run(attempts, new Date(0).toISOString(), new Date(seconds * 1000).toISOString(), name);
+    finish('old-0', 50);
+    finish('cal-0', 30); // raw estimate 10 s: 3x
+    finish('cal-1', 99, 2); // resumed: its wall time includes a wait, ignored
+    assert.deepEqual(calibrate(store), { factor: 3, jobs: 1 });
+    const st = sweepStatus(store, 'cal');
+    assert.deepEqual(st.estimate, { jobs: 1, estimatedSeconds: 20, actualSeconds: 30 });
+    assert.equal(st.jobs[0].wallSeconds, 30);
+    assert.ok(Math.abs(st.etaSeconds - 20 * 1.5) < 1e-6, `the queued job's estimate scaled by 30/20: ${st.etaSeconds}`);
+    store.close();
+  });
+
+  it('the refusal prints the candidate table on stdout and one line on stderr', () => {
+    const r = cli(tmpHome(), 'sweep', 'plan', 'small', '--flops', '2e10,4e10', '--sizes', '5', '--tokens-per-param', '200', '--batch', '8', '--no-estimate');
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.out, /budget 2\.0e\+10: candidate sizes/);
+    assert.match(r.out, /shape +non-emb +tokens +steps +epochs +verdict/);
+    assert.match(r.out, /1x16h1 .* chosen/);
+    assert.match(r.out, /too few steps/);
+    assert.match(r.err, /budgets 2\.0e\+10, 4\.0e\+10 leave \d model size\(s\) with at least 200 steps of the 5 asked for \(candidates above\); raise every budget to at least/);
+    assert.equal(r.err.trim().split('\n').length, 1);
+  });
+});
+
+describe('sweep rm and plan --replace', () => {
+  const grid = ['--models', '1x16', '--tokens', '20480', '--ctx', '32', '--batch', '8', '--no-estimate'];
+
+  it('plan --replace swaps a plan that has not started, and refuses one that has', () => {
+    const home = tmpHome();
+    assert.equal(cli(home, 'sweep', 'plan', 's', ...grid).code, 0);
+    const again = cli(home, 'sweep', 'plan', 's', ...grid);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /a sweep named 's' already exists; pick another name, or --replace it/);
+    const r = cli(home, 'sweep', 'plan', 's', ...grid.map((a) => (a === '20480' ? '20480,40960' : a)), '--replace');
+    assert.equal(r.code, 0, r.err);
+    let store = RunStore.open(home);
+    assert.equal(new SweepQueue(store).jobs('s').length, 2, 'the new plan replaced the old');
+    new SweepQueue(store).claim('w', 60, 's');
+    store.close();
+    const refused = cli(home, 'sweep', 'plan', 's', ...grid, '--replace');
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /sweep 's' has started \(1 of its jobs has run\); remove it with `scalelab sweep rm s` first/);
+    assert.equal(refused.err.trim().split('\n').length, 1);
+    store = RunStore.open(home);
+    assert.equal(new SweepQueue(store).jobs('s').length, 2, 'the started plan is untouched');
+    store.close();
+  });
+
+  function sweepWithRuns(home: string) {
+    const store = RunStore.open(home);
+    const q = new SweepQueue(store);
+    q.createSweep('gone', {}, [0, 1].map((i) => ({ options: {}, runName: `gone-${i}`, estimatedSeconds: null })));
+    const runs = [0, 1].map((i) => store.createRun({ name: `gone-${i}`, config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 }));
+    const verify = store.createRun({ name: 'gone-verify', config: { train: { sweep: 'gone' } }, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
+    const other = store.createRun({ name: 'other', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
+    for (const r of [...runs, verify, other]) {
+      fs.mkdirSync(path.join(home, 'runs', r.id), { recursive: true });
+      store.logMetrics(r.id, [{ step: 1, trainLoss: 1 }]);
+    }
+    return { store, q, runs: [...runs, verify], other };
+  }
+
+  it('rm refuses a sweep with a job under a live lease, deletes it with --force, with its runs, their metrics and folders', () => {
+    const home = tmpHome();
+    const { store, q, runs, other } = sweepWithRuns(home);
+    q.claim('w', 600, 'gone');
+    assert.throws(() => removeSweep(store, home, 'gone'), /sweep 'gone' has 1 running job \(gone-0\); stop its workers first, or pass --force/);
+    assert.ok(q.findSweep('gone') && store.findRun('gone-0'), 'a refused rm deletes nothing');
+    const r = removeSweep(store, home, 'gone', { force: true });
+    assert.deepEqual(r.deletedRuns.sort(), ['gone-0', 'gone-1', 'gone-verify']);
+    assert.equal(q.findSweep('gone'), undefined);
+    assert.equal(q.jobs('gone').length, 0);
+    for (const run of runs) {
+      assert.equal(store.findRun(run.name), undefined);
+      assert.equal(fs.existsSync(path.join(home, 'runs', run.id)), false);
+      assert.equal(store.db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(run.id).n, 0);
+    }
+    assert.ok(store.findRun('other') && fs.existsSync(path.join(home, 'runs', other.id)), 'other runs are left alone');
+    assert.throws(() => removeSweep(store, home, 'gone'), /unknown sweep 'gone'/);
+    store.close();
+  });
+
+  it('rm --keep-runs keeps the runs, and a failure mid-delete leaves the sweep whole', () => {
+    const home = tmpHome();
+    const { store, q } = sweepWithRuns(home);
+    const orig = store.deleteRuns.bind(store);
+    store.deleteRuns = (names) => {
+      orig(names);
+      throw new Error('disk gone');
+    };
+    assert.throws(() => removeSweep(store, home, 'gone'), /disk gone/);
+    assert.ok(q.findSweep('gone') && q.jobs('gone').length === 2 && store.findRun('gone-1') && store.findRun('gone-verify'), 'rolled back whole');
+    store.deleteRuns = orig;
+    const r = removeSweep(store, home, 'gone', { keepRuns: true });
+    assert.deepEqual(r.keptRuns.sort(), ['gone-0', 'gone-1', 'gone-verify']);
+    assert.equal(q.findSweep('gone'), undefined);
+    assert.ok(store.findRun('gone-0'));
+    // Its kept runs hold their names: a new plan that would reuse them is refused.
+    assert.throws(() => q.createSweep('gone', {}, [{ options: {}, runName: 'gone-0', estimatedSeconds: null }]), /a run named 'gone-0' is already in the store/);
+    assert.equal(q.findSweep('gone'), undefined);
+    store.close();
+  });
+
+  it('the rm command: one line for a mistake, exit code 2', () => {
+    const home = tmpHome();
+    assert.equal(cli(home, 'sweep', 'plan', 's', ...grid).code, 0);
+    const unknown = cli(home, 'sweep', 'rm', 'nope');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown sweep 'nope'/);
+    const ok = cli(home, 'sweep', 'rm', 's');
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /deleted sweep s \(1 job\); deleted 0 runs/);
+    assert.equal(cli(home, 'sweep', 'plan', 's', ...grid).code, 0, 'the name is free again');
   });
 });
 

@@ -31,7 +31,12 @@ describe('sweep verify', () => {
     store.close();
 
     const flops = 4e9;
-    const r = await verifySweep('syn', flops, { home, resamples: 50, hooks: { reporter: silentReporter } });
+    const order: string[] = [];
+    let plan: { run: string; tokens: number; predicted: number } | undefined;
+    const reporter = { ...silentReporter, progress: () => void (order.at(-1) !== 'progress' && order.push('progress')) };
+    const r = await verifySweep('syn', flops, { home, resamples: 50, hooks: { reporter }, onPlan: (p) => { plan = p; order.push('plan'); } });
+    assert.deepEqual(order, ['plan', 'progress'], 'what it will train is said before training');
+    assert.deepEqual([plan!.run, plan!.tokens, plan!.predicted], [r.run, r.tokens, r.predicted]);
     assert.ok(Math.abs(r.extrapolation - 4) < 1e-3, `extrapolation ${r.extrapolation}`);
     assert.ok(r.tokens >= MIN_ISOFLOP_STEPS * batch * ctx, `${r.tokens} tokens`);
     assert.ok(Math.abs(6 * r.params * r.tokens / flops - 1) < 0.05, 'the run spends the budget');
@@ -43,6 +48,8 @@ describe('sweep verify', () => {
     const run = after.getRun(r.run);
     assert.equal(run.status, 'done');
     assert.equal((run.config as { train: { lr: number } }).train.lr, lrForWidth(4e-3, r.shape.dModel, 'width'));
+    assert.equal((run.config as { train: { sweep: string } }).train.sweep, 'syn', 'the verify run records its sweep');
+    assert.deepEqual(after.runsNamingSweep('syn'), [r.run]);
     const ev = after.events(run.id).find((e) => e.kind === 'verify');
     assert.ok(ev, 'a verify event');
     assert.equal((ev.data as { predicted: number }).predicted, r.predicted);

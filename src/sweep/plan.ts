@@ -222,7 +222,8 @@ function refusal(short: { budget: number; candidates: Candidate[] }[], o: PlanOp
   const minBudget = 6 * kth * MIN_ISOFLOP_STEPS * o.batch * o.ctx;
   const batch = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.ctx));
   const ctx = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.batch));
-  const ways = [`raise ${short.length > 1 ? 'every budget' : 'the budget'} to at least ${minBudget.toExponential(2)}`];
+  const unit = 10 ** (Math.floor(Math.log10(minBudget)) - 2); // three significant digits, rounded up so it is enough
+  const ways = [`raise ${short.length > 1 ? 'every budget' : 'the budget'} to at least ${(Math.ceil(minBudget / unit) * unit).toExponential(2)}`];
   if (batch >= 1) ways.push(`--batch ${batch}`);
   if (ctx >= 8) ways.push(`--ctx ${ctx}`);
   if (ok >= 2) ways.push(`--sizes ${ok}`);
