@@ -109,7 +109,7 @@ function rmCommand(): Command {
       const r = withQueue(home, (_q, store) => removeSweep(store, home, name, { force: Boolean(o.force), keepRuns: Boolean(o.keepRuns) }));
       console.log(`deleted sweep ${name} (${plural(r.jobs, 'job')}); ` + (o.keepRuns
         ? `kept ${plural(r.keptRuns.length, 'run')}${r.keptRuns.length ? `: ${r.keptRuns.join(', ')}` : ''}`
-        : `deleted ${plural(r.deletedRuns.length, 'run')} and ${r.deletedRuns.length === 1 ? 'its folder' : 'their folders'}`));
+        : r.deletedRuns.length ? `deleted ${plural(r.deletedRuns.length, 'run')} with ${r.deletedRuns.length === 1 ? 'its folder' : 'their folders'}` : 'it had no runs yet'));
     });
 }
 

@@ -1,5 +1,7 @@
 // Sweeps: plans, the durable job queue, workers, status.
-export { planSweep, parseShape, estimateSeconds, LADDER, type Shape, type PlannedRun, type PlanOptions } from './plan.js';
+export { planSweep, parseShape, estimateSeconds, LADDER, PlanRefused, type Shape, type PlannedRun, type PlanOptions, type Candidate } from './plan.js';
+export { estimateRun, type MachineCosts, type RunEstimate } from './estimate.js';
+export { removeSweep, type RemovedSweep } from './remove.js';
 export { SweepQueue, MAX_ATTEMPTS, type Job, type JobStatus, type SweepRecord } from './queue.js';
 export { runWorker, type WorkerOptions } from './worker.js';
 export { sweepStatus, type SweepStatus } from './status.js';
