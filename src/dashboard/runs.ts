@@ -81,8 +81,10 @@ function sweepNames(store: RunStore): Set<string> {
   return new Set((store.db.prepare('SELECT name FROM sweeps').all() as { name: string }[]).map((s) => s.name));
 }
 
-/** A `sweep verify` run is no job of its sweep; its name says which sweep it checks (SWEEP-verify-…). */
+/** A `sweep verify` run is no job of its sweep: it records the sweep it checks in its config (older ones only in their name, SWEEP-verify-…). */
 function verifiedSweep(r: RunRecord, sweeps: Set<string>): string | null {
+  const recorded = (r.config as { train?: { sweep?: unknown } }).train?.sweep;
+  if (typeof recorded === 'string' && sweeps.has(recorded)) return recorded;
   const m = /^(.+)-verify-\d/.exec(r.name);
   return m && sweeps.has(m[1]) ? m[1] : null;
 }

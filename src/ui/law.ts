@@ -230,7 +230,7 @@ function scatter(label: string, color: string, size: number): UPlot.Series {
 }
 
 function legend(v: LawView): string {
-  const items = v.budgets.map((b, i) => `<span class="ri"><i style="background:${BUDGET_COLORS[i % BUDGET_COLORS.length]}"></i>C ≈ ${sci(b.flops)} (${b.runs.length} runs)</span>`);
+  const items = v.budgets.map((b, i) => `<span class="ri"><i style="background:${BUDGET_COLORS[i % BUDGET_COLORS.length]}"></i>C ≈ ${sci(b.flops)} (${b.runs.length} run${b.runs.length === 1 ? '' : 's'})</span>`);
   if (v.frontier) items.push(`<span class="ri"><i style="background:${FRONTIER}"></i>frontier, shaded: ${v.fit ? Math.round(v.fit.level * 100) : 90}% interval</span>`);
   if (v.verify.length) items.push('<span class="ri"><i class="hollow"></i>predicted (bar: interval) <i style="background:#c00"></i>measured</span>');
   return items.join('');
