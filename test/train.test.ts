@@ -71,6 +71,10 @@ describe('scalelab train', () => {
     assert.equal(res.status, 'done');
     assert.equal(res.weightsSha256, reference);
     assert.deepEqual(metricSteps(home, 'killed'), range(1, 30), 'every step logged exactly once');
+    const store = RunStore.open(home);
+    const takeover = store.events(res.run.id).find((e) => e.kind === 'takeover');
+    store.close();
+    assert.match(takeover?.message ?? '', new RegExp(`took the run over from pid ${child.pid} on ${os.hostname()}`), 'the killed trainer\'s claim was taken over');
   });
 
   it('a flipped byte in the newest checkpoint is detected and the previous one used', async () => {

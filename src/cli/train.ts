@@ -36,6 +36,7 @@ export function trainCommand(): Command {
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .option('--name <name>', 'a name for the run (default: generated)')
     .option('--resume <run>', 'continue a stopped or interrupted run by name or id')
+    .option('--restart', 'with --resume: start the run over from step 0 when every one of its checkpoints is damaged')
     .option('--sample <bytes>', 'print a sample of this many bytes at the end', positiveInt('--sample'))
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .option('--json', 'stream metrics and events as JSON lines on stdout')
@@ -56,7 +57,7 @@ export function trainCommand(): Command {
           tokens: o.tokens, lr: o.lr, minLrRatio: o.minLrRatio, schedule: o.schedule, warmupSteps: o.warmup,
           cooldown: o.cooldown, weightDecay: o.weightDecay, clip: o.clip, evalEvery: o.evalEvery, evalTokens: o.evalTokens,
           checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keep, spikeFactor: o.spikeFactor, seed: o.seed,
-          threads: o.threads, name: o.name, resume: o.resume,
+          threads: o.threads, name: o.name, resume: o.resume, restart: o.restart,
         }, { home: o.home, reporter, shouldStop: () => stop });
         const s = res.seconds;
         const overhead = (s.data + s.eval + s.checkpoint) / Math.max(1e-9, s.train);

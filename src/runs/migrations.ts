@@ -86,6 +86,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_claim ON jobs (status, lease_expires);
   `,
+  // 3: the run's trainer. One process trains a run at a time; it claims the run by writing a
+  // fresh token (pid and host go in the columns of migration 1), records its own start identity
+  // so a reused pid is not mistaken for it, and renews a heartbeat for trainers on other hosts.
+  // A NULL token means nobody trains the run.
+  `
+  ALTER TABLE runs ADD COLUMN trainer_token TEXT;
+  ALTER TABLE runs ADD COLUMN trainer_start TEXT;
+  ALTER TABLE runs ADD COLUMN trainer_heartbeat REAL;  -- unix seconds
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,7 +12,7 @@ import { defaultRunName, newRunId } from './ids.js';
 import { migrate } from './migrations.js';
 import {
   RUN_STATUSES,
-  type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus,
+  type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus, type TrainerRecord,
 } from './types.js';
 
 export const DB_FILE = 'scalelab.db';
@@ -257,6 +257,37 @@ export class RunStore {
        UNION SELECT r.name FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'verify' AND json_extract(e.data, '$.sweep') = ?`,
     ).all(sweep, sweep) as { name: string }[];
     return rows.map((r) => r.name);
+  }
+
+  // The run's trainer (src/runs/trainer.ts decides who may claim a run). Each change is one
+  // conditional UPDATE, so of several processes racing for a run exactly one wins.
+
+  /** The process that holds the run, or null when nobody does. */
+  trainerOf(runId: string): TrainerRecord | null {
+    const r = this.stmt('SELECT pid, host, trainer_token, trainer_start, trainer_heartbeat FROM runs WHERE id = ?').get(runId) as
+      { pid: number | null; host: string | null; trainer_token: string | null; trainer_start: string | null; trainer_heartbeat: number | null } | undefined;
+    if (r === undefined) throw unknownRun(runId);
+    if (r.trainer_token === null) return null;
+    return { pid: r.pid ?? 0, host: r.host ?? '', token: r.trainer_token, start: r.trainer_start, heartbeat: r.trainer_heartbeat ?? 0 };
+  }
+
+  /** Make `trainer` the run's holder if the holder is still the one seen (`seenToken`, null: nobody); false if someone got there first. */
+  claimTrainer(runId: string, trainer: TrainerRecord, seenToken: string | null): boolean {
+    return this.stmt(
+      `UPDATE runs SET pid = ?, host = ?, trainer_token = ?, trainer_start = ?, trainer_heartbeat = ?, updated_at = ?
+       WHERE id = ? AND trainer_token IS ?`,
+    ).run(trainer.pid, trainer.host, trainer.token, trainer.start, trainer.heartbeat, new Date().toISOString(), runId, seenToken).changes === 1;
+  }
+
+  /** Renew the holder's heartbeat; false when `token` no longer holds the run. */
+  beatTrainer(runId: string, token: string, at = Date.now() / 1000): boolean {
+    return this.stmt('UPDATE runs SET trainer_heartbeat = ? WHERE id = ? AND trainer_token = ?').run(at, runId, token).changes === 1;
+  }
+
+  /** Let go of the run if `token` holds it; pid and host stay, as the run's last trainer. */
+  releaseTrainer(runId: string, token: string): boolean {
+    return this.stmt('UPDATE runs SET trainer_token = NULL, trainer_start = NULL, trainer_heartbeat = NULL WHERE id = ? AND trainer_token = ?')
+      .run(runId, token).changes === 1;
   }
 
   // An empty answer for a mistyped id (or a name where an id belongs) would look like a run

@@ -84,3 +84,15 @@ export interface EventRecord {
   message: string;
   data: unknown;
 }
+
+/** The process that holds a run (trains it); a run has at most one. */
+export interface TrainerRecord {
+  pid: number;
+  host: string;
+  /** Fresh for every claim: whoever holds it holds the run. */
+  token: string;
+  /** The process's start identity (src/runs/processes.ts), so a reused pid is not taken for it. */
+  start: string | null;
+  /** Unix seconds of its last heartbeat. */
+  heartbeat: number;
+}

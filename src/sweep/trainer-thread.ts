@@ -4,9 +4,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { train, type TrainOptions } from '../train/train.js';
 import { UsageError } from '../errors.js';
+import { RunBusyError } from '../runs/index.js';
 
 export interface TrainerThreadData {
   home: string;
+  /** The token the trainer claims its run under, so the worker can let the run go if it ends the thread. */
+  claimToken: string;
   options: Partial<TrainOptions> & { resume?: string };
   /** An Int32Array over a SharedArrayBuffer: 1 asks for a clean stop (checkpoint, then return). */
   stop: SharedArrayBuffer;
@@ -18,6 +21,7 @@ let lastProgress = 0;
 
 train(data.options, {
   home: data.home,
+  claimToken: data.claimToken,
   shouldStop: () => Atomics.load(stop, 0) === 1,
   reporter: {
     progress(p) {
@@ -33,5 +37,5 @@ train(data.options, {
   },
 }).then(
   (r) => parentPort!.postMessage({ type: 'result', status: r.status, valBpb: r.finalValBpb, run: r.run.name }),
-  (err: Error) => parentPort!.postMessage({ type: 'error', message: err.message.split('\n')[0], usage: err instanceof UsageError }),
+  (err: Error) => parentPort!.postMessage({ type: 'error', message: err.message.split('\n')[0], usage: err instanceof UsageError, busy: err instanceof RunBusyError }),
 );

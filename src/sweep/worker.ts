@@ -1,6 +1,7 @@
 // A worker: claims jobs from the queue one at a time and trains them in a worker thread while
 // the main thread renews the lease. Any number of workers, on one machine or several sharing the
 // store, may serve the same queue.
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 // Loaded here, in the main thread, so the OpenMP settings it makes reach the process before any
@@ -36,6 +37,8 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
   const queue = new SweepQueue(store);
   let done = 0;
   try {
+    // A mistyped sweep would otherwise look like one with nothing left to do.
+    if (o.sweep !== undefined) queue.getSweep(o.sweep);
     while (!o.shouldStop?.()) {
       const job = queue.claim(id, lease, o.sweep);
       if (!job) {
@@ -45,6 +48,9 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
       }
       const outcome = await runJob(store, queue, job, id, home, lease, o, log);
       if (outcome === 'done') done++;
+      // Its run's trainer is alive elsewhere (a stalled worker that has not noticed its lost
+      // lease yet): give it time to stop before claiming the job again.
+      if (outcome === 'busy') await sleep(Math.min(5000, (lease * 1000) / 2));
     }
   } finally {
     store.close();
@@ -53,7 +59,7 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
 }
 
 async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, home: string, lease: number,
-  o: WorkerOptions, log: (line: string) => void): Promise<'done' | 'released' | 'lost'> {
+  o: WorkerOptions, log: (line: string) => void): Promise<'done' | 'released' | 'lost' | 'busy'> {
   const label = `${job.sweep}#${job.idx} (${job.runName})`;
   const existing = store.findRun(job.runName);
   if (existing?.status === 'done') {
@@ -65,7 +71,8 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
   const options = existing ? { resume: job.runName, threads: o.threads } : { ...job.options, name: job.runName, threads: o.threads };
   log(`${label}: ${existing ? 'resuming' : 'starting'} (attempt ${job.attempts})`);
   const stop = new SharedArrayBuffer(4);
-  const data: TrainerThreadData = { home, options, stop };
+  const claimToken = randomUUID();
+  const data: TrainerThreadData = { home, options, stop, claimToken };
   const thread = new Worker(threadFile, { workerData: data });
   let lost = false;
   const beat = setInterval(() => {
@@ -76,7 +83,7 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
       void thread.terminate();
     }
   }, Math.max(200, (lease * 1000) / 3));
-  const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null }>((resolve) => {
+  const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null; busy?: boolean }>((resolve) => {
     let last: { type: string; message?: string } = { type: 'error', message: 'the training thread exited without a result' };
     thread.on('message', (m) => {
       if (m.type === 'result' || m.type === 'error') last = m;
@@ -87,6 +94,9 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
     thread.on('exit', () => resolve(last));
   });
   clearInterval(beat);
+  // A terminated thread never let its run go; this process is not training it any more.
+  const run = store.findRun(job.runName);
+  if (run) store.releaseTrainer(run.id, claimToken);
   if (lost) {
     log(`${label}: lost the lease; another worker has it`);
     return 'lost';
@@ -100,6 +110,12 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
     queue.release(job, id);
     log(`${label}: stopped; back in the queue`);
     return 'released';
+  }
+  if (result.busy) {
+    // Not a failure of the job: its run is still being trained, so it goes back unchanged.
+    queue.release(job, id);
+    log(`${label}: ${result.message}; back in the queue`);
+    return 'busy';
   }
   queue.release(job, id, result.message);
   log(`${label}: failed: ${result.message}`);

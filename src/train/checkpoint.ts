@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GPT } from '../models/gpt.js';
+import { isProcessAlive } from '../runs/processes.js';
 import type { AdamW } from './optimizer.js';
 import { CorruptFileError, readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
 
@@ -55,9 +56,23 @@ export class Checkpoints {
       trainer: JSON.stringify(state),
     });
     for (const old of this.list().slice(this.keep)) fs.rmSync(old.file, { force: true });
-    // Leftovers of a write that crashed before its rename.
-    for (const f of fs.readdirSync(this.dir)) if (f.includes('.tmp-')) fs.rmSync(path.join(this.dir, f), { force: true });
     return file;
+  }
+
+  /** Remove what writers that died mid-write left behind; for the run's trainer, once it holds the run. */
+  removeStaleTemps(): string[] {
+    return removeStaleTemps(this.dir);
+  }
+
+  /**
+   * Move every checkpoint aside (`<name>.damaged`), so that a run starting over does not count
+   * them, while they stay on disk to be looked at. For a run none of whose checkpoints verifies.
+   */
+  setAsideDamaged(): string[] {
+    return this.list().map(({ file }) => {
+      fs.renameSync(file, `${file}.damaged`);
+      return `${file}.damaged`;
+    });
   }
 
   /**
@@ -75,6 +90,30 @@ export class Checkpoints {
     }
     return null;
   }
+}
+
+// `<file>.tmp-<pid>-<tag>`, as writeSafetensors names them; older versions wrote `<file>.tmp-<pid>`.
+const TEMP = /\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
+
+/**
+ * Remove the temporary files in `dir` whose writer is no longer running on this host. A live
+ * writer's file is never touched: it is about to be renamed into place.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP.exec(name);
+    if (m === null || isProcessAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 function restore(file: string, model: GPT, opt: AdamW): LoadedCheckpoint {

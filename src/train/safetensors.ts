@@ -4,7 +4,7 @@
 //
 // scalelab adds one thing inside the format's own metadata: `sha256`, over the header (without
 // that field) and the data, so a flipped byte anywhere that changes meaning is caught on load.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -53,7 +53,9 @@ export function writeSafetensors(file: string, tensors: NamedTensor[], metadata:
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const tmp = `${file}.tmp-${process.pid}`;
+  // The writer's pid and a random tag: no two writers (processes, or threads of one) share a
+  // temporary file, and whoever cleans up can tell whether its writer is still alive.
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fd = fs.openSync(tmp, 'w');
   try {
     fs.writeSync(fd, prefix);

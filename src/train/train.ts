@@ -1,15 +1,14 @@
 // `train`: a byte-level GPT on a corpus, recorded in the run store, checkpointed, resumable to the
 // bit, guarded against loss spikes. The CLI's `scalelab train` is a thin wrapper over this.
-import os from 'node:os';
 import path from 'node:path';
 import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { GPT, countParams, flopsPerToken, validateConfig, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from '../models/gpt.js';
 import { loadCorpus, splitCorpus, summariseSplit, BatchSampler, evalBatches, bitsPerByte, VOCAB } from '../data/index.js';
-import { RunStore, resolveHome, runDir, type RunRecord } from '../runs/index.js';
+import { RunClaim, RunStore, RunTakenOverError, resolveHome, runDir, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
-import { Checkpoints, saveWeights, type TrainerState } from './checkpoint.js';
+import { Checkpoints, removeStaleTemps, saveWeights, type TrainerState } from './checkpoint.js';
 import { learningRate, type Schedule, type ScheduleKind } from './schedule.js';
 import { silentReporter, type Reporter } from './progress.js';
 
@@ -67,6 +66,11 @@ export interface TrainHooks {
   reporter?: Reporter;
   /** Stop cleanly (checkpoint, status 'stopped') once this returns true; checked every step. */
   shouldStop?: () => boolean;
+  /**
+   * The token this trainer claims its run under (default: a fresh one). A sweep worker picks it,
+   * so that it can let the run go itself if it has to end the trainer abruptly.
+   */
+  claimToken?: string;
   /** Tests only: pretend the loss at these steps was NaN, once each. */
   injectNanAtSteps?: number[];
 }
@@ -124,19 +128,31 @@ function modelConfig(o: TrainOptions): GPTConfig {
   return cfg;
 }
 
-/** Start a new run, or continue one with `resume` (its stored options win). */
-export async function train(options: Partial<TrainOptions> & { resume?: string }, hooks: TrainHooks = {}): Promise<TrainResult> {
+/** What `train` takes: a new run's options, or `resume` (its stored options win; `restart` starts it over). */
+export type TrainRequest = Partial<TrainOptions> & {
+  resume?: string;
+  /** With resume: start over from step 0 a run none of whose checkpoints verifies. */
+  restart?: boolean;
+};
+
+/**
+ * Start a new run, or continue one with `resume`. A run has one trainer at a time: resuming a
+ * run whose trainer still runs is refused (RunBusyError); one whose trainer died is taken over.
+ */
+export async function train(options: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
+  if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
   const home = resolveHome(hooks.home);
   const store = RunStore.open(home);
+  const claim = new RunClaim(store, hooks.claimToken);
   try {
-    return await trainIn(store, home, options, hooks);
+    return await trainIn(store, home, options, hooks, claim);
   } finally {
+    claim.release();
     store.close();
   }
 }
 
-async function trainIn(store: RunStore, home: string, options: Partial<TrainOptions> & { resume?: string },
-  hooks: TrainHooks): Promise<TrainResult> {
+async function trainIn(store: RunStore, home: string, options: TrainRequest, hooks: TrainHooks, claim: RunClaim): Promise<TrainResult> {
   const t0 = performance.now();
   const reporter = hooks.reporter ?? silentReporter;
   let run: RunRecord;
@@ -144,10 +160,11 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
   if (options.resume) {
     run = store.getRun(options.resume);
     if (run.status === 'done') throw new UsageError(`run '${run.name}' is already done; start a new run instead`);
+    claim.take(run);
     o = { ...TRAIN_DEFAULTS, ...(run.config as { train: TrainOptions }).train };
     if (options.threads !== undefined) o.threads = options.threads;
   } else {
-    const { resume: _ignored, ...rest } = options;
+    const { resume: _ignored, restart: _no, ...rest } = options;
     o = { ...TRAIN_DEFAULTS, ...rest };
     checkOptions(o);
   }
@@ -175,8 +192,12 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
     });
   }
   run = run!;
+  if (!options.resume) claim.take(run);
   const dir = runDir(home, run.id);
   const ckpts = new Checkpoints(path.join(dir, 'checkpoints'), o.keepCheckpoints);
+  // This process holds the run now: what dead writers left half-written can go.
+  removeStaleTemps(dir);
+  ckpts.removeStaleTemps();
   const model = new GPT(cfg, { seed: o.seed });
   const opt = new AdamW(native, model.params, model.grads, model.decayed,
     { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip });
@@ -209,19 +230,34 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
   for (const w of data.warnings) log('warning', w);
   const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 
+  if (claim.tookOverFrom) {
+    const t = claim.tookOverFrom;
+    log('takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
+  }
   if (options.resume) {
     const loaded = ckpts.restoreLatest(model, opt, onCorrupt);
     if (loaded) {
+      if (options.restart) {
+        throw new UsageError(`run '${run.name}' has a good checkpoint at step ${loaded.step}; resume it without --restart`);
+      }
       restoreFrom(loaded.state);
       log('resume', `resumed from step ${step}`, { checkpoint: path.basename(loaded.file) });
+    } else if (ckpts.list().length > 0 && !options.restart) {
+      // Starting over silently would throw away the run's progress; that takes an explicit word.
+      throw new UsageError(`every checkpoint of run '${run.name}' is damaged (${ckpts.list().length} failed verification); ` +
+        `\`scalelab train --resume ${run.name} --restart\` starts it over from step 0`);
     } else {
-      log('resume', 'no usable checkpoint; starting from step 0');
+      const damaged = ckpts.setAsideDamaged();
+      log('resume', damaged.length > 0
+        ? `starting over from step 0 as asked; ${damaged.length} damaged checkpoint(s) renamed to *.damaged`
+        : 'no checkpoint yet; starting from step 0');
     }
   }
-  store.updateRun(run.id, { status: 'running', startedAt: run.startedAt ?? new Date().toISOString(), pid: process.pid, host: os.hostname() });
+  store.updateRun(run.id, { status: 'running', startedAt: run.startedAt ?? new Date().toISOString() });
 
   let ckptSeconds = 0;
   const checkpoint = () => {
+    claim.keep(true); // a trainer that lost the run must not write into its folder
     const t = performance.now();
     ckpts.save(model, opt, trainerState());
     store.updateRun(run.id, { tokensSeen: step * tokensPerStep, flops: step * tokensPerStep * 6 * counts.nonEmbedding, trainSeconds, bestValBpb: bestVal });
@@ -259,6 +295,7 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
         stopped = true;
         break;
       }
+      claim.keep();
       const lr = learningRate(sched, step);
       let t = performance.now();
       const { ids, targets } = sampler.next();
@@ -343,6 +380,8 @@ async function trainIn(store: RunStore, home: string, options: Partial<TrainOpti
       seconds: { train: trainSeconds, data: dataSeconds, eval: evalSeconds, checkpoint: ckptSeconds, total: (performance.now() - t0) / 1000 },
     };
   } catch (err) {
+    // The run is another trainer's now: its record is not this process's to change.
+    if (err instanceof RunTakenOverError) throw err;
     // Whatever stopped the run is on record; the last checkpoint is still there to resume from.
     store.updateRun(run.id, { status: 'failed' });
     log('error', (err as Error).message.split('\n')[0]);
