@@ -99,6 +99,41 @@ describe('scalelab train', () => {
     assert.ok(events.some((e) => e.kind === 'resume' && /step 10/.test(e.message)));
   });
 
+  it('when every checkpoint is damaged, --resume refuses to start over unless --restart says so', async () => {
+    let steps = 0;
+    const stopped = await train({ ...tiny, name: 'wrecked' }, { home, shouldStop: () => ++steps > 12 });
+    const dir = path.join(stopped.dir, 'checkpoints');
+    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+    assert.equal(files.length, 3);
+    for (const file of files) {
+      const bytes = fs.readFileSync(file);
+      bytes[bytes.length - 1000] ^= 0x10;
+      fs.writeFileSync(file, bytes);
+    }
+    await assert.rejects(train({ resume: 'wrecked' }, { home }),
+      /every checkpoint of run 'wrecked' is damaged \(3 failed verification, the newest: sha256 mismatch.*\); `scalelab train --resume wrecked --restart` starts it over from step 0/);
+    const r = cli(home, 'train', '--resume', 'wrecked');
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    const store = RunStore.open(home);
+    assert.equal(store.getRun('wrecked').status, 'stopped', 'the refusal changed nothing');
+    assert.equal(store.trainerOf(stopped.run.id), null, 'and holds no claim on the run');
+    store.close();
+    assert.equal(fs.readdirSync(dir).length, 3);
+
+    const res = await train({ resume: 'wrecked', restart: true }, { home });
+    assert.equal(res.status, 'done');
+    assert.equal(res.weightsSha256, reference, 'started over from step 0 with the same seed: the same weights');
+    assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors.damaged')).length, 3, 'the damaged files are kept aside');
+  });
+
+  it('--restart is only for a run that cannot resume', async () => {
+    let steps = 0;
+    await train({ ...tiny, name: 'healthy' }, { home, shouldStop: () => ++steps > 7 });
+    await assert.rejects(train({ resume: 'healthy', restart: true }, { home }), /run 'healthy' has a good checkpoint at step 7; resume it without --restart/);
+    await assert.rejects(train({ ...tiny, restart: true }, { home }), /--restart starts an existing run over; give the run with --resume RUN/);
+  });
+
   it('a NaN loss rolls back to the last checkpoint, skips that data and goes on', async () => {
     const res = await train({ ...tiny, name: 'spiky' }, { home, injectNanAtSteps: [17] });
     assert.equal(res.status, 'done');

@@ -230,22 +230,27 @@ async function trainIn(store: RunStore, home: string, options: TrainRequest, hoo
   for (const w of data.warnings) log('warning', w);
   const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 
-  if (claim.tookOverFrom) {
-    const t = claim.tookOverFrom;
-    log('takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
-  }
   if (options.resume) {
-    const loaded = ckpts.restoreLatest(model, opt, onCorrupt);
+    // The damaged ones are logged once it is clear the run goes on; a refusal is one line.
+    const corrupt: [string, string][] = [];
+    const loaded = ckpts.restoreLatest(model, opt, (file, why) => corrupt.push([file, why]));
+    if (loaded && options.restart) {
+      throw new UsageError(`run '${run.name}' has a good checkpoint at step ${loaded.step}; resume it without --restart`);
+    }
+    if (!loaded && corrupt.length > 0 && !options.restart) {
+      // Starting over silently would throw away the run's progress; that takes an explicit word.
+      throw new UsageError(`every checkpoint of run '${run.name}' is damaged (${corrupt.length} failed verification, ` +
+        `the newest: ${corrupt[0][1].replace(`${corrupt[0][0]}: `, '')}); ` +
+        `\`scalelab train --resume ${run.name} --restart\` starts it over from step 0`);
+    }
+    if (claim.tookOverFrom) {
+      const t = claim.tookOverFrom;
+      log('takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
+    }
+    for (const [file, why] of corrupt) onCorrupt(file, why);
     if (loaded) {
-      if (options.restart) {
-        throw new UsageError(`run '${run.name}' has a good checkpoint at step ${loaded.step}; resume it without --restart`);
-      }
       restoreFrom(loaded.state);
       log('resume', `resumed from step ${step}`, { checkpoint: path.basename(loaded.file) });
-    } else if (ckpts.list().length > 0 && !options.restart) {
-      // Starting over silently would throw away the run's progress; that takes an explicit word.
-      throw new UsageError(`every checkpoint of run '${run.name}' is damaged (${ckpts.list().length} failed verification); ` +
-        `\`scalelab train --resume ${run.name} --restart\` starts it over from step 0`);
     } else {
       const damaged = ckpts.setAsideDamaged();
       log('resume', damaged.length > 0
