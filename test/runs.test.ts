@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { UsageError } from '../src/errors.js';
-import { RunStore, resolveHome, runDir, SCHEMA_VERSION, DB_FILE, defaultRunName } from '../src/runs/index.js';
+import { RunStore, resolveHome, existingHome, runDir, SCHEMA_VERSION, DB_FILE, defaultRunName } from '../src/runs/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,6 +53,20 @@ describe('home', () => {
       if (saved === undefined) delete process.env.SCALELAB_HOME;
       else process.env.SCALELAB_HOME = saved;
     }
+  });
+
+  it('a home for reading must exist already, and a home without a database reads as empty without one', () => {
+    const missing = path.join(tmp, 'no', 'such');
+    assert.throws(() => existingHome(missing), (e: Error) => e instanceof UsageError && e.message.startsWith(`no scalelab home at ${missing};`));
+    assert.ok(!fs.existsSync(path.join(tmp, 'no')));
+    assert.equal(existingHome(tmp), tmp);
+    const store = RunStore.openForReading(tmp);
+    try {
+      assert.deepEqual(store.listRuns(), []);
+    } finally {
+      store.close();
+    }
+    assert.ok(!fs.existsSync(path.join(tmp, DB_FILE)), 'no database created');
   });
 
   it('refuses a home that is a file', () => {

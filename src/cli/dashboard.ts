@@ -1,7 +1,7 @@
 // `scalelab dashboard`: the live dashboard over this home's runs and sweeps (src/dashboard/),
 // on the same HTTP server as the OpenAI-compatible API.
 import { Command } from 'commander';
-import { resolveHome } from '../runs/index.js';
+import { existingHome } from '../runs/index.js';
 import { startDashboard } from '../dashboard/server.js';
 import { portOption, positiveInt, UsageError } from '../errors.js';
 import { collectApiKey, httpOptions } from './serve.js';
@@ -18,7 +18,7 @@ export function dashboardCommand(): Command {
     .option('--model-cache-mb <n>', 'memory the playground\'s loaded models may hold together, in MiB; least recently used idle ones are dropped beyond', positiveInt('--model-cache-mb'), 1024)
     .option('--log', 'log every request as JSON lines'))
     .action(async (o) => {
-      const home = resolveHome(o.home);
+      const home = existingHome(o.home);
       let server;
       try {
         server = await startDashboard({

@@ -1,7 +1,7 @@
 // `scalelab fit`, `scalelab predict` and `scalelab compare`: scaling laws from a sweep's runs or
 // from any CSV of params,tokens,loss.
 import { Command } from 'commander';
-import { RunStore, resolveHome } from '../runs/index.js';
+import { RunStore, existingHome } from '../runs/index.js';
 import { sweepPoints } from '../sweep/points.js';
 import { readPointsCsv, parseExclude, type ExcludeRule, type ScalingPoint } from '../laws/index.js';
 import { fitLaw, predictWithInterval, type LawReport } from '../laws/report.js';
@@ -12,7 +12,7 @@ export function loadPoints(o: { sweep?: string; points?: string; home?: string }
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');
   if (o.points) return readPointsCsv(o.points);
   if (!o.sweep) throw new UsageError('give the runs to fit: --sweep NAME or --points FILE (a CSV with params,tokens,loss)');
-  const store = RunStore.open(resolveHome(o.home));
+  const store = RunStore.openForReading(existingHome(o.home));
   try {
     return sweepPoints(store, o.sweep).map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss }));
   } finally {

@@ -6,7 +6,7 @@ import { native } from '../engine/native.js';
 import { GPT } from '../models/gpt.js';
 import { generate } from '../models/sample.js';
 import { encode, decode } from '../data/index.js';
-import { RunStore, resolveHome, runDir } from '../runs/index.js';
+import { RunStore, existingHome, runDir } from '../runs/index.js';
 import { loadWeights } from '../train/checkpoint.js';
 import { Checkpoints } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
@@ -41,8 +41,8 @@ function loadRunWeights(file: string, runName: string): ReturnType<typeof loadWe
 }
 
 export function sampleRun(run: string, o: SampleRunOptions): string {
-  const home = resolveHome(o.home);
-  const store = RunStore.open(home);
+  const home = existingHome(o.home);
+  const store = RunStore.openForReading(home);
   let record;
   try {
     record = store.getRun(run);

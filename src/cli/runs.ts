@@ -1,13 +1,14 @@
 // `scalelab runs` and `scalelab show RUN`: what the run store holds.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RunStore, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord } from '../runs/index.js';
+import { RunStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord } from '../runs/index.js';
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
 
+// Both commands only read: a --home that does not exist is refused, not created.
 function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
-  const store = RunStore.open(resolveHome(home));
+  const store = RunStore.openForReading(existingHome(home));
   try {
     return fn(store);
   } finally {

@@ -1,7 +1,7 @@
 // `scalelab serve`: the OpenAI-compatible HTTP API over this home's runs (src/serve/).
 import { Command, Option } from 'commander';
 import { setThreads } from '../engine/native.js';
-import { resolveHome } from '../runs/index.js';
+import { existingHome } from '../runs/index.js';
 import { startServer } from '../serve/server.js';
 import { numberOption, portOption, positiveInt, UsageError } from '../errors.js';
 
@@ -48,7 +48,7 @@ export function serveCommand(): Command {
     .option('--log', 'log every request as JSON lines'))
     .action(async (o) => {
       if (o.threads) setThreads(o.threads);
-      const home = resolveHome(o.home);
+      const home = existingHome(o.home);
       const server = await startServer({
         home, host: o.host, port: o.port, apiKeys: o.apiKey, maxBatch: o.maxBatch, bodyLimit: o.bodyLimit, modelCacheBytes: o.modelCacheMb * 2 ** 20, logger: Boolean(o.log),
         allowedHosts: o.allowedHost, requestTimeout: o.requestTimeout, keepAliveTimeout: o.idleTimeout,

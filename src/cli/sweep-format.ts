@@ -1,12 +1,13 @@
 // Helpers shared by the sweep commands: formatting, list options, the store.
 import { UsageError } from '../errors.js';
-import { RunStore, resolveHome } from '../runs/index.js';
+import { RunStore, existingHome, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 
 export const HOME_HELP = 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)';
 
-export function withQueue<T>(home: string | undefined, fn: (q: SweepQueue, s: RunStore) => T): T {
-  const store = RunStore.open(resolveHome(home));
+/** `reading`: the command only reads, so a home that does not exist is refused, not created. */
+export function withQueue<T>(home: string | undefined, fn: (q: SweepQueue, s: RunStore) => T, reading = false): T {
+  const store = reading ? RunStore.openForReading(existingHome(home)) : RunStore.open(resolveHome(home));
   try {
     return fn(new SweepQueue(store), store);
   } finally {

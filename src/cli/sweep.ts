@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { resolveHome } from '../runs/index.js';
+import { existingHome } from '../runs/index.js';
 import { MAX_FRESH_EPOCHS } from '../sweep/plan.js';
 import { runWorker } from '../sweep/worker.js';
 import { sweepStatus } from '../sweep/status.js';
@@ -27,7 +27,7 @@ function runCommand(): Command {
     .option('--detach', 'keep the sweep going after this terminal closes; logs go to the home folder')
     .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
     .action(async (name, o) => {
-      const home = resolveHome(o.home);
+      const home = existingHome(o.home);
       withQueue(home, (q) => q.getSweep(name));
       const threads = o.threads ?? Math.max(1, Math.floor((await import('node:os')).availableParallelism() / o.workers));
       const args = [bin, 'worker', '--sweep', name, '--lease', String(o.lease), '--threads', String(threads), '--home', home];
@@ -54,7 +54,7 @@ function runCommand(): Command {
 }
 
 function printStatus(home: string | undefined, name: string, json: boolean): void {
-  const st = withQueue(home, (_q, store) => sweepStatus(store, name));
+  const st = withQueue(home, (_q, store) => sweepStatus(store, name), true);
   if (json) return console.log(JSON.stringify(st));
   const c = st.counts;
   console.log(`sweep ${name}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed` +
@@ -94,7 +94,7 @@ function listCommand(): Command {
         const c = q.counts(s.name);
         console.log(`${s.name.padEnd(20)} ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed  (${s.createdAt.slice(0, 16).replace('T', ' ')})`);
       }
-    }));
+    }, true));
 }
 
 function rmCommand(): Command {
@@ -105,7 +105,7 @@ function rmCommand(): Command {
     .option('--force', 'delete it even while a worker is training one of its jobs (that worker stops at its next heartbeat)')
     .option('--home <dir>', HOME_HELP)
     .action((name, o) => {
-      const home = resolveHome(o.home);
+      const home = existingHome(o.home);
       const r = withQueue(home, (_q, store) => removeSweep(store, home, name, { force: Boolean(o.force), keepRuns: Boolean(o.keepRuns) }));
       console.log(`deleted sweep ${name} (${plural(r.jobs, 'job')}); ` + (o.keepRuns
         ? `kept ${plural(r.keptRuns.length, 'run')}${r.keptRuns.length ? `: ${r.keptRuns.join(', ')}` : ''}`

@@ -9,12 +9,33 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The home directory: `dir` (from --home), else $SCALELAB_HOME, else ./.scalelab; absolute and created. */
 export function resolveHome(dir?: string): string {
+  const home = chosenHome(dir);
+  ensureDir(home, `scalelab home '${home}'`, 'pass another --home DIR or set SCALELAB_HOME');
+  return home;
+}
+
+/**
+ * The home of a command that only reads (runs, show, fit, sweep status, dashboard...): chosen
+ * as resolveHome chooses it, but it must exist already. A mistyped --home is an error, not a
+ * new empty home left behind.
+ */
+export function existingHome(dir?: string): string {
+  const home = chosenHome(dir);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(home);
+  } catch {
+    throw new UsageError(`no scalelab home at ${home}; pass the --home DIR your runs are in (or set SCALELAB_HOME)`);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`scalelab home '${home}' is not a directory; pass another --home DIR or set SCALELAB_HOME`);
+  return home;
+}
+
+function chosenHome(dir?: string): string {
   // An empty $SCALELAB_HOME (e.g. `SCALELAB_HOME= scalelab ...`) means unset, not the cwd.
   const chosen = dir ?? (process.env.SCALELAB_HOME || undefined) ?? '.scalelab';
   if (chosen.trim() === '') throw new UsageError(`--home must name a directory, got an empty string`);
-  const home = path.resolve(chosen);
-  ensureDir(home, `scalelab home '${home}'`, 'pass another --home DIR or set SCALELAB_HOME');
-  return home;
+  return path.resolve(chosen);
 }
 
 /** Throw a UsageError unless `id` is a well-formed run id (letters, digits, '.', '_', '-'; no leading dot). */

@@ -1,5 +1,5 @@
 // The run store's public API: where runs live on disk and the database that records them.
-export { resolveHome, runDir, assertRunId, RUN_ID_PATTERN } from './home.js';
+export { resolveHome, existingHome, runDir, assertRunId, RUN_ID_PATTERN } from './home.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 export { RunStore, DB_FILE } from './store.js';
 export { newRunId, defaultRunName } from './ids.js';

@@ -92,6 +92,18 @@ export class RunStore {
     }
   }
 
+  /**
+   * Open the store of an existing home for a command that only reads. A home without a
+   * database yet reads as empty, from a database in memory: nothing is created on disk.
+   */
+  static openForReading(home: string): RunStore {
+    const file = path.join(home, DB_FILE);
+    if (fs.existsSync(file)) return RunStore.open(home);
+    const db = new Database(':memory:');
+    migrate(db, file);
+    return new RunStore(db, file);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

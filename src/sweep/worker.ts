@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 // Loaded here, in the main thread, so the OpenMP settings it makes reach the process before any
 // training thread starts (a worker thread's process.env is only a copy).
 import '../engine/native.js';
-import { RunStore, resolveHome } from '../runs/index.js';
+import { RunStore, existingHome } from '../runs/index.js';
 import { SweepQueue, type Job } from './queue.js';
 import type { TrainerThreadData } from './trainer-thread.js';
 
@@ -29,7 +29,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Serve the queue until nothing is left to claim or run; returns the number of jobs finished. */
 export async function runWorker(o: WorkerOptions = {}): Promise<number> {
-  const home = resolveHome(o.home);
+  // A worker serves sweeps already planned in a home; a mistyped --home has none.
+  const home = existingHome(o.home);
   const lease = o.leaseSeconds ?? 60;
   const id = `${os.hostname()}:${process.pid}`;
   const log = o.log ?? (() => {});

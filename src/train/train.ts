@@ -5,7 +5,7 @@ import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { GPT, countParams, flopsPerToken, validateConfig, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from '../models/gpt.js';
 import { loadCorpus, splitCorpus, summariseSplit, BatchSampler, evalBatches, bitsPerByte, VOCAB } from '../data/index.js';
-import { RunClaim, RunStore, RunTakenOverError, resolveHome, runDir, type RunRecord } from '../runs/index.js';
+import { RunClaim, RunStore, RunTakenOverError, existingHome, resolveHome, runDir, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
 import { Checkpoints, removeStaleTemps, saveWeights, type TrainerState } from './checkpoint.js';
@@ -141,7 +141,8 @@ export type TrainRequest = Partial<TrainOptions> & {
  */
 export async function train(options: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
-  const home = resolveHome(hooks.home);
+  // A run to resume lives in an existing home; only a new run may create one.
+  const home = options.resume ? existingHome(hooks.home) : resolveHome(hooks.home);
   const store = RunStore.open(home);
   const claim = new RunClaim(store, hooks.claimToken);
   try {
