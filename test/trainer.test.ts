@@ -15,6 +15,7 @@ import { Checkpoints, removeStaleTemps } from '../src/train/checkpoint.js';
 import { GPT } from '../src/models/gpt.js';
 import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import { native } from '../src/engine/native.js';
+import { SweepQueue } from '../src/sweep/queue.js';
 import {
   RunStore, RunClaim, RunBusyError, RunTakenOverError, processStartToken, isProcessAlive, type TrainerRecord,
 } from '../src/runs/index.js';
@@ -208,6 +209,45 @@ store.close();
       a.release();
       assert.equal(store.trainerOf(run.id), null);
       new RunClaim(store).take(run);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('a sweep worker and a run held by a live trainer', () => {
+  it('puts the job back without counting a failure, and trains it once the run is free', async () => {
+    const home = tmpHome();
+    const plan = spawnSync(process.execPath, [bin, 'sweep', 'plan', 'held', '--models', '2x32h2', '--tokens', '51200', '--ctx', '32', '--batch', '8',
+      '--eval-tokens', '1024', '--checkpoint-every', '50', '--no-estimate', '--home', home], { encoding: 'utf8' });
+    assert.equal(plan.status, 0, plan.stderr);
+    const store = RunStore.open(home);
+    try {
+      const job = new SweepQueue(store).jobs('held')[0];
+      let steps = 0;
+      const started = await train({ ...job.options, name: job.runName, threads: 1 }, { home, shouldStop: () => ++steps > 3 });
+      setHolder(home, started.run.id, {}); // this test process, alive, trains the run
+      const worker = spawn(process.execPath, [bin, 'worker', '--sweep', 'held', '--lease', '2', '--threads', '1', '--home', home],
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '', err = '';
+      worker.stderr!.on('data', (d) => (err += d));
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout!.on('data', (d) => {
+          out += d;
+          if (/back in the queue/.test(out)) resolve();
+        });
+        worker.once('exit', () => reject(new Error(`the worker exited first: ${out}${err}`)));
+      });
+      assert.match(out, new RegExp(`is being trained by pid ${process.pid} on ${os.hostname()}`));
+      assert.notEqual(new SweepQueue(store).jobs('held')[0].status, 'failed', 'a held run is not the job\'s failure');
+      assert.ok(store.releaseTrainer(started.run.id, store.trainerOf(started.run.id)!.token));
+      const code = await new Promise((r) => worker.once('close', r));
+      assert.equal(code, 0, err);
+      const done = new SweepQueue(store).jobs('held')[0];
+      assert.equal(done.status, 'done');
+      assert.equal(done.error, null);
+      assert.equal(store.getRun(job.runName).status, 'done');
+      assert.equal(store.trainerOf(started.run.id), null, 'the worker let the run go');
     } finally {
       store.close();
     }
