@@ -80,6 +80,6 @@ describe('scalelab worker --sweep', () => {
     assert.doesNotMatch(r.out, /finished/);
     const ok = scalelab('worker', '--sweep', 'real', '--home', home);
     assert.equal(ok.code, 0, ok.err);
-    assert.match(ok.out, /finished 0 job\(s\)/, 'a sweep with nothing left to do still finishes');
+    assert.match(ok.out, /finished 0 jobs/, 'a sweep with nothing left to do still finishes');
   });
 });

@@ -226,9 +226,6 @@ async function trainIn(store: RunStore, home: string, options: TrainRequest, hoo
     lastVal = st.lastVal as number | null;
     trainSeconds = st.trainSeconds as number;
   };
-  const data = summariseSplit(corpus, split);
-  log('split', data.message, data.data);
-  for (const w of data.warnings) log('warning', w);
   const onCorrupt = (file: string, why: string) => log('checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 
   if (options.resume) {
@@ -259,6 +256,10 @@ async function trainIn(store: RunStore, home: string, options: TrainRequest, hoo
         : 'no checkpoint yet; starting from step 0');
     }
   }
+  // Printed once the run is sure to go on, so a refused resume stays one line.
+  const data = summariseSplit(corpus, split);
+  log('split', data.message, data.data);
+  for (const w of data.warnings) log('warning', w);
   store.updateRun(run.id, { status: 'running', startedAt: run.startedAt ?? new Date().toISOString() });
 
   let ckptSeconds = 0;
