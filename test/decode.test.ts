@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../src/engine/graph.js';
 import { native } from '../src/engine/native.js';
-import { GPT, type GPTConfig } from '../src/models/gpt.js';
+import { reference } from '../src/engine/reference.js';
+import { GPT, MLPS, NORMS, POSITIONS, type GPTConfig } from '../src/models/gpt.js';
 import { Decoder, logSoftmax } from '../src/models/decode.js';
 
 const T = 24;
@@ -17,6 +18,66 @@ function trainingLogprobs(model: GPT): number[] {
   for (let t = 0; t + 1 < T; t++) out.push(logSoftmax(logits.data.subarray(t * 256, (t + 1) * 256))[ids[t + 1]]);
   return out;
 }
+
+/**
+ * Largest |Δ logit| between the training forward over the whole window and the decoder fed the
+ * same tokens as two prompt chunks (so the second chunk's rows sit at positions 7 … T−1 of their
+ * cache, not at rows 0 …): both execute the one definition in gpt.ts.
+ */
+function logitGap(trained: GPT, decoder: Decoder): number {
+  const g = new Graph(native, { training: false });
+  const ref = trained.forward(g, Int32Array.from(ids), 1, T).logits.data;
+  const cache = decoder.newCache();
+  const head = decoder.step([{ cache, tokens: ids.slice(0, 7), logits: 'all' }]).logits.slice();
+  const rest = decoder.step([{ cache, tokens: ids.slice(7), logits: 'all' }]).logits;
+  let gap = 0;
+  for (let i = 0; i < T * 256; i++) gap = Math.max(gap, Math.abs((i < head.length ? head[i] : rest[i - head.length]) - ref[i]));
+  return gap;
+}
+
+/** Logits of these small models are below 1, so a few float32 ulps are about 1e-7. */
+const GAP_TOLERANCE = 1e-6;
+
+describe('One definition, two executions', () => {
+  const tiny = { layers: 2, dModel: 32, heads: 4, ctx: T, vocab: 256 };
+  for (const norm of NORMS) for (const mlp of MLPS) for (const pos of POSITIONS) {
+    it(`the decoder gives the training forward's logits for ${norm}, ${mlp}, ${pos}`, () => {
+      const model = new GPT({ ...tiny, norm, mlp, pos }, { seed: 11 });
+      const gap = logitGap(model, new Decoder(model));
+      assert.ok(gap < GAP_TOLERANCE, `max |Δ logit| ${gap}`);
+    });
+  }
+
+  it('a mismatch fails the check: another norm in the decoder, or a weight changed after packing', () => {
+    // Same seed: the same matrices and gains, and layernorm's biases are zero, so the two models
+    // differ only in what the norm computes.
+    const layer = new GPT({ ...tiny, pos: 'rope' }, { seed: 11 });
+    const rms = new GPT({ ...tiny, pos: 'rope', norm: 'rmsnorm' }, { seed: 11 });
+    assert.deepEqual(rms.named.get('h0.attn.qkv.w')!.data, layer.named.get('h0.attn.qkv.w')!.data);
+    const swapped = logitGap(layer, new Decoder(rms));
+    assert.ok(swapped > 100 * GAP_TOLERANCE, `norm swapped: max |Δ logit| ${swapped}`);
+    const decoder = new Decoder(layer);
+    layer.named.get('lnf.g')!.data[3] *= 1.001;
+    const nudged = logitGap(layer, decoder);
+    assert.ok(nudged > 10 * GAP_TOLERANCE, `one gain nudged by 0.1%: max |Δ logit| ${nudged}`);
+  });
+
+  it('rope in the decoder is the training op\'s kernel at each row\'s position', () => {
+    // Rows at positions 5, 0, 9 rotated in one call equal rows 5, 0, 9 of a whole window.
+    const C = 8, H = 2, Tw = 10, qkv = new Float32Array(Tw * 3 * C).map((_, i) => Math.sin(i * 0.37));
+    const whole = new Float32Array(qkv.length);
+    native.ropeForward(qkv, whole, 1, Tw, C, H);
+    const pos = Int32Array.from([5, 0, 9]), rows = new Float32Array(3 * 3 * C), out = new Float32Array(rows.length);
+    pos.forEach((p, r) => rows.set(qkv.subarray(p * 3 * C, (p + 1) * 3 * C), r * 3 * C));
+    native.ropeForward(rows, out, 1, 3, C, H, pos);
+    pos.forEach((p, r) => assert.deepEqual(out.subarray(r * 3 * C, (r + 1) * 3 * C), whole.subarray(p * 3 * C, (p + 1) * 3 * C)));
+    const ref = new Float32Array(rows.length);
+    reference.ropeForward(rows, ref, 1, 3, C, H, pos);
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(ref[i] - out[i]) < 1e-6, `reference at ${i}: ${ref[i]} vs ${out[i]}`);
+    assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, -2, 3])), /non-negative positions/);
+    assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, 2])), /at least 3 elements/);
+  });
+});
 
 describe('Decoder', () => {
   const variants: Partial<GPTConfig>[] = [

@@ -51,6 +51,14 @@ class Args {
     if ((int64_t)a.ElementLength() < need) return fail(k, "at least " + std::to_string(need) + " elements"), nullptr;
     return a.Data();
   }
+  // Optional positions (null or undefined: none), each one non-negative.
+  int32_t* positions(int k, int64_t need) {
+    if (info_[k].IsNull() || info_[k].IsUndefined()) return nullptr;
+    int32_t* p = ints(k, need);
+    for (int64_t j = 0; p && j < need; j++)
+      if (p[j] < 0) return fail(k, "non-negative positions"), nullptr;
+    return p;
+  }
   // Every id in [0, limit): an out-of-range id would index outside the table.
   void ids_below(const int32_t* ids, int64_t n, int64_t limit) {
     if (!ids) return;
@@ -298,8 +306,9 @@ Napi::Value RopeForward(const Napi::CallbackInfo& info) {
   a.require(H > 0 && C % H == 0 && (C / H) % 2 == 0, "heads must divide the model width into even head dimensions");
   const float* qkv = a.buf(0, B * T * 3 * C);
   float* out = a.buf(1, B * T * 3 * C);
+  const int32_t* pos = a.positions(6, T);
   if (!a.ok()) return info.Env().Undefined();
-  sl::kernels().rope_forward(qkv, out, (int)B, (int)T, (int)C, (int)H);
+  sl::kernels().rope_forward(qkv, out, (int)B, (int)T, (int)C, (int)H, pos);
   return info.Env().Undefined();
 }
 
@@ -309,8 +318,9 @@ Napi::Value RopeBackward(const Napi::CallbackInfo& info) {
   a.require(H > 0 && C % H == 0 && (C / H) % 2 == 0, "heads must divide the model width into even head dimensions");
   const float* dout = a.buf(0, B * T * 3 * C);
   float* dqkv = a.buf(1, B * T * 3 * C);
+  const int32_t* pos = a.positions(6, T);
   if (!a.ok()) return info.Env().Undefined();
-  sl::kernels().rope_backward(dout, dqkv, (int)B, (int)T, (int)C, (int)H);
+  sl::kernels().rope_backward(dout, dqkv, (int)B, (int)T, (int)C, (int)H, pos);
   return info.Env().Undefined();
 }
 

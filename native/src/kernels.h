@@ -28,8 +28,9 @@ struct KernelTable {
   void (*add_backward)(const float* dout, float* da, float* db, int64_t n, int64_t m);
   void (*embedding_forward)(const int32_t* ids, const float* table, float* out, int N, int D);
   void (*embedding_backward)(const int32_t* ids, const float* dout, float* dtable, int N, int D);
-  void (*rope_forward)(const float* qkv, float* out, int B, int T, int C, int H);
-  void (*rope_backward)(const float* dout, float* dqkv, int B, int T, int C, int H);
+  // pos: the position of each of the T rows (null: 0 … T−1).
+  void (*rope_forward)(const float* qkv, float* out, int B, int T, int C, int H, const int32_t* pos);
+  void (*rope_backward)(const float* dout, float* dqkv, int B, int T, int C, int H, const int32_t* pos);
   void (*attention_forward)(const float* qkv, float* out, float* att, int B, int T, int C, int H);
   void (*attention_backward)(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C, int H);
   void (*attention_decode)(const float* q, int q_stride, const float* kc, const float* vc, float* out, int n, int p0,

@@ -602,9 +602,11 @@ static void embedding_backward(const int32_t* ids, const float* dout, float* dta
   });
 }
 
-// Rotary position embedding, half-split pairs (i, i + d/2) of every q and k head, turned by t·θ_i
-// with θ_i = 10000^(−2i/d). Split over positions t: each thread makes the cos/sin row of its
-// positions once (in double, rounded to float) and applies it to every sequence of the batch.
+// Rotary position embedding, half-split pairs (i, i + d/2) of every q and k head, turned by p·θ_i
+// with θ_i = 10000^(−2i/d), p the row's position: t, or pos[t] when given (a decode step, whose
+// rows sit at their own positions in their sequences). Split over rows t: each thread makes the
+// cos/sin row of its positions once (in double, rounded to float) and applies it to every
+// sequence of the batch.
 static void rope_table(int t, int hd, float* cs, float* sn) {
   for (int i = 0; i < hd / 2; i++) {
     const double angle = t * std::pow(10000.0, -(2.0 * i) / hd);
@@ -617,7 +619,7 @@ static void rope_table(int t, int hd, float* cs, float* sn) {
 // accumulating into the gradient, since the transpose of a rotation is its inverse); v passes
 // through unchanged.
 template <bool Backward>
-static void rope_apply(const float* src, float* dst, int B, int T, int C, int H) {
+static void rope_apply(const float* src, float* dst, int B, int T, int C, int H, const int32_t* pos) {
   const int hd = C / H, half = hd / 2;
   const int64_t C3 = 3 * (int64_t)C;
   const float sign = Backward ? -1.0f : 1.0f;
@@ -625,7 +627,7 @@ static void rope_apply(const float* src, float* dst, int B, int T, int C, int H)
     float* cs = thread_scratch(hd);
     float* sn = cs + half;
     for (int64_t t = t0; t < t1; t++) {
-      rope_table((int)t, hd, cs, sn);
+      rope_table(pos ? pos[t] : (int)t, hd, cs, sn);
       for (int b = 0; b < B; b++) {
         const float* x = src + ((int64_t)b * T + t) * C3;
         float* y = dst + ((int64_t)b * T + t) * C3;
@@ -653,9 +655,13 @@ static void rope_apply(const float* src, float* dst, int B, int T, int C, int H)
   });
 }
 
-static void rope_forward(const float* qkv, float* out, int B, int T, int C, int H) { rope_apply<false>(qkv, out, B, T, C, H); }
+static void rope_forward(const float* qkv, float* out, int B, int T, int C, int H, const int32_t* pos) {
+  rope_apply<false>(qkv, out, B, T, C, H, pos);
+}
 
-static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, int H) { rope_apply<true>(dout, dqkv, B, T, C, H); }
+static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, int H, const int32_t* pos) {
+  rope_apply<true>(dout, dqkv, B, T, C, H, pos);
+}
 
 // Attention works one (batch, head) pair at a time, pairs split over threads; inside a pair the
 // products are small GEMMs on strided views of qkv. Causality is used in blocks of ATT_BLOCK

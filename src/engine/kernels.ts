@@ -98,10 +98,12 @@ export interface Kernels {
   /**
    * Rotary position embedding of the q and k parts of qkv[B,T,3C] (v is copied through), head
    * dimension d = C/H even, half-split pairs (i, i + d/2) for i < d/2 (the GPT-NeoX layout):
-   * at position t the pair turns by t·θ_i, θ_i = 10000^(−2i/d). Backward turns dout back by −t·θ_i.
+   * at position p the pair turns by p·θ_i, θ_i = 10000^(−2i/d). Backward turns dout back by −p·θ_i.
+   * Row t of every sequence is at position t, or at pos[t] when pos is given (a decode step, whose
+   * rows sit at their own places in their sequences: B = 1, one row per new token).
    */
-  ropeForward(qkv: Buf, out: Buf, B: number, T: number, C: number, H: number): void;
-  ropeBackward(dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number): void;
+  ropeForward(qkv: Buf, out: Buf, B: number, T: number, C: number, H: number, pos?: Int32Array | null): void;
+  ropeBackward(dout: Buf, dqkv: Buf, B: number, T: number, C: number, H: number, pos?: Int32Array | null): void;
 
   /**
    * Softmax cross-entropy fused with its gradient: losses[i] = −log softmax(logits[i])[targets[i]],

@@ -302,7 +302,7 @@ export const reference: Kernels = {
     }
   },
 
-  ropeForward(qkv, out, B, T, C, H) {
+  ropeForward(qkv, out, B, T, C, H, pos) {
     const hd = C / H, half = hd / 2, C3 = 3 * C;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -311,7 +311,7 @@ export const reference: Kernels = {
         for (let h = 0; h < 2 * H; h++) { // the H heads of q, then the H heads of k
           const base = row + h * hd;
           for (let i = 0; i < half; i++) {
-            const angle = t * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
+            const angle = (pos ? pos[t] : t) * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
             const x1 = qkv[base + i], x2 = qkv[base + half + i];
             out[base + i] = x1 * c - x2 * s;
             out[base + half + i] = x2 * c + x1 * s;
@@ -321,7 +321,7 @@ export const reference: Kernels = {
     }
   },
 
-  ropeBackward(dout, dqkv, B, T, C, H) {
+  ropeBackward(dout, dqkv, B, T, C, H, pos) {
     const hd = C / H, half = hd / 2, C3 = 3 * C;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -330,7 +330,7 @@ export const reference: Kernels = {
         for (let h = 0; h < 2 * H; h++) {
           const base = row + h * hd;
           for (let i = 0; i < half; i++) {
-            const angle = t * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
+            const angle = (pos ? pos[t] : t) * Math.pow(10000, -(2 * i) / hd), c = Math.cos(angle), s = Math.sin(angle);
             const d1 = dout[base + i], d2 = dout[base + half + i];
             dqkv[base + i] += d1 * c + d2 * s;
             dqkv[base + half + i] += d2 * c - d1 * s;

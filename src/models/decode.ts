@@ -1,4 +1,6 @@
-// Incremental decoding with a KV cache: the inference path of the GPT in src/models/gpt.ts.
+// Incremental decoding with a KV cache: the inference execution of the GPT defined in
+// src/models/gpt.ts. `Decoder.step` runs the same `transformer` function as training, over
+// different operations: the kernels called directly on the rows of one step.
 //
 // The training forward recomputes every position of the window for each new token. Here every
 // sequence keeps, per layer, the keys and values of the positions it has seen (its KV cache), so
@@ -9,19 +11,17 @@
 // batching pay. The weights are packed once for that product (linearPackedForward), which
 // computes each output the same way whatever the number of rows. Attention is per sequence,
 // against its own cache, but one kernel call per layer covers every sequence and head
-// (attentionDecodeBatch), appending the new keys and values as it goes.
+// (attentionDecodeBatch), appending the new keys and values as it goes. Rope is the training
+// op's kernel, told each row's position in its sequence (p0 + i), not its row in the step.
 //
 // Batch invariance: every kernel here computes a row's result from that row alone, in a fixed
 // order, so a sequence's logits are the same bits whichever sequences share its steps and
-// whether its prompt came at once or token by token (test/decode.test.ts).
-//
-// Same maths as GPT.forward (pre-norm blocks, layer norm ε 1e-5, tanh GELU, tied output head), so
-// the logits agree with the training forward's to float32 rounding (test/serve.test.ts holds the
-// log-probabilities to 1e-4). Every variant runs: rmsnorm, swiglu, and rope, whose rotation of a
-// new row depends on its position in the sequence (p0 + i), not on its row in the step.
+// whether its prompt came at once or token by token (test/decode.test.ts). The logits agree
+// with the training forward's to float32 rounding, for every variant (the same test).
 import { packedLinearLength, type Kernels } from '../engine/kernels.js';
 import { native } from '../engine/native.js';
-import { swigluHidden, variant, type GPT, type GPTConfig } from './gpt.js';
+import type { Tensor } from '../engine/tensor.js';
+import { mapWeights, transformer, type Execution, type GPT, type GPTConfig, type Linear, type Weights } from './gpt.js';
 
 const NORM_EPS = 1e-5;
 
@@ -43,30 +43,141 @@ export interface Chunk {
   logits: 'last' | 'all';
 }
 
-/** A norm's gain, and its bias for layernorm (null: rmsnorm). */
-type Norm = [Float32Array, Float32Array | null];
+/** Activations of a step: `rows` rows of `cols` floats, in scratch. */
+interface Rows { data: Float32Array; rows: number; cols: number }
 
-/** Weights are packed once (Kernels.packLinear) for linearPackedForward. */
-interface Layer {
-  ln1: Norm;
-  qkvW: Float32Array; qkvB: Float32Array;
-  projW: Float32Array; projB: Float32Array;
-  ln2: Norm;
-  /** gelu: fc [4C, C]; swiglu: the gate and up matrices, adjacent in memory, as one [2H, C]. */
-  fcW: Float32Array; fcB: Float32Array | null;
-  outW: Float32Array; outB: Float32Array | null;
+/**
+ * Grow-only scratch, so steady-state decoding allocates nothing: numbered slots handed out in
+ * order and rewound at each block, since a block's activations are dead once the next begins.
+ */
+class Scratch {
+  private slots: Float32Array[] = [];
+  private next = 0;
+  private ints = new Int32Array(0);
+  rewind(): void {
+    this.next = 0;
+  }
+  get(n: number): Float32Array {
+    const i = this.next++;
+    let b = this.slots[i];
+    if (!b || b.length < n) this.slots[i] = b = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.5)));
+    return b.subarray(0, n);
+  }
+  positions(n: number): Int32Array {
+    if (this.ints.length < n) this.ints = new Int32Array(Math.max(n, Math.ceil(this.ints.length * 1.5)));
+    return this.ints.subarray(0, n);
+  }
 }
 
-/** Grow-only scratch buffers, so steady-state decoding allocates nothing. */
-class Scratch {
-  private bufs = new Map<string, Float32Array>();
-  get(name: string, n: number): Float32Array {
-    let b = this.bufs.get(name);
-    if (!b || b.length < n) {
-      b = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.5)));
-      this.bufs.set(name, b);
+/** The operations of the forward on the stacked rows of one step's chunks. */
+class StepExecution implements Execution<Rows, Float32Array> {
+  private readonly R: number;
+  private readonly caches: Float32Array[];
+  private readonly starts: Int32Array;
+  private readonly counts: Int32Array;
+  /** Each row's position in its own sequence. */
+  private readonly pos: Int32Array;
+  /** Each chunk's first row in the logits. */
+  readonly rowOf: number[] = [];
+
+  constructor(private readonly cfg: GPTConfig, private readonly k: Kernels, private readonly chunks: Chunk[],
+    private readonly scratch: Scratch, private readonly x: Float32Array) {
+    this.caches = chunks.map((ch) => ch.cache.data);
+    this.starts = Int32Array.from(chunks, (ch) => ch.cache.length);
+    this.counts = Int32Array.from(chunks, (ch) => ch.tokens.length);
+    this.R = this.counts.reduce((a, b) => a + b, 0);
+    this.pos = scratch.positions(this.R);
+    let r = 0;
+    for (const ch of chunks) for (let i = 0; i < ch.tokens.length; i++) this.pos[r++] = ch.cache.length + i;
+  }
+
+  private rows(rows: number, cols: number): Rows {
+    return { data: this.scratch.get(rows * cols), rows, cols };
+  }
+
+  embed(wte: Float32Array, wpe: Float32Array | null): Rows {
+    const C = this.cfg.dModel, x = this.x;
+    let r = 0;
+    for (const ch of this.chunks) {
+      for (let i = 0; i < ch.tokens.length; i++, r++) {
+        const te = ch.tokens[i] * C, pe = this.pos[r] * C, o = r * C;
+        if (wpe) for (let c = 0; c < C; c++) x[o + c] = wte[te + c] + wpe[pe + c];
+        else x.set(wte.subarray(te, te + C), o);
+      }
     }
-    return b.subarray(0, n);
+    return { data: x, rows: this.R, cols: C };
+  }
+
+  layerNorm(x: Rows, g: Float32Array, b: Float32Array): Rows {
+    const y = this.rows(x.rows, x.cols);
+    this.k.layerNormForward(x.data, g, b, y.data, this.scratch.get(x.rows), this.scratch.get(x.rows), x.rows, x.cols, NORM_EPS);
+    return y;
+  }
+
+  rmsNorm(x: Rows, g: Float32Array): Rows {
+    const y = this.rows(x.rows, x.cols);
+    this.k.rmsNormForward(x.data, g, y.data, this.scratch.get(x.rows), x.rows, x.cols, NORM_EPS);
+    return y;
+  }
+
+  linear(x: Rows, l: Linear<Float32Array>): Rows {
+    const y = this.rows(x.rows, l.outputs);
+    this.k.linearPackedForward(x.data, l.w, l.b, y.data, x.rows, l.inputs, l.outputs);
+    return y;
+  }
+
+  rope(qkv: Rows): Rows {
+    const y = this.rows(qkv.rows, qkv.cols);
+    this.k.ropeForward(qkv.data, y.data, 1, qkv.rows, qkv.cols / 3, this.cfg.heads, this.pos);
+    return y;
+  }
+
+  attention(qkv: Rows, layer: number): Rows {
+    const { dModel: C, heads: H, ctx } = this.cfg;
+    const y = this.rows(qkv.rows, C);
+    this.k.attentionDecodeBatch(qkv.data, this.caches, this.starts, this.counts, y.data, layer, ctx, C, H);
+    return y;
+  }
+
+  gelu(x: Rows): Rows {
+    const y = this.rows(x.rows, x.cols);
+    this.k.geluForward(x.data, y.data, x.rows * x.cols);
+    return y;
+  }
+
+  swiglu(x: Rows): Rows {
+    const y = this.rows(x.rows, x.cols / 2);
+    this.k.swigluForward(x.data, y.data, x.rows, x.cols / 2);
+    return y;
+  }
+
+  residual(x: Rows, y: Rows): Rows {
+    const n = x.rows * x.cols;
+    this.k.addForward(x.data, y.data, x.data, n, n);
+    return x;
+  }
+
+  /** The last row of each 'last' chunk and every row of each 'all' chunk, chunk after chunk. */
+  outputRows(x: Rows): Rows {
+    const C = x.cols;
+    let want = 0;
+    for (const ch of this.chunks) {
+      this.rowOf.push(want);
+      want += ch.logits === 'all' ? ch.tokens.length : 1;
+    }
+    const sel = this.rows(want, C);
+    let r = 0, o = 0;
+    for (const ch of this.chunks) {
+      const n = ch.tokens.length, from = ch.logits === 'all' ? r : r + n - 1;
+      sel.data.set(x.data.subarray(from * C, (r + n) * C), o * C);
+      o += r + n - from;
+      r += n;
+    }
+    return sel;
+  }
+
+  block(): void {
+    this.scratch.rewind();
   }
 }
 
@@ -74,102 +185,25 @@ class Scratch {
 export class Decoder {
   readonly config: GPTConfig;
   private readonly k: Kernels;
-  private readonly wte: Float32Array;
-  /** The tied output head: wte packed. */
-  private readonly head: Float32Array;
-  /** Learned positions, or null with rope. */
-  private readonly wpe: Float32Array | null;
-  private readonly layers: Layer[];
-  private readonly lnf: Norm;
-  /** MLP hidden width and whether it is SwiGLU. */
-  private readonly hidden: number;
-  private readonly swiglu: boolean;
-  /** Rope's cos and sin per position: [ctx, head_dim / 2] each; null without rope. */
-  private readonly ropeCos: Float32Array | null = null;
-  private readonly ropeSin: Float32Array | null = null;
+  /** The model's weights, wired as the forward reads them: linear weights packed, the rest copied. */
+  private readonly weights: Weights<Float32Array>;
   private readonly scratch = new Scratch();
+  /** The residual stream, outside the scratch that each block rewinds. */
+  private x = new Float32Array(0);
   private readonly free: Float32Array[] = [];
 
   constructor(model: GPT, kernels: Kernels = native) {
     this.config = model.config;
     if (!(model.params instanceof Float32Array)) throw new Error('Decoder: the model must be float32');
     this.k = kernels;
-    const { norm, mlp, pos } = variant(model.config);
-    const C = model.config.dModel;
-    const p = (n: string) => {
-      const t = model.named.get(n);
-      if (!t) throw new Error(`Decoder: the model has no tensor ${n}`);
-      return t.data as Float32Array;
-    };
-    // The decoder keeps copies of what it reads as is (norms, biases, embeddings) and packed copies
-    // of the matrices, never views into the model's buffer: a server can then drop the model and
-    // hold each weight once.
-    const own = (n: string) => p(n).slice();
-    const normOf = (n: string): Norm => [own(`${n}.g`), norm === 'layernorm' ? own(`${n}.b`) : null];
-    const packed = (w: Float32Array, K: number, O: number) => {
-      const wp = new Float32Array(packedLinearLength(K, O));
-      kernels.packLinear(w, wp, K, O);
+    // Copies, never views into the model's buffer: a server can then drop the model and hold
+    // each weight once.
+    const pack = (t: Tensor) => {
+      const [O, K] = t.shape, wp = new Float32Array(packedLinearLength(K, O));
+      kernels.packLinear(t.data, wp, K, O);
       return wp;
     };
-    this.swiglu = mlp === 'swiglu';
-    this.hidden = this.swiglu ? swigluHidden(C) : 4 * C;
-    const H = this.hidden;
-    // The gate and up matrices sit next to each other in the flat buffer; one view covers both.
-    const gateUp = (h: string) => {
-      const gate = p(`${h}.mlp.gate.w`), up = p(`${h}.mlp.up.w`);
-      if (up.byteOffset !== gate.byteOffset + gate.byteLength) throw new Error('Decoder: gate and up weights are not adjacent');
-      return new Float32Array(gate.buffer, gate.byteOffset, 2 * H * C);
-    };
-    this.wte = own('wte');
-    this.wpe = pos === 'learned' ? own('wpe') : null;
-    this.layers = [];
-    for (let l = 0; l < model.config.layers; l++) {
-      const h = `h${l}`;
-      this.layers.push({
-        ln1: normOf(`${h}.ln1`),
-        qkvW: packed(p(`${h}.attn.qkv.w`), C, 3 * C), qkvB: own(`${h}.attn.qkv.b`),
-        projW: packed(p(`${h}.attn.proj.w`), C, C), projB: own(`${h}.attn.proj.b`),
-        ln2: normOf(`${h}.ln2`),
-        fcW: packed(this.swiglu ? gateUp(h) : p(`${h}.mlp.fc.w`), C, this.swiglu ? 2 * H : H), fcB: this.swiglu ? null : own(`${h}.mlp.fc.b`),
-        outW: packed(p(`${h}.mlp.out.w`), H, C), outB: this.swiglu ? null : own(`${h}.mlp.out.b`),
-      });
-    }
-    this.lnf = normOf('lnf');
-    this.head = packed(this.wte, C, model.config.vocab);
-    if (pos === 'rope') {
-      // The same angles as the rope kernel: t·10000^(−2i/d), computed in double, kept as float.
-      const hd = C / model.config.heads, half = hd / 2, T = model.config.ctx;
-      this.ropeCos = new Float32Array(T * half);
-      this.ropeSin = new Float32Array(T * half);
-      for (let t = 0; t < T; t++) {
-        for (let i = 0; i < half; i++) {
-          const angle = t * Math.pow(10000, -(2 * i) / hd);
-          this.ropeCos[t * half + i] = Math.cos(angle);
-          this.ropeSin[t * half + i] = Math.sin(angle);
-        }
-      }
-    }
-  }
-
-  private norm(x: Float32Array, [gain, bias]: Norm, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number): void {
-    const C = this.config.dModel;
-    if (bias) this.k.layerNormForward(x, gain, bias, y, mean, rstd, rows, C, NORM_EPS);
-    else this.k.rmsNormForward(x, gain, y, rstd, rows, C, NORM_EPS);
-  }
-
-  /** Rotate the q and k heads of one qkv row to position t (the pairs of the rope kernel). */
-  private rotate(qkv: Float32Array, row: number, t: number): void {
-    const { dModel: C, heads: H } = this.config;
-    const hd = C / H, half = hd / 2, cs = this.ropeCos!, sn = this.ropeSin!;
-    const base = row * 3 * C, tb = t * half;
-    for (let h = 0; h < 2 * H; h++) {
-      const o = base + h * hd;
-      for (let i = 0; i < half; i++) {
-        const x1 = qkv[o + i], x2 = qkv[o + half + i], c = cs[tb + i], s = sn[tb + i];
-        qkv[o + i] = x1 * c - x2 * s;
-        qkv[o + half + i] = x2 * c + x1 * s;
-      }
-    }
+    this.weights = mapWeights(model.weights, (t, linear) => (linear ? pack(t) : (t.data as Float32Array).slice()));
   }
 
   /** Bytes one sequence's cache takes. */
@@ -210,9 +244,7 @@ export class Decoder {
    * scratch, valid until the next step.
    */
   step(chunks: Chunk[]): { logits: Float32Array; rowOf: number[] } {
-    const { dModel: C, heads: H, ctx, vocab: V } = this.config;
-    const C3 = 3 * C, Hm = this.hidden, F = this.swiglu ? 2 * Hm : Hm;
-    const k = this.k;
+    const { dModel: C, ctx, vocab: V } = this.config;
     let R = 0;
     for (const ch of chunks) {
       const n = ch.tokens.length;
@@ -224,75 +256,12 @@ export class Decoder {
       }
       R += n;
     }
-    const s = this.scratch;
-    const x = s.get('x', R * C), h = s.get('h', R * C), tmp = s.get('tmp', R * C), att = s.get('att', R * C);
-    const qkv = s.get('qkv', R * C3), fc = s.get('fc', R * F), act = s.get('act', R * Hm);
-    const mean = s.get('mean', R), rstd = s.get('rstd', R);
-    const caches = chunks.map((ch) => ch.cache.data);
-    const starts = Int32Array.from(chunks, (ch) => ch.cache.length), counts = Int32Array.from(chunks, (ch) => ch.tokens.length);
-
-    // Token plus (learned) position embeddings.
-    let r = 0;
-    for (const ch of chunks) {
-      const p0 = ch.cache.length;
-      for (let i = 0; i < ch.tokens.length; i++, r++) {
-        const te = ch.tokens[i] * C, pe = (p0 + i) * C, o = r * C;
-        if (this.wpe) for (let c = 0; c < C; c++) x[o + c] = this.wte[te + c] + this.wpe[pe + c];
-        else x.set(this.wte.subarray(te, te + C), o);
-      }
-    }
-
-    for (let l = 0; l < this.layers.length; l++) {
-      const w = this.layers[l];
-      this.norm(x, w.ln1, h, mean, rstd, R);
-      k.linearPackedForward(h, w.qkvW, w.qkvB, qkv, R, C, C3);
-      // Rope turns each new q and k row to its position in its sequence; then one call appends
-      // the new keys and values to every cache and attends each row against its own.
-      if (this.ropeCos) {
-        r = 0;
-        for (const ch of chunks) {
-          for (let i = 0; i < ch.tokens.length; i++) this.rotate(qkv, r + i, ch.cache.length + i);
-          r += ch.tokens.length;
-        }
-      }
-      k.attentionDecodeBatch(qkv, caches, starts, counts, att, l, ctx, C, H);
-      k.linearPackedForward(att, w.projW, w.projB, tmp, R, C, C);
-      k.addForward(x, tmp, x, R * C, R * C);
-      this.norm(x, w.ln2, h, mean, rstd, R);
-      k.linearPackedForward(h, w.fcW, w.fcB, fc, R, C, F);
-      if (this.swiglu) k.swigluForward(fc, act, R, Hm);
-      else k.geluForward(fc, act, R * Hm);
-      k.linearPackedForward(act, w.outW, w.outB, tmp, R, Hm, C);
-      k.addForward(x, tmp, x, R * C, R * C);
-    }
+    if (this.x.length < R * C) this.x = new Float32Array(Math.max(R * C, Math.ceil(this.x.length * 1.5)));
+    this.scratch.rewind();
+    const run = new StepExecution(this.config, this.k, chunks, this.scratch, this.x.subarray(0, R * C));
+    const logits = transformer(run, this.weights, this.config);
     for (const ch of chunks) ch.cache.length += ch.tokens.length;
-
-    // Gather the rows whose logits are wanted, then the final norm and the tied head.
-    const rowOf: number[] = [];
-    let want = 0;
-    for (const ch of chunks) {
-      rowOf.push(want);
-      want += ch.logits === 'all' ? ch.tokens.length : 1;
-    }
-    const sel = s.get('sel', want * C);
-    r = 0;
-    let o = 0;
-    for (const ch of chunks) {
-      const n = ch.tokens.length;
-      if (ch.logits === 'all') {
-        sel.set(x.subarray(r * C, (r + n) * C), o * C);
-        o += n;
-      } else {
-        sel.set(x.subarray((r + n - 1) * C, (r + n) * C), o * C);
-        o += 1;
-      }
-      r += n;
-    }
-    const seln = s.get('seln', want * C), sm = s.get('smean', want), sr = s.get('srstd', want);
-    this.norm(sel, this.lnf, seln, sm, sr, want);
-    const logits = s.get('logits', want * V);
-    k.linearPackedForward(seln, this.head, null, logits, want, C, V);
-    return { logits, rowOf };
+    return { logits: logits.data, rowOf: run.rowOf };
   }
 }
 

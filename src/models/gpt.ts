@@ -18,6 +18,12 @@
 //        rope         q and k rotated by position in every head, no wpe (Su et al. 2021); pairs
 //                     (i, i + d_head/2) turn by t·10000^(−2i/d_head) (the `rope` op)
 //
+// This file is the one definition: the config, the parameter layout (`declare`), the forward
+// (`transformer`, written against the operations of an `Execution`) and the FLOPs estimate. It
+// runs two ways: `GPT.forward` executes it as an autograd graph over a whole window (training),
+// and `Decoder.step` (decode.ts) executes it row by row against KV caches with packed weights
+// (inference). Adding a variant means editing `declare` and `transformer`, nothing else.
+//
 // Parameters live in one flat buffer with a view per tensor (as in llm.c), and their gradients
 // in a second buffer laid out the same way: the optimiser and gradient clipping each make one
 // pass over one array. The buffer is ordered so the weight-decayed matrices come first.
@@ -26,6 +32,8 @@ import type { Graph } from '../engine/graph.js';
 import { Tensor } from '../engine/tensor.js';
 import { Rng } from '../engine/random.js';
 import { add, attention, crossEntropy, embedding, gelu, layerNorm, linear, rmsNorm, rope, swiglu } from '../engine/ops.js';
+
+// ── Config ──────────────────────────────────────────────────────────────────────────────────
 
 export const NORMS = ['layernorm', 'rmsnorm'] as const;
 export const MLPS = ['gelu', 'swiglu'] as const;
@@ -80,6 +88,9 @@ export function validateConfig(cfg: GPTConfig): void {
   }
 }
 
+// ── Parameter layout ────────────────────────────────────────────────────────────────────────
+
+/** One parameter tensor as it is stored (its name is its key in safetensors checkpoints). */
 interface ParamSpec {
   name: string;
   shape: number[];
@@ -89,51 +100,126 @@ interface ParamSpec {
   init: { std: number } | { value: number };
 }
 
-/** Every parameter tensor, decayed ones first. */
-function paramSpecs(cfg: GPTConfig): ParamSpec[] {
+/** x·wᵀ + b, w [outputs, inputs]. */
+export interface Linear<W> { w: W; b: W | null; inputs: number; outputs: number }
+/** A norm's gain and, for layernorm, its bias. */
+export interface Norm<W> { g: W; b: W | null }
+export interface Block<W> { ln1: Norm<W>; qkv: Linear<W>; proj: Linear<W>; ln2: Norm<W>; fc: Linear<W>; out: Linear<W> }
+/**
+ * The model's weights, wired: what each operation of the forward reads. W is how an execution
+ * holds a weight (a Tensor for training, a packed or plain Float32Array for decoding).
+ */
+export interface Weights<W> { wte: W; wpe: W | null; blocks: Block<W>[]; lnf: Norm<W>; head: Linear<W> }
+
+/**
+ * Every parameter, declared once where the forward reads it. A weight is one parameter or, for
+ * SwiGLU's gate and up matrices, two adjacent ones read as one [2H, d] matrix, so one linear
+ * computes both. The output head is the token embedding (tied).
+ */
+function declare(cfg: GPTConfig): Weights<ParamSpec[]> {
   const { layers: L, dModel: C, ctx: T, vocab: V } = cfg;
   const { norm, mlp, pos } = variant(cfg);
   // GPT-2 initialisation: N(0, 0.02), with the two projections into the residual stream scaled
   // by 1/√(2L) so the stream's variance does not grow with depth.
   const std = 0.02, residStd = 0.02 / Math.sqrt(2 * L);
   const H = mlp === 'swiglu' ? swigluHidden(C) : 4 * C;
-  const specs: ParamSpec[] = [{ name: 'wte', shape: [V, C], decay: true, init: { std } }];
-  if (pos === 'learned') specs.push({ name: 'wpe', shape: [T, C], decay: true, init: { std } });
-  for (let l = 0; l < L; l++) {
-    specs.push(
-      { name: `h${l}.attn.qkv.w`, shape: [3 * C, C], decay: true, init: { std } },
-      { name: `h${l}.attn.proj.w`, shape: [C, C], decay: true, init: { std: residStd } },
-    );
-    if (mlp === 'gelu') specs.push({ name: `h${l}.mlp.fc.w`, shape: [H, C], decay: true, init: { std } });
-    // W1 (gate) and W3 (up) are adjacent, so one linear over the [2H, C] pair computes both.
-    else specs.push(
-      { name: `h${l}.mlp.gate.w`, shape: [H, C], decay: true, init: { std } },
-      { name: `h${l}.mlp.up.w`, shape: [H, C], decay: true, init: { std } },
-    );
-    specs.push({ name: `h${l}.mlp.out.w`, shape: [C, H], decay: true, init: { std: residStd } });
-  }
+  const matrix = (name: string, rows: number, cols: number, sd = std): ParamSpec => ({ name, shape: [rows, cols], decay: true, init: { std: sd } });
+  const vector = (name: string, n: number, value: number): ParamSpec => ({ name, shape: [n], decay: false, init: { value } });
+  const lin = (name: string, inputs: number, outputs: number, bias: boolean, sd = std): Linear<ParamSpec[]> => ({
+    w: [matrix(`${name}.w`, outputs, inputs, sd)], b: bias ? [vector(`${name}.b`, outputs, 0)] : null, inputs, outputs,
+  });
   // Norm gains (and, for layernorm, biases) keep the ln names whichever norm is used.
-  const normSpecs = (name: string): ParamSpec[] => [
-    { name: `${name}.g`, shape: [C], decay: false, init: { value: 1 } },
-    ...(norm === 'layernorm' ? [{ name: `${name}.b`, shape: [C], decay: false, init: { value: 0 } }] : []),
-  ];
-  for (let l = 0; l < L; l++) {
-    specs.push(
-      ...normSpecs(`h${l}.ln1`),
-      { name: `h${l}.attn.qkv.b`, shape: [3 * C], decay: false, init: { value: 0 } },
-      { name: `h${l}.attn.proj.b`, shape: [C], decay: false, init: { value: 0 } },
-      ...normSpecs(`h${l}.ln2`),
-    );
-    if (mlp === 'gelu') {
-      specs.push(
-        { name: `h${l}.mlp.fc.b`, shape: [H], decay: false, init: { value: 0 } },
-        { name: `h${l}.mlp.out.b`, shape: [C], decay: false, init: { value: 0 } },
-      );
-    }
-  }
-  specs.push(...normSpecs('lnf'));
-  return specs;
+  const ln = (name: string): Norm<ParamSpec[]> => ({
+    g: [vector(`${name}.g`, C, 1)], b: norm === 'layernorm' ? [vector(`${name}.b`, C, 0)] : null,
+  });
+  const wte = [matrix('wte', V, C)];
+  const blocks = Array.from({ length: L }, (_, l): Block<ParamSpec[]> => {
+    const h = `h${l}`;
+    return {
+      ln1: ln(`${h}.ln1`),
+      qkv: lin(`${h}.attn.qkv`, C, 3 * C, true),
+      proj: lin(`${h}.attn.proj`, C, C, true, residStd),
+      ln2: ln(`${h}.ln2`),
+      fc: mlp === 'gelu'
+        ? lin(`${h}.mlp.fc`, C, H, true)
+        : { w: [matrix(`${h}.mlp.gate.w`, H, C), matrix(`${h}.mlp.up.w`, H, C)], b: null, inputs: C, outputs: 2 * H },
+      out: lin(`${h}.mlp.out`, H, C, mlp === 'gelu', residStd),
+    };
+  });
+  return {
+    wte, wpe: pos === 'learned' ? [matrix('wpe', T, C)] : null, blocks, lnf: ln('lnf'),
+    head: { w: wte, b: null, inputs: C, outputs: V },
+  };
 }
+
+/** The same wiring with every weight mapped by f; `linear` says it is the w of a linear. */
+export function mapWeights<A, B>(w: Weights<A>, f: (a: A, linear: boolean) => B): Weights<B> {
+  const n = (x: Norm<A>): Norm<B> => ({ g: f(x.g, false), b: x.b && f(x.b, false) });
+  const l = (x: Linear<A>): Linear<B> => ({ w: f(x.w, true), b: x.b && f(x.b, false), inputs: x.inputs, outputs: x.outputs });
+  return {
+    wte: f(w.wte, false),
+    wpe: w.wpe && f(w.wpe, false),
+    blocks: w.blocks.map((b) => ({ ln1: n(b.ln1), qkv: l(b.qkv), proj: l(b.proj), ln2: n(b.ln2), fc: l(b.fc), out: l(b.out) })),
+    lnf: n(w.lnf),
+    head: l(w.head),
+  };
+}
+
+/**
+ * Every parameter tensor in buffer order: the decayed matrices first, then the rest, each group
+ * in the order the forward first reads them.
+ */
+function paramSpecs(cfg: GPTConfig): ParamSpec[] {
+  const seen = new Map<string, ParamSpec>();
+  mapWeights(declare(cfg), (specs) => { for (const s of specs) seen.set(s.name, s); });
+  const all = [...seen.values()];
+  return [...all.filter((s) => s.decay), ...all.filter((s) => !s.decay)];
+}
+
+// ── The forward, once ───────────────────────────────────────────────────────────────────────
+
+/**
+ * The operations the forward is written in, over activations X (rows of a width) and weights W.
+ * Two executions implement them: GPT.forward's training graph (X = W = Tensor, autograd, the
+ * whole window) and Decoder.step (decode.ts: the rows of a step, KV caches, packed weights).
+ */
+export interface Execution<X, W> {
+  /** The token embedding of every input row, plus wpe at the row's position when given. */
+  embed(wte: W, wpe: W | null): X;
+  layerNorm(x: X, g: W, b: W): X;
+  rmsNorm(x: X, g: W): X;
+  linear(x: X, l: Linear<W>): X;
+  /** Rotate the q and k parts of qkv rows by each row's position (the `rope` op). */
+  rope(qkv: X): X;
+  /** Causal multi-head self-attention of block `layer` (decoding reads and extends its KV cache). */
+  attention(qkv: X, layer: number): X;
+  gelu(x: X): X;
+  swiglu(x: X): X;
+  /** x + y into the residual stream; may update x in place, so x is not read again. */
+  residual(x: X, y: X): X;
+  /** The rows whose logits are wanted (training: all). */
+  outputRows(x: X): X;
+  /** Block `layer` begins (decoding reuses the previous block's scratch from here). */
+  block(layer: number): void;
+}
+
+/** Logits of the execution's rows: the architecture, every variant, in one function. */
+export function transformer<X, W>(e: Execution<X, W>, w: Weights<W>, cfg: GPTConfig): X {
+  const { norm, mlp, pos } = variant(cfg);
+  const ln = (x: X, n: Norm<W>): X => (norm === 'layernorm' ? e.layerNorm(x, n.g, n.b!) : e.rmsNorm(x, n.g));
+  let x = e.embed(w.wte, w.wpe);
+  w.blocks.forEach((b, l) => {
+    e.block(l);
+    let qkv = e.linear(ln(x, b.ln1), b.qkv);
+    if (pos === 'rope') qkv = e.rope(qkv);
+    x = e.residual(x, e.linear(e.attention(qkv, l), b.proj));
+    const h = e.linear(ln(x, b.ln2), b.fc);
+    x = e.residual(x, e.linear(mlp === 'swiglu' ? e.swiglu(h) : e.gelu(h), b.out));
+  });
+  return e.linear(ln(e.outputRows(x), w.lnf), w.head);
+}
+
+// ── Size and compute ────────────────────────────────────────────────────────────────────────
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -165,17 +251,33 @@ export function trainingFlops(cfg: GPTConfig, tokens: number): number {
   return 6 * countParams(cfg).nonEmbedding * tokens;
 }
 
-/** A norm's gain and, for layernorm, its bias. */
-type Norm = [Tensor, Tensor | null];
+// ── Training: the forward as an autograd graph over a whole window ──────────────────────────
 
-interface Block {
-  ln1: Norm;
-  qkv: [Tensor, Tensor];
-  proj: [Tensor, Tensor];
-  ln2: Norm;
-  /** gelu: fc [4d, d] with bias; swiglu: the [gate; up] pair as one [2H, d] matrix, no bias. */
-  fc: [Tensor, Tensor | null];
-  out: [Tensor, Tensor | null];
+/** The operations as graph ops on tensors of ids [B, T], positions 0 … T−1. */
+class GraphExecution implements Execution<Tensor, Tensor> {
+  constructor(private readonly g: Graph, private readonly ids: Int32Array, private readonly B: number,
+    private readonly T: number, private readonly heads: number) {}
+
+  embed(wte: Tensor, wpe: Tensor | null): Tensor {
+    const { g, B, T } = this;
+    const x = embedding(g, this.ids, wte, [B, T]);
+    if (!wpe) return x;
+    // The first T rows of the position table, sharing its storage and its gradient.
+    const C = wpe.shape[1];
+    const pos = new Tensor(wpe.data.subarray(0, T * C), [T, C], true, 'wpe[:T]');
+    pos.grad = wpe.grad!.subarray(0, T * C);
+    return add(g, x, pos);
+  }
+  layerNorm(x: Tensor, gain: Tensor, bias: Tensor): Tensor { return layerNorm(this.g, x, gain, bias); }
+  rmsNorm(x: Tensor, gain: Tensor): Tensor { return rmsNorm(this.g, x, gain); }
+  linear(x: Tensor, l: Linear<Tensor>): Tensor { return linear(this.g, x, l.w, l.b); }
+  rope(qkv: Tensor): Tensor { return rope(this.g, qkv, this.heads); }
+  attention(qkv: Tensor): Tensor { return attention(this.g, qkv, this.heads); }
+  gelu(x: Tensor): Tensor { return gelu(this.g, x); }
+  swiglu(x: Tensor): Tensor { return swiglu(this.g, x); }
+  residual(x: Tensor, y: Tensor): Tensor { return add(this.g, x, y); }
+  outputRows(x: Tensor): Tensor { return x; }
+  block(): void {}
 }
 
 export class GPT {
@@ -184,15 +286,11 @@ export class GPT {
   /** params[0, decayed) are weight-decayed; the rest are not. */
   readonly decayed: number;
   readonly named: Map<string, Tensor>;
-  private readonly wte: Tensor;
-  private readonly wpe: Tensor | null;
-  private readonly blocks: Block[];
-  private readonly lnf: Norm;
-  private readonly kind: ReturnType<typeof variant>;
+  /** The weights as the forward reads them: views into params (and grads). */
+  readonly weights: Weights<Tensor>;
 
   constructor(readonly config: GPTConfig, opts: { seed?: number; dtype?: 'f32' | 'f64' } = {}) {
     validateConfig(config);
-    this.kind = variant(config);
     const specs = paramSpecs(config);
     const total = specs.reduce((a, s) => a + sizeOf(s.shape), 0);
     const Arr = opts.dtype === 'f64' ? Float64Array : Float32Array;
@@ -200,7 +298,6 @@ export class GPT {
     this.grads = new Arr(total);
     this.named = new Map();
     const rng = new Rng(opts.seed ?? 0);
-    const offsets = new Map<string, number>();
     let offset = 0;
     this.decayed = 0;
     for (const s of specs) {
@@ -211,39 +308,24 @@ export class GPT {
       const t = new Tensor(data, s.shape, true, s.name);
       t.grad = this.grads.subarray(offset, offset + n);
       this.named.set(s.name, t);
-      offsets.set(s.name, offset);
       offset += n;
       if (s.decay) this.decayed = offset;
     }
-    const p = (name: string) => this.named.get(name)!;
-    const norm = (name: string): Norm => [p(`${name}.g`), this.kind.norm === 'layernorm' ? p(`${name}.b`) : null];
-    // SwiGLU's gate and up matrices, adjacent in the buffer, seen as one [2H, d] matrix (and gradient).
-    const stacked = (a: string, b: string): Tensor => {
-      const start = offsets.get(a)!, n = p(a).size + p(b).size;
-      const t = new Tensor(this.params.subarray(start, start + n), [p(a).shape[0] + p(b).shape[0], p(a).shape[1]], true, `${a}+${b}`);
-      t.grad = this.grads.subarray(start, start + n);
-      return t;
-    };
-    this.wte = p('wte');
-    this.wpe = this.kind.pos === 'learned' ? p('wpe') : null;
-    this.blocks = [];
-    for (let l = 0; l < config.layers; l++) {
-      const h = `h${l}`;
-      const swi = this.kind.mlp === 'swiglu';
-      this.blocks.push({
-        ln1: norm(`${h}.ln1`),
-        qkv: [p(`${h}.attn.qkv.w`), p(`${h}.attn.qkv.b`)],
-        proj: [p(`${h}.attn.proj.w`), p(`${h}.attn.proj.b`)],
-        ln2: norm(`${h}.ln2`),
-        fc: swi ? [stacked(`${h}.mlp.gate.w`, `${h}.mlp.up.w`), null] : [p(`${h}.mlp.fc.w`), p(`${h}.mlp.fc.b`)],
-        out: [p(`${h}.mlp.out.w`), swi ? null : p(`${h}.mlp.out.b`)],
-      });
-    }
-    this.lnf = norm('lnf');
+    this.weights = mapWeights(declare(config), (w) => this.view(w));
   }
 
-  private norm(g: Graph, x: Tensor, [gain, bias]: Norm): Tensor {
-    return bias ? layerNorm(g, x, gain, bias) : rmsNorm(g, x, gain);
+  /** One parameter's tensor, or adjacent ones (SwiGLU's gate and up) seen as one matrix and gradient. */
+  private view(specs: ParamSpec[]): Tensor {
+    const parts = specs.map((s) => this.named.get(s.name)!);
+    if (parts.length === 1) return parts[0];
+    const start = parts[0].data.byteOffset / parts[0].data.BYTES_PER_ELEMENT;
+    const n = parts.reduce((a, t) => a + t.size, 0);
+    if (parts.some((t, i) => i > 0 && t.data.byteOffset !== parts[i - 1].data.byteOffset + parts[i - 1].data.byteLength)) {
+      throw new Error(`GPT: ${parts.map((t) => t.name).join(' and ')} are not adjacent in the parameter buffer`);
+    }
+    const t = new Tensor(this.params.subarray(start, start + n), [n / parts[0].shape[1], parts[0].shape[1]], true, parts.map((p) => p.name).join('+'));
+    t.grad = this.grads.subarray(start, start + n);
+    return t;
   }
 
   /**
@@ -251,28 +333,12 @@ export class GPT {
    * T may be anything up to the context length.
    */
   forward(g: Graph, ids: Int32Array, B: number, T: number, targets?: Int32Array): { logits: Tensor; loss: Tensor | null } {
-    const { dModel: C, heads, ctx } = this.config;
+    const { heads, ctx } = this.config;
     if (!Number.isInteger(B) || !Number.isInteger(T) || B < 1 || T < 1 || T > ctx) {
       throw new Error(`GPT.forward: need 1 ≤ T ≤ ctx (${ctx}) and B ≥ 1, got B=${B} T=${T}`);
     }
     if (ids.length !== B * T) throw new Error(`GPT.forward: ${ids.length} ids for B=${B} × T=${T}`);
-
-    let x = embedding(g, ids, this.wte, [B, T]);
-    if (this.wpe) {
-      // The first T rows of the position table, sharing its storage and its gradient.
-      const pos = new Tensor(this.wpe.data.subarray(0, T * C), [T, C], true, 'wpe[:T]');
-      pos.grad = this.wpe.grad!.subarray(0, T * C);
-      x = add(g, x, pos);
-    }
-    const useRope = this.kind.pos === 'rope', useSwiglu = this.kind.mlp === 'swiglu';
-    for (const b of this.blocks) {
-      let qkv = linear(g, this.norm(g, x, b.ln1), ...b.qkv);
-      if (useRope) qkv = rope(g, qkv, heads);
-      x = add(g, x, linear(g, attention(g, qkv, heads), ...b.proj));
-      const h = linear(g, this.norm(g, x, b.ln2), ...b.fc);
-      x = add(g, x, linear(g, useSwiglu ? swiglu(g, h) : gelu(g, h), ...b.out));
-    }
-    const logits = linear(g, this.norm(g, x, this.lnf), this.wte);
+    const logits = transformer(new GraphExecution(g, ids, B, T, heads), this.weights, this.config);
     const loss = targets ? crossEntropy(g, logits, targets) : null;
     return { logits, loss };
   }
