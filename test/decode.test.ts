@@ -74,7 +74,8 @@ describe('One definition, two executions', () => {
     const ref = new Float32Array(rows.length);
     reference.ropeForward(rows, ref, 1, 3, C, H, pos);
     for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(ref[i] - out[i]) < 1e-6, `reference at ${i}: ${ref[i]} vs ${out[i]}`);
-    assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, -2, 3])), /non-negative positions/);
+    assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, -2, 3])), /positions in \[0, 2\^20\)/);
+    assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, 2, 1 << 20])), /positions in \[0, 2\^20\)/);
     assert.throws(() => native.ropeForward(rows, out, 1, 3, C, H, Int32Array.from([1, 2])), /at least 3 elements/);
   });
 });

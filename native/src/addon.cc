@@ -51,12 +51,13 @@ class Args {
     if ((int64_t)a.ElementLength() < need) return fail(k, "at least " + std::to_string(need) + " elements"), nullptr;
     return a.Data();
   }
-  // Optional positions (null or undefined: none), each one non-negative.
+  // Optional positions (null or undefined: none), each in [0, 2^20): rope keeps a cos/sin row
+  // per position reached, so a stray huge one would take the memory of a million-token context.
   int32_t* positions(int k, int64_t need) {
     if (info_[k].IsNull() || info_[k].IsUndefined()) return nullptr;
     int32_t* p = ints(k, need);
     for (int64_t j = 0; p && j < need; j++)
-      if (p[j] < 0) return fail(k, "non-negative positions"), nullptr;
+      if (p[j] < 0 || p[j] >= (1 << 20)) return fail(k, "positions in [0, 2^20)"), nullptr;
     return p;
   }
   // Every id in [0, limit): an out-of-range id would index outside the table.

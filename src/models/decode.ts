@@ -52,6 +52,8 @@ interface Rows { data: Float32Array; rows: number; cols: number }
  */
 class Scratch {
   private slots: Float32Array[] = [];
+  /** Each slot's last view, handed out again while the size stays (steady decoding). */
+  private views: Float32Array[] = [];
   private next = 0;
   private ints = new Int32Array(0);
   rewind(): void {
@@ -59,9 +61,10 @@ class Scratch {
   }
   get(n: number): Float32Array {
     const i = this.next++;
+    if (this.views[i]?.length === n) return this.views[i];
     let b = this.slots[i];
     if (!b || b.length < n) this.slots[i] = b = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.5)));
-    return b.subarray(0, n);
+    return (this.views[i] = b.subarray(0, n));
   }
   positions(n: number): Int32Array {
     if (this.ints.length < n) this.ints = new Int32Array(Math.max(n, Math.ceil(this.ints.length * 1.5)));
