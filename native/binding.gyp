@@ -28,7 +28,7 @@
     {
       "target_name": "scalelab_native",
       "dependencies": ["gemm_avx2", "gemm_avx512", "kernels_avx2"],
-      "sources": ["src/addon.cc", "src/gemm.cc", "src/kernels.cc", "src/kernels_generic.cc"],
+      "sources": ["src/addon.cc", "src/bindings.gen.cc", "src/gemm.cc", "src/kernels.cc", "src/kernels_generic.cc"],
       "libraries": ["-fopenmp"],
       "ldflags": ["-fopenmp"]
     }

@@ -53,6 +53,11 @@ for (const isa of isas) {
     const rng = new Rng(7);
     const use = () => assert.ok(setKernel(isa));
 
+    it('runs the forced instruction set', () => {
+      use();
+      assert.deepEqual(kernelInfo(), { gemm: isa, kernels: isa === 'generic' ? 'generic' : 'avx2' });
+    });
+
     it('gemm, all transposes, odd sizes, strides, alpha and beta', () => {
       use();
       for (const M of SIZES) for (const N of [1, 5, 17, 33]) for (const K of [1, 3, 17, 255]) {
@@ -372,5 +377,22 @@ describe('native argument checks', () => {
     assert.throws(() => native.rmsNormForward(f, new Float32Array(1), f, f, 2, 2, 1e-5), /rmsNormForward: argument 1 must be at least 2 elements/);
     assert.throws(() => native.rmsNormBackward(f, f, new Float32Array(1), f, f, f, 2, 2), /rmsNormBackward: argument 2 must be at least 2 elements/);
     assert.throws(() => setThreads(0), /threads must be an integer/);
+  });
+});
+
+describe('kernel declarations (native/ops.js)', () => {
+  it('the generated interface, kernel table and bindings are up to date', async () => {
+    const { stale } = await import('../native/generate.js');
+    assert.deepEqual(stale(), [], 'run `node native/generate.js`');
+  });
+
+  it('every declared kernel has a checked native binding and a reference', async () => {
+    const { ops } = await import('../native/ops.js');
+    for (const { name } of ops as { name: string }[]) {
+      const fn = (native as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+      assert.equal(typeof fn, 'function', `native ${name}`);
+      assert.equal(typeof (reference as unknown as Record<string, unknown>)[name], 'function', `reference ${name}`);
+      assert.throws(() => fn(), new RegExp(`^TypeError: ${name}: argument \\d+ must be`), name);
+    }
   });
 });

@@ -141,6 +141,12 @@ static void column_sums(const float* m, float* out, int N, int D) {
   });
 }
 
+// The GEMM as a kernel: sgemm picks its own micro-kernel for the CPU (gemm.cc).
+static void gemm(bool tA, bool tB, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                 float beta, float* C, int ldc) {
+  sgemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads());
+}
+
 // Rows at or below which linear_forward skips the packed GEMM: with a handful of rows (a decode
 // step: one per sequence) packing the weights costs more than the products, so each weight row
 // is instead read once, straight from w, and dotted with every row of x.
@@ -354,7 +360,7 @@ static void linear_backward(const float* x, const float* w, const float* dy, flo
   if (db) column_sums(dy, db, N, O);
 }
 
-static void layernorm_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd,
+static void layer_norm_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd,
                               int N, int D, float eps) {
   // The few rows of a decode step stay on one thread (see SMALL_WORK).
   parallel_for(N, hi<int64_t>(16, SMALL_WORK / hi(D, 1)), [&](int64_t n0, int64_t n1) {
@@ -377,7 +383,7 @@ static void layernorm_forward(const float* x, const float* g, const float* b, fl
   });
 }
 
-static void layernorm_backward(const float* x, const float* g, const float* mean, const float* rstd,
+static void layer_norm_backward(const float* x, const float* g, const float* mean, const float* rstd,
                                const float* dy, float* dx, float* dg, float* db, int N, int D) {
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
@@ -412,7 +418,7 @@ static void layernorm_backward(const float* x, const float* g, const float* mean
   });
 }
 
-static void rmsnorm_forward(const float* x, const float* g, float* y, float* rstd, int N, int D, float eps) {
+static void rms_norm_forward(const float* x, const float* g, float* y, float* rstd, int N, int D, float eps) {
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
       const float* xr = x + n * D;
@@ -428,7 +434,7 @@ static void rmsnorm_forward(const float* x, const float* g, float* y, float* rst
   });
 }
 
-static void rmsnorm_backward(const float* x, const float* g, const float* rstd, const float* dy, float* dx, float* dg,
+static void rms_norm_backward(const float* x, const float* g, const float* rstd, const float* dy, float* dx, float* dg,
                              int N, int D) {
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
@@ -832,7 +838,7 @@ static void attention_decode(const float* q, int q_stride, const float* kc, cons
 // holding p0s[b] positions. Appends each new row's k and v to its cache, then attends every row
 // (row i of sequence b sees positions [0, p0s[b] + i]). Rows split over threads.
 static void attention_decode_batch(const float* qkv, float* const* caches, const int32_t* p0s, const int32_t* ns,
-                                   int B, float* out, int layer, int ctx, int C, int H) {
+                                   float* out, int layer, int ctx, int C, int H, int B) {
   const int64_t C3 = 3 * (int64_t)C, plane = (int64_t)ctx * C;
   int64_t R = 0, work = 0;
   for (int b = 0; b < B; b++) {
@@ -910,7 +916,10 @@ static double sum_squares(const float* x, int64_t n) {
 }
 
 static void adamw(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
-                  float eps, float wd, float bc1, float bc2, float grad_scale) {
+                  float eps, float wd, double t, float grad_scale) {
+  // Bias corrections in float64 from the float32 betas the update itself uses.
+  const float bc1 = (float)(1.0 - std::pow((double)beta1, t));
+  const float bc2 = (float)(1.0 - std::pow((double)beta2, t));
   const float decay = 1.0f - lr * wd, step = lr / bc1, rbc2 = 1.0f / bc2;
   parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
 #pragma omp simd
@@ -932,14 +941,7 @@ static void axpy(float alpha, const float* src, float* dst, int64_t n) {
   });
 }
 
-const KernelTable table = {
-    linear_forward,    linear_backward,    layernorm_forward, layernorm_backward, rmsnorm_forward,
-    rmsnorm_backward,  gelu_forward,       gelu_backward,     swiglu_forward,     swiglu_backward,
-    add_forward,       add_backward,       embedding_forward, embedding_backward, rope_forward,
-    rope_backward,     attention_forward,  attention_backward, attention_decode,  attention_decode_batch, cross_entropy,
-    pack_linear,       linear_packed_forward,
-    sum_squares,       adamw,              axpy,
-};
+const KernelTable table = SL_KERNEL_TABLE;
 
 }  // namespace SL_ISA
 }  // namespace sl
