@@ -1,6 +1,7 @@
 // Standalone correctness check for sl::sgemm against a double-precision triple loop.
 //
-// Build (from the repo root; the ISA files need their own flags, exactly as in binding.gyp):
+// Build (from the repo root; the ISA files, both instantiating gemm_tile.h, need their own flags,
+// exactly as in binding.gyp):
 //   g++ -O3 -std=c++17 -fopenmp -c native/src/gemm_avx2.cc   -mavx2 -mfma -o /tmp/gemm_avx2.o
 //   g++ -O3 -std=c++17 -fopenmp -c native/src/gemm_avx512.cc -mavx512f -mavx512dq -mfma -o /tmp/gemm_avx512.o
 //   g++ -O3 -std=c++17 -fopenmp -Inative/src native/src/gemm.cc native/test/gemm_check.cc
