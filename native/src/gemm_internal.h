@@ -4,8 +4,9 @@
 // depends on the instruction set: the register-blocked micro-kernel and the two packers.
 //
 // ODR hazard: gemm_avx2.cc / gemm_avx512.cc (both instantiating gemm_tile.h) are compiled with
-// -mavx2 / -mavx512f. Any inline function or template they instantiate that also exists in gemm.cc could be merged by the linker
-// into the ISA-flagged copy and then run on a CPU without that ISA. So those files keep all their
+// -mavx2 / -mavx512f. Any inline function or template they instantiate that also exists in
+// gemm.cc could be merged by the linker into the ISA-flagged copy and then run on a CPU without
+// that ISA. So those files keep all their
 // helpers in an anonymous namespace, avoid std:: templates, and export only the getters below.
 #pragma once
 
