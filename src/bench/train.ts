@@ -1,6 +1,6 @@
 // The training benchmark: the reference GPT trained on random tokens, a few warm-up steps, then
-// timed steps. Throughput is reported with the same FLOPs-per-token formula as the PyTorch peer
-// (../shared/bench/torch_ref.py), so the two GFLOP/s figures compare directly.
+// timed steps. bench/torch/compare.mjs prices PyTorch's tokens with this run's FLOPs per token,
+// so the two GFLOP/s figures compare directly.
 import { Graph } from '../engine/graph.js';
 import { native, setThreads, getThreads, kernelInfo } from '../engine/native.js';
 import { Rng } from '../engine/random.js';
