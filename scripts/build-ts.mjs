@@ -58,7 +58,8 @@ export async function ensureCompiled({ root, force = false, facts = compilerFact
     return 'up-to-date';
   }
   fs.mkdirSync(dist, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(dist, '.staging-'));
+  // Beside dist/, not in it: source maps refer to src/ by a path relative to where tsc wrote them.
+  const staging = fs.mkdtempSync(path.join(root, 'dist-staging-'));
   try {
     await compile(root, staging);
     moveFiles(staging, dist);

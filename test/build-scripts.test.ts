@@ -154,7 +154,9 @@ describe('the prepare script (TypeScript)', () => {
     const index = path.join(projectRoot, 'dist', 'index.js');
     assert.equal(fs.readFileSync(index, 'utf8'), 'export const a = 1;');
     assert.equal(fs.readFileSync(path.join(projectRoot, 'dist', 'cli', 'main.js'), 'utf8'), 'main');
-    assert.notEqual(path.dirname(calls[0]), projectRoot, 'tsc writes to a staging folder, not to dist/');
+    assert.equal(path.dirname(calls[0]), projectRoot, 'tsc writes beside dist/, at its depth, so source maps still reach src/');
+    assert.notEqual(calls[0], path.join(projectRoot, 'dist'));
+    assert.deepEqual(fs.readdirSync(projectRoot).sort(), ['dist', 'src', 'tsconfig.json'], 'no staging folder is left');
     assert.equal(await ensureCompiled({ root: projectRoot, facts: ts, compile, log: quiet }), 'up-to-date');
     assert.equal(calls.length, 1);
 
@@ -187,6 +189,7 @@ describe('the prepare script (TypeScript)', () => {
     }), /tsc failed/);
     assert.equal(fs.readFileSync(path.join(projectRoot, 'dist', 'index.js'), 'utf8'), 'export const a = 1;');
     assert.deepEqual(fs.readdirSync(path.join(projectRoot, 'dist')).sort(), ['.fingerprint', 'cli', 'index.js']);
+    assert.deepEqual(fs.readdirSync(projectRoot).sort(), ['dist', 'src', 'tsconfig.json']);
   });
 });
 
