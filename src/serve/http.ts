@@ -3,7 +3,7 @@
 // all in the API's error shape.
 import http from 'node:http';
 import type net from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerFactoryHandler } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactoryHandler } from 'fastify';
 import { ApiError } from './errors.js';
 
 export interface Timeouts {
@@ -67,4 +67,20 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
       ? new ApiError(400, `The request URL is not valid: '${req.url}' has a malformed percent-encoding.`, 'invalid_request_error', null, 'invalid_url')
       : new ApiError(err.statusCode ?? 400, err.message, 'invalid_request_error', null, err.code ?? null);
   void reply.code(e.status).type('application/json; charset=utf-8').send(JSON.stringify(e.toJSON()));
+}
+
+/** A fastify app on the server above, with every answer fastify and Node give on their own in the API's shape. */
+export function createFastify(o: { logger: boolean; bodyLimit: number; timeouts: Timeouts }): FastifyInstance {
+  return Fastify({
+    logger: o.logger, bodyLimit: o.bodyLimit, forceCloseConnections: true,
+    // Run ids and names may be 128 characters; fastify matches only 100 in a path parameter by default.
+    routerOptions: { maxParamLength: 160 },
+    serverFactory: serverFactory(o.timeouts), clientErrorHandler: clientErrorHandler(o.timeouts), frameworkErrors,
+  });
+}
+
+/** The address the server listens on, once it does. */
+export function boundAddress(app: FastifyInstance): string | undefined {
+  const a = app.server.listening ? app.server.address() : null;
+  return typeof a === 'object' && a ? a.address : undefined;
 }
