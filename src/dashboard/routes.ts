@@ -1,6 +1,7 @@
 // The dashboard on a fastify app built by the API server (src/serve/server.ts): read-only JSON
-// under /api/, the live stream at /api/events, and the page. Registered beside /v1/*, so the
-// playground talks to the same origin and errors share the API's shape.
+// under /api/, the live stream at /api/events, and the page. A plugin beside the API's /v1/*
+// ones, so the playground talks to the same origin and errors share the API's shape (the API's
+// guards sit on the root, above every plugin).
 //
 //   GET /api/runs                       the runs table
 //   GET /api/runs/:run                  one run: its summary, config and events
@@ -9,7 +10,7 @@
 //   GET /api/sweeps/:sweep              one sweep's jobs
 //   GET /api/sweeps/:sweep/law          points, fitted law, frontier with its band, isoFLOP groups, verify runs
 //   GET /api/events                     server-sent events (live.ts)
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { RunStore } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 import { badParam } from '../serve/errors.js';
@@ -41,12 +42,26 @@ export interface Dashboard {
 /** Events returned with a run, newest last; a run that rolled back often has many. */
 const MAX_EVENTS = 200;
 
+/**
+ * Open the dashboard's store and services and register its routes on `app` as a plugin. The page
+ * is read and the store opened here, so a missing build or a bad home fails before listening.
+ */
 export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Dashboard {
   const assets = loadAssets(o.pageKey);
   const store = RunStore.open(o.home);
-  const live = new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err));
-  const laws = new LawCache(store, o.resamples ?? 200);
-  const metrics = new MetricsService(store, o.home);
+  const dash: Dashboard = {
+    store,
+    live: new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err)),
+    laws: new LawCache(store, o.resamples ?? 200),
+    metrics: new MetricsService(store, o.home),
+  };
+  app.register(dashboardRoutes, { dash, assets });
+  return dash;
+}
+
+/** The dashboard's routes, and the hooks that warm its caches and close what it opened. */
+const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<typeof loadAssets> }> = async (app, { dash, assets }) => {
+  const { store, live, laws, metrics } = dash;
   const queue = new SweepQueue(store);
 
   const findRun = (value: unknown) => {
@@ -93,5 +108,4 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Da
     store.close();
   });
   app.addHook('onReady', async () => metrics.warm(store.listRuns().map((r) => r.id)));
-  return { store, live, laws, metrics };
-}
+};
