@@ -5,12 +5,12 @@
 //   POST /v1/completions        legacy completions: logprobs, echo, stop, n, seed, stream (routes/completions.ts)
 //   POST /v1/chat/completions   chat through the template in text.ts; stream as server-sent events (routes/chat.ts)
 //
-// Each route is a fastify plugin; the guards every request passes (guards.ts) sit on the root, so
-// the dashboard's routes, registered on the same app, pass them too. Every request becomes one
+// Each route is a fastify plugin; the guards every request passes (request-guards.ts) sit on the
+// root, so the dashboard's routes, registered on the same app, pass them too. Every request becomes one
 // sequence per choice in the model's Scheduler (continuous batching, choices.ts); a request whose
 // client goes away has its sequences cancelled, freeing their slots.
 import type { FastifyInstance } from 'fastify';
-import { installGuards } from './guards.js';
+import { installGuards } from './request-guards.js';
 import { createFastify, DEFAULT_TIMEOUTS } from './http.js';
 import { ModelRegistry } from './models.js';
 import { chatRoute } from './routes/chat.js';
