@@ -1,0 +1,188 @@
+// The training loop: a step after another until the token budget is spent or the run is asked to
+// stop, with the spike guard's rollback, evaluation, reporting and checkpoints as named steps
+// around it. All it moves forward is the session's TrainingState (state.ts), which every
+// checkpoint stores whole, so a run restored from one goes on bit for bit.
+import path from 'node:path';
+import { bitsPerByte } from '../data/index.js';
+import { RunTakenOverError } from '../runs/index.js';
+import { saveWeights } from './checkpoint.js';
+import { MetricsBuffer } from './metrics-buffer.js';
+import { learningRate } from './schedule.js';
+import { logCorruptCheckpoint, logEvent, type Session } from './session.js';
+import { isSpike, observeLoss, MAX_ROLLBACKS } from './spike-guard.js';
+import { checkpointState, restoreState } from './state.js';
+import { backwardAndUpdate, forwardLoss } from './step.js';
+import type { TrainResult } from './train.js';
+
+/** A step taken, or a spike: a loss the guard would not apply. */
+type StepOutcome =
+  | { spike: false; loss: number; gradNorm: number; seconds: number }
+  | { spike: true; loss: number };
+
+export async function trainLoop(s: Session): Promise<TrainResult> {
+  // A checkpoint before the first step, so a spike can always roll back.
+  if (s.ckpts.list().length === 0) saveCheckpoint(s);
+  const metrics = new MetricsBuffer(s.store, s.run.id);
+  const lossAt = nanInjection(s.hooks.injectNanAtSteps);
+  let lastLoss = NaN;
+  let stopped = false;
+  try {
+    while (s.state.step < s.steps) {
+      if (s.hooks.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+      s.claim.keep();
+      const lr = learningRate(s.sched, s.state.step);
+      const outcome = takeStep(s, lr, lossAt);
+      if (outcome.spike) {
+        metrics.flush();
+        rollBack(s, outcome.loss);
+        continue;
+      }
+      lastLoss = outcome.loss;
+      const valBpb = evaluateIfDue(s);
+      report(s, metrics, outcome, lr, valBpb);
+      if (s.state.step % s.o.checkpointEvery === 0 && s.state.step < s.steps) {
+        metrics.flush();
+        saveCheckpoint(s);
+      }
+      // Let signal handlers and timers run between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    metrics.flush();
+    return finish(s, stopped, lastLoss);
+  } catch (err) {
+    recordFailure(s, err);
+    throw err;
+  }
+}
+
+/** One optimisation step on the next batch. On a spike nothing is applied and the state is as it was, but for the batch drawn. */
+function takeStep(s: Session, lr: number, lossAt: (step: number, loss: number) => number): StepOutcome {
+  const { state, o } = s;
+  let t = performance.now();
+  const { ids, targets } = state.sampler.next();
+  s.seconds.data += (performance.now() - t) / 1000;
+
+  t = performance.now();
+  const loss = forwardLoss(s.model, s.graph, ids, targets, o.batch, o.ctx);
+  const value = lossAt(state.step, loss.item());
+  if (isSpike(state.guard, value, o.spikeFactor)) return { spike: true, loss: value };
+  const gradNorm = backwardAndUpdate(s.graph, s.opt, loss, lr);
+  const seconds = (performance.now() - t) / 1000;
+  state.trainSeconds += seconds;
+  observeLoss(state.guard, value);
+  state.step++;
+  return { spike: false, loss: value, gradNorm, seconds };
+}
+
+/** After a spike at the current step: back to the newest good checkpoint, skipping every batch from there to the spike. */
+function rollBack(s: Session, loss: number): void {
+  const { state } = s;
+  if (++state.guard.rollbacks > MAX_ROLLBACKS) {
+    throw new Error(`training diverged: loss ${loss} at step ${state.step} after ${MAX_ROLLBACKS} rollbacks`);
+  }
+  const spikeStep = state.step, rollbacks = state.guard.rollbacks;
+  const loaded = s.ckpts.restoreLatest(s.model, s.opt, (file, why) => logCorruptCheckpoint(s, file, why));
+  if (!loaded) throw new Error('loss spike with no checkpoint to roll back to');
+  restoreState(state, loaded.state, s.trainTokens, s.samplerOpts);
+  state.guard.rollbacks = rollbacks;
+  const skip = spikeStep - state.step + 1;
+  state.sampler.skip(skip);
+  logEvent(s, 'rollback', `loss ${loss} at step ${spikeStep} (running mean ${state.guard.ema.toFixed(3)}); rolled back to step ${state.step} and skipped ${skip} batches`,
+    { spike_step: spikeStep, loss, to_step: state.step, skipped: skip });
+}
+
+/** Validation bits per byte every evalEvery steps and after the last; null between. */
+function evaluateIfDue(s: Session): number | null {
+  const { state } = s;
+  if (state.step % s.o.evalEvery !== 0 && state.step !== s.steps) return null;
+  const valBpb = evaluate(s);
+  state.lastVal = valBpb;
+  if (state.bestVal === null || valBpb < state.bestVal) state.bestVal = valBpb;
+  return valBpb;
+}
+
+function evaluate(s: Session): number {
+  const t = performance.now();
+  let nats = 0, n = 0;
+  for (const b of s.evals) {
+    s.evalGraph.reset();
+    const B = b.ids.length / s.o.ctx;
+    const { loss } = s.model.forward(s.evalGraph, b.ids, B, s.o.ctx, b.targets);
+    nats += loss!.item() * b.ids.length;
+    n += b.ids.length;
+  }
+  s.seconds.eval += (performance.now() - t) / 1000;
+  return bitsPerByte(nats / n);
+}
+
+/** The step's metrics for the store and its progress line for the reporter. */
+function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { spike: false }, lr: number, valBpb: number | null): void {
+  const tokens = s.state.step * s.tokensPerStep;
+  const tokensPerS = s.tokensPerStep / step.seconds;
+  metrics.push({
+    step: s.state.step, tokens, flops: tokens * 6 * s.nonEmbeddingParams, trainLoss: step.loss, valBpb, lr,
+    tokensPerS, gradNorm: step.gradNorm, time: Date.now() / 1000,
+  });
+  s.reporter.progress({
+    step: s.state.step, steps: s.steps, tokens, tokensTarget: s.steps * s.tokensPerStep, loss: step.loss,
+    valBpb: valBpb ?? s.state.lastVal, tokensPerS, lr,
+  });
+  metrics.flushIfFull();
+}
+
+function saveCheckpoint(s: Session): void {
+  s.claim.keep(true); // a trainer that lost the run must not write into its folder
+  const t = performance.now();
+  const { step, trainSeconds, bestVal } = s.state;
+  s.ckpts.save(s.model, s.opt, checkpointState(s.state, s.tokensPerStep));
+  s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: step * s.tokensPerStep * 6 * s.nonEmbeddingParams, trainSeconds, bestValBpb: bestVal });
+  s.seconds.checkpoint += (performance.now() - t) / 1000;
+}
+
+/** The last checkpoint and, for a finished run, the final weights; the run's record closed. */
+function finish(s: Session, stopped: boolean, lastLoss: number): TrainResult {
+  const { state } = s;
+  const status = stopped ? 'stopped' : 'done';
+  saveCheckpoint(s);
+  let weightsSha256: string | null = null;
+  if (!stopped) {
+    const t = performance.now();
+    weightsSha256 = saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
+    s.seconds.checkpoint += (performance.now() - t) / 1000;
+  }
+  s.store.updateRun(s.run.id, {
+    status, tokensSeen: state.step * s.tokensPerStep, flops: state.step * s.tokensPerStep * 6 * s.nonEmbeddingParams,
+    trainSeconds: state.trainSeconds, bestValBpb: state.bestVal, finalTrainLoss: Number.isNaN(lastLoss) ? null : lastLoss,
+    finalValBpb: state.lastVal, weightsSha256, finishedAt: stopped ? null : new Date().toISOString(),
+  });
+  logEvent(s, status, status === 'done'
+    ? `finished ${s.steps} steps; val ${state.lastVal?.toFixed(3)} bpb`
+    : `stopped at step ${state.step}; resume with \`scalelab train --resume ${s.run.name}\``);
+  s.reporter.done();
+  const { data, eval: evalSeconds, checkpoint, t0 } = s.seconds;
+  return {
+    run: s.store.getRun(s.run.id), dir: s.dir, status, steps: state.step, finalTrainLoss: lastLoss, finalValBpb: state.lastVal, weightsSha256,
+    seconds: { train: state.trainSeconds, data, eval: evalSeconds, checkpoint, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+/** Whatever stopped the run goes on record; its last checkpoint is still there to resume from. */
+function recordFailure(s: Session, err: unknown): void {
+  // The run is another trainer's now: its record is not this process's to change.
+  if (err instanceof RunTakenOverError) return;
+  s.store.updateRun(s.run.id, { status: 'failed' });
+  logEvent(s, 'error', (err as Error).message.split('\n')[0]);
+}
+
+/** Tests only (TrainHooks.injectNanAtSteps): the loss as measured, or NaN the first time a listed step is taken. */
+function nanInjection(steps: number[] | undefined): (step: number, loss: number) => number {
+  const injected = new Set<number>();
+  return (step, loss) => {
+    if (!steps?.includes(step) || injected.has(step)) return loss;
+    injected.add(step);
+    return NaN;
+  };
+}

@@ -1,0 +1,165 @@
+// Setting a run up to train. The data is loaded first, so that a bad corpus fails before anything
+// is written; then the run is created (or the resumed one is used), its folder cleaned of what
+// dead writers left, its model and optimiser built and, on resume, its newest good checkpoint
+// restored. What comes out is a Session: all the training loop works with, and the one
+// TrainingState it moves forward.
+import path from 'node:path';
+import { Graph } from '../engine/graph.js';
+import { native, setThreads } from '../engine/native.js';
+import { GPT, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
+import {
+  BatchSampler, evalBatches, loadCorpus, splitCorpus, summariseSplit,
+  type Corpus, type EvalBatch, type SamplerOptions, type Split,
+} from '../data/index.js';
+import { runDir, type RunClaim, type RunRecord, type RunStore } from '../runs/index.js';
+import { UsageError } from '../errors.js';
+import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
+import { Checkpoints, removeStaleTemps } from './checkpoint.js';
+import type { Schedule } from './schedule.js';
+import { silentReporter, type Reporter } from './progress.js';
+import { initialState, restoreState, type TrainingState } from './state.js';
+import type { TrainHooks, TrainOptions } from './train.js';
+
+/** What a request trains, once its options are known. */
+export interface RunPlan {
+  o: TrainOptions;
+  cfg: GPTConfig;
+  /** The run to continue, already claimed by this process; null for a new run. */
+  resumed: RunRecord | null;
+  /** With resumed: start over from step 0 a run none of whose checkpoints verifies. */
+  restart: boolean;
+}
+
+export interface Session {
+  store: RunStore;
+  claim: RunClaim;
+  hooks: TrainHooks;
+  reporter: Reporter;
+  run: RunRecord;
+  /** The run's folder: checkpoints/ and model.safetensors. */
+  dir: string;
+  o: TrainOptions;
+  steps: number;
+  tokensPerStep: number;
+  nonEmbeddingParams: number;
+  model: GPT;
+  opt: AdamW;
+  sched: Schedule;
+  ckpts: Checkpoints;
+  /** The graphs are reused across steps, so activation memory is allocated once. */
+  graph: Graph;
+  evalGraph: Graph;
+  /** What a sampler restored from a checkpoint draws from, and how. */
+  trainTokens: Uint8Array;
+  samplerOpts: SamplerOptions;
+  evals: EvalBatch[];
+  state: TrainingState;
+  /** This process's seconds outside training steps, and when it began (performance.now()). */
+  seconds: { data: number; eval: number; checkpoint: number; t0: number };
+}
+
+/** Record an event at the run's current step, and report it. */
+export function logEvent(s: Session, kind: string, message: string, data?: Record<string, unknown>): void {
+  s.store.logEvent(s.run.id, { step: s.state.step, kind, message, data });
+  s.reporter.event(kind, message, data);
+}
+
+export function logCorruptCheckpoint(s: Session, file: string, why: string): void {
+  logEvent(s, 'checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
+}
+
+/** Everything up to the first step; a resume that cannot go on is refused here, in one line. */
+export function openSession(store: RunStore, home: string, plan: RunPlan, hooks: TrainHooks, claim: RunClaim, t0: number): Session {
+  const { o, cfg } = plan;
+  if (o.threads !== undefined) setThreads(o.threads);
+  const data = loadData(o);
+  const tokensPerStep = o.batch * o.ctx;
+  const steps = Math.ceil(o.tokens / tokensPerStep);
+  const run = plan.resumed ?? createRun(store, claim, o, cfg, steps * tokensPerStep);
+  const dir = runDir(home, run.id);
+  const ckpts = new Checkpoints(path.join(dir, 'checkpoints'), o.keepCheckpoints);
+  // This process holds the run now: what dead writers left half-written can go.
+  removeStaleTemps(dir);
+  ckpts.removeStaleTemps();
+  const s: Session = {
+    store, claim, hooks, reporter: hooks.reporter ?? silentReporter, run, dir, o,
+    steps, tokensPerStep, nonEmbeddingParams: countParams(cfg).nonEmbedding,
+    ...buildTrainer(o, cfg, steps), ckpts,
+    trainTokens: data.split.train, samplerOpts: data.samplerOpts, evals: data.evals,
+    state: initialState(data.sampler, run.trainSeconds ?? 0),
+    seconds: { data: data.seconds, eval: 0, checkpoint: 0, t0 },
+  };
+  if (plan.resumed) restoreCheckpoint(s, plan.restart);
+  announce(s, data.corpus, data.split);
+  return s;
+}
+
+function loadData(o: TrainOptions) {
+  const t = performance.now();
+  const corpus = loadCorpus(o.corpus, { skipNonText: o.skipNonText });
+  const split = splitCorpus(corpus, { seed: 0 });
+  const samplerOpts: SamplerOptions = { batch: o.batch, ctx: o.ctx, seed: o.seed };
+  const sampler = new BatchSampler(split.train, samplerOpts);
+  const evals = evalBatches(split.val, o.batch, o.ctx, o.evalTokens);
+  return { corpus, split, samplerOpts, sampler, evals, seconds: (performance.now() - t) / 1000 };
+}
+
+/** A new run in the store, claimed by this process. */
+function createRun(store: RunStore, claim: RunClaim, o: TrainOptions, cfg: GPTConfig, tokensTarget: number): RunRecord {
+  const counts = countParams(cfg);
+  const { threads: _t, ...stored } = o;
+  const run = store.createRun({
+    name: o.name, config: { model: cfg, train: stored },
+    params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(cfg), tokensTarget,
+  });
+  claim.take(run);
+  return run;
+}
+
+/** The model at its initial weights, its optimiser and learning-rate schedule, and the graphs to run it on. */
+function buildTrainer(o: TrainOptions, cfg: GPTConfig, steps: number) {
+  const model = new GPT(cfg, { seed: o.seed });
+  const opt = new AdamW(native, model.params, model.grads, model.decayed,
+    { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip });
+  const sched: Schedule = { kind: o.schedule, lr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmupSteps, totalSteps: steps, cooldown: o.cooldown };
+  return { model, opt, sched, graph: new Graph(native), evalGraph: new Graph(native, { training: false }) };
+}
+
+/**
+ * Continue from the newest checkpoint that verifies. A run all of whose checkpoints are damaged
+ * starts over only when asked (`restart`): silently starting over would throw its progress away.
+ */
+function restoreCheckpoint(s: Session, restart: boolean): void {
+  const { run, ckpts } = s;
+  // The damaged ones are logged once it is clear the run goes on; a refusal is one line.
+  const corrupt: [string, string][] = [];
+  const loaded = ckpts.restoreLatest(s.model, s.opt, (file, why) => corrupt.push([file, why]));
+  if (loaded && restart) {
+    throw new UsageError(`run '${run.name}' has a good checkpoint at step ${loaded.step}; resume it without --restart`);
+  }
+  if (!loaded && corrupt.length > 0 && !restart) {
+    throw new UsageError(`every checkpoint of run '${run.name}' is damaged (${corrupt.length} failed verification, ` +
+      `the newest: ${corrupt[0][1].replace(`${corrupt[0][0]}: `, '')}); ` +
+      `\`scalelab train --resume ${run.name} --restart\` starts it over from step 0`);
+  }
+  const t = s.claim.tookOverFrom;
+  if (t) logEvent(s, 'takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
+  for (const [file, why] of corrupt) logCorruptCheckpoint(s, file, why);
+  if (loaded) {
+    restoreState(s.state, loaded.state, s.trainTokens, s.samplerOpts);
+    logEvent(s, 'resume', `resumed from step ${s.state.step}`, { checkpoint: path.basename(loaded.file) });
+  } else {
+    const damaged = ckpts.setAsideDamaged();
+    logEvent(s, 'resume', damaged.length > 0
+      ? `starting over from step 0 as asked; ${damaged.length} damaged checkpoint(s) renamed to *.damaged`
+      : 'no checkpoint yet; starting from step 0');
+  }
+}
+
+/** The split, printed once the run is sure to go on (so a refused resume stays one line); the run is running. */
+function announce(s: Session, corpus: Corpus, split: Split): void {
+  const summary = summariseSplit(corpus, split);
+  logEvent(s, 'split', summary.message, summary.data);
+  for (const w of summary.warnings) logEvent(s, 'warning', w);
+  s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
+}
