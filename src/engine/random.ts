@@ -66,6 +66,21 @@ export class Rng {
   }
 }
 
+/**
+ * The seed of one use of a run's seed ('weights', 'batches', ...). Two generators seeded with the
+ * same number draw the same raw stream, so the weight initialisation and the batch order would be
+ * correlated; each use instead gets its own seed, the name hashed (FNV-1a) into the run's seed and
+ * mixed (SplitMix32's finaliser). Same seed and name, same stream, on any machine.
+ */
+export function streamSeed(seed: number, stream: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(stream)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  let z = (h ^ (seed >>> 0)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

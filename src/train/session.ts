@@ -5,6 +5,7 @@
 // TrainingState it moves forward.
 import path from 'node:path';
 import { Graph } from '../engine/graph.js';
+import { streamSeed } from '../engine/random.js';
 import { native, setThreads } from '../engine/native.js';
 import { GPT, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import {
@@ -98,7 +99,7 @@ function loadData(o: TrainOptions) {
   const t = performance.now();
   const corpus = loadCorpus(o.corpus, { skipNonText: o.skipNonText });
   const split = splitCorpus(corpus, { seed: 0 });
-  const samplerOpts: SamplerOptions = { batch: o.batch, ctx: o.ctx, seed: o.seed };
+  const samplerOpts: SamplerOptions = { batch: o.batch, ctx: o.ctx, seed: streamSeed(o.seed, 'batches') };
   const sampler = new BatchSampler(split.train, samplerOpts);
   const evals = evalBatches(split.val, o.batch, o.ctx, o.evalTokens);
   return { corpus, split, samplerOpts, sampler, evals, seconds: (performance.now() - t) / 1000 };
@@ -118,7 +119,7 @@ function createRun(store: RunStore, claim: RunClaim, o: TrainOptions, cfg: GPTCo
 
 /** The model at its initial weights, its optimiser and learning-rate schedule, and the graphs to run it on. */
 function buildTrainer(o: TrainOptions, cfg: GPTConfig, steps: number) {
-  const model = new GPT(cfg, { seed: o.seed });
+  const model = new GPT(cfg, { seed: streamSeed(o.seed, 'weights') });
   const opt = new AdamW(native, model.params, model.grads, model.decayed,
     { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip });
   const sched: Schedule = { kind: o.schedule, lr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmupSteps, totalSteps: steps, cooldown: o.cooldown };
