@@ -16,7 +16,7 @@ import { Rng } from '../engine/random.js';
 import { UsageError } from '../errors.js';
 import { bootstrapChinchilla, percentileInterval, type Interval } from './bootstrap.js';
 import { computeOptimal, predictLoss, type ChinchillaFit } from './chinchilla.js';
-import type { ScalingPoint } from './points.js';
+import { pointCompute, type ScalingPoint } from './points.js';
 
 type Law = Pick<ChinchillaFit, 'a' | 'b' | 'e' | 'alpha' | 'beta'>;
 
@@ -59,7 +59,7 @@ export function equivalentCompute(law: Law, loss: number): number {
 
 /** Group points into budgets by 6·N·D (or their `flops` label), within a relative tolerance. */
 export function groupByBudget(points: readonly ScalingPoint[], tolerance = 0.1): ScalingPoint[][] {
-  const c = (p: ScalingPoint) => p.flops ?? 6 * p.params * p.tokens;
+  const c = pointCompute;
   const sorted = [...points].sort((a, b) => c(a) - c(b));
   const groups: ScalingPoint[][] = [];
   for (const p of sorted) {
@@ -78,7 +78,7 @@ export function compareToBaseline(baseline: readonly ScalingPoint[], variant: re
   const level = opts.level ?? 0.9;
   const boot = bootstrapChinchilla(baseline, { resamples: opts.resamples ?? 1000, seed: opts.seed ?? 0, level });
   const groups = groupByBudget(variant);
-  const budgetFlops = groups.map((g) => geoMean(g.map((p) => p.flops ?? 6 * p.params * p.tokens)));
+  const budgetFlops = groups.map((g) => geoMean(g.map(pointCompute)));
   const multiplier = (law: Law, p: ScalingPoint) => equivalentCompute(law, p.loss) / equivalentCompute(law, predictLoss(law, p.params, p.tokens));
   // Per budget and overall, from one law and one choice of the variant's runs per budget.
   const gains = (law: Law, runs: readonly ScalingPoint[][]) => {

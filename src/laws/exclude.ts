@@ -10,7 +10,7 @@
 //   top-loss:5          the K points with the largest FIELD; bottom-FIELD:K the K smallest
 //                       (ties broken by row, so the same rule drops the same points)
 import { UsageError } from '../errors.js';
-import type { ScalingPoint } from './points.js';
+import { pointCompute, type ScalingPoint } from './points.js';
 
 export type ExcludeRule =
   | { kind: 'rows'; text: string; rows: number[] }
@@ -70,7 +70,7 @@ function checkField(name: string, bad: (why: string) => UsageError): Field {
   return name as Field;
 }
 
-const valueOf = (p: ScalingPoint, f: Field) => (f === 'flops' ? p.flops ?? 6 * p.params * p.tokens : p[f]);
+const valueOf = (p: ScalingPoint, f: Field) => (f === 'flops' ? pointCompute(p) : p[f]);
 
 /** The points no rule drops, and the ones dropped with their row and rule. */
 export function applyExcludes(points: readonly ScalingPoint[], rules: readonly ExcludeRule[]): { kept: ScalingPoint[]; excluded: Excluded[] } {

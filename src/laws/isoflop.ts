@@ -29,8 +29,9 @@
 // conditioning (ln N ≈ 14…25, so x² terms would otherwise swamp the normal equations) and the
 // vertex is computed in that centred form.
 import { UsageError } from '../errors.js';
-import type { ScalingPoint } from './points.js';
+import { pointCompute, type ScalingPoint } from './points.js';
 import { validatePoints } from './validate.js';
+import { tokensForCompute } from '../compute.js';
 
 export interface Parabola { c0: number; c1: number; c2: number }
 
@@ -140,7 +141,7 @@ function list(items: string[]): string {
 interface Run { C: number; p: ScalingPoint }
 
 function groupByBudget(points: readonly ScalingPoint[], tol: number): Run[][] {
-  const runs = points.map((p) => ({ C: p.flops ?? 6 * p.params * p.tokens, p })).sort((a, b) => a.C - b.C);
+  const runs = points.map((p) => ({ C: pointCompute(p), p })).sort((a, b) => a.C - b.C);
   const groups: Run[][] = [];
   for (const r of runs) {
     const g = groups[groups.length - 1];
@@ -183,7 +184,7 @@ function fitBudget(group: Run[]): IsoflopBudget {
     };
   }
   const nOpt = Math.exp(xv);
-  return { ...base, parabola, accepted: true, nOpt, dOpt: flops / (6 * nOpt), lossOpt: d0 - (d1 * d1) / (4 * d2) };
+  return { ...base, parabola, accepted: true, nOpt, dOpt: tokensForCompute(flops, nOpt), lossOpt: d0 - (d1 * d1) / (4 * d2) };
 }
 
 /** Least-squares y ≈ d0 + d1·u + d2·u² via the 3×3 normal equations (u already centred). */

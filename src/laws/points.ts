@@ -7,6 +7,7 @@
 // exactly) and falls back to 6·N·D otherwise.
 import fs from 'node:fs';
 import { UsageError } from '../errors.js';
+import { trainingCompute } from '../compute.js';
 
 export interface ScalingPoint {
   /** Model parameters N. */
@@ -17,6 +18,11 @@ export interface ScalingPoint {
   loss: number;
   /** Compute budget C in FLOPs, if labelled; otherwise 6·N·D is used. */
   flops?: number;
+}
+
+/** A point's training compute: the FLOPs it records, else C = 6·N·D. */
+export function pointCompute(p: ScalingPoint): number {
+  return p.flops ?? trainingCompute(p.params, p.tokens);
 }
 
 const REQUIRED = ['params', 'tokens', 'loss'] as const;

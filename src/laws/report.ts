@@ -8,6 +8,7 @@ import type { ScalingPoint } from './points.js';
 import { fitWarnings, MIN_POINTS } from './validate.js';
 import { applyExcludes, type ExcludeRule } from './exclude.js';
 import { UsageError } from '../errors.js';
+import { trainingCompute } from '../compute.js';
 
 export interface LawReport {
   /** Points fitted (after --exclude). */
@@ -42,7 +43,7 @@ export function fitLaw(all: readonly ScalingPoint[], o: FitOptions = {}): { repo
   }
   const boot = bootstrapChinchilla(points, { resamples: o.resamples ?? 1000, seed: o.seed ?? 0, level: o.level ?? 0.9 });
   const f = boot.fit;
-  const maxC = Math.max(...points.map((p) => 6 * p.params * p.tokens));
+  const maxC = Math.max(...points.map((p) => trainingCompute(p.params, p.tokens)));
   const budgets = o.flops ?? [maxC, 4 * maxC, 10 * maxC];
   let isoflop: LawReport['isoflop'];
   try {

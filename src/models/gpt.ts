@@ -32,6 +32,7 @@ import type { Graph } from '../engine/graph.js';
 import { Tensor } from '../engine/tensor.js';
 import { Rng } from '../engine/random.js';
 import { add, attention, crossEntropy, embedding, gelu, layerNorm, linear, rmsNorm, rope, swiglu } from '../engine/ops.js';
+import { trainingCompute } from '../compute.js';
 
 // ── Config ──────────────────────────────────────────────────────────────────────────────────
 
@@ -248,7 +249,7 @@ export function flopsPerToken(cfg: GPTConfig): number {
 
 /** Training compute for D tokens under the C = 6·N·D convention (N non-embedding). */
 export function trainingFlops(cfg: GPTConfig, tokens: number): number {
-  return 6 * countParams(cfg).nonEmbedding * tokens;
+  return trainingCompute(countParams(cfg).nonEmbedding, tokens);
 }
 
 // ── Training: the forward as an autograd graph over a whole window ──────────────────────────

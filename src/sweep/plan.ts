@@ -7,6 +7,7 @@ import { countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
+import { tokensForCompute, trainingCompute } from '../compute.js';
 
 /** A sweep run's train() options; `sweep` names the sweep in the run's stored config, so a run says where it belongs. */
 export type RunOptions = Partial<TrainOptions> & { sweep?: string };
@@ -114,7 +115,7 @@ function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOpt
   const steps = Math.max(1, Math.round(tokens / perStep));
   const D = steps * perStep;
   return {
-    shape, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, tokens: D, flops: 6 * counts.nonEmbedding * D, budget,
+    shape, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, tokens: D, flops: trainingCompute(counts.nonEmbedding, D), budget,
     options: { warmupSteps: sweepWarmup(steps), ...o.base, ...shape, ctx: o.ctx, batch: o.batch, tokens: D,
       ...(o.base.lr !== undefined ? { lr: lrForWidth(o.base.lr, shape.dModel, o.lrScaling) } : {}) },
   };
@@ -170,9 +171,9 @@ export function budgetCandidates(C: number, o: PlanOptions): Candidate[] {
   const guess = Math.sqrt(C / (6 * ratio));
   const all: Candidate[] = LADDER.map((shape) => {
     const N = countParams(modelConfig(shape, o.ctx, o.base)).nonEmbedding;
-    const steps = Math.max(1, Math.round(C / (6 * N) / perStep));
+    const steps = Math.max(1, Math.round(tokensForCompute(C, N) / perStep));
     const epochs = o.trainTokens ? (steps * perStep) / o.trainTokens : null;
-    return { shape, nonEmbeddingParams: N, tokens: steps * perStep, steps, epochs, verdict: C / (6 * N) >= MIN_ISOFLOP_STEPS * perStep ? 'chosen' : 'too few steps' };
+    return { shape, nonEmbeddingParams: N, tokens: steps * perStep, steps, epochs, verdict: tokensForCompute(C, N) >= MIN_ISOFLOP_STEPS * perStep ? 'chosen' : 'too few steps' };
   });
   const stale = (c: Candidate) => (c.epochs !== null && c.epochs > MAX_FRESH_EPOCHS ? 1 : 0);
   const ranked = all.filter((c) => c.verdict === 'chosen')
@@ -194,7 +195,7 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
     const short = budgets.filter((b) => b.candidates.filter((c) => c.verdict !== 'too few steps').length < k);
     if (short.length) throw refusal(short, o);
     for (const { budget, candidates } of budgets) {
-      for (const c of candidates) if (c.verdict === 'chosen') runs.push(planned(c.shape, budget / (6 * c.nonEmbeddingParams), budget, o));
+      for (const c of candidates) if (c.verdict === 'chosen') runs.push(planned(c.shape, tokensForCompute(budget, c.nonEmbeddingParams), budget, o));
     }
   } else if (o.models?.length && o.tokens?.length) {
     for (const shape of o.models) for (const D of o.tokens) runs.push(planned(shape, D, null, o));
@@ -219,7 +220,7 @@ function refusal(short: { budget: number; candidates: Candidate[] }[], o: PlanOp
   const smallest = short.reduce((a, b) => (b.budget < a.budget ? b : a));
   const ok = smallest.candidates.filter((c) => c.verdict !== 'too few steps').length;
   const kth = smallest.candidates[k - 1].nonEmbeddingParams; // the ladder grows, so the k-th shape bounds the budget
-  const minBudget = 6 * kth * MIN_ISOFLOP_STEPS * o.batch * o.ctx;
+  const minBudget = trainingCompute(kth, MIN_ISOFLOP_STEPS * o.batch * o.ctx);
   const batch = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.ctx));
   const ctx = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.batch));
   const unit = 10 ** (Math.floor(Math.log10(minBudget)) - 2); // three significant digits, rounded up so it is enough

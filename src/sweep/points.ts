@@ -2,6 +2,7 @@
 // parameters, D training tokens, and the final validation loss in bits per byte.
 import type { RunStore } from '../runs/index.js';
 import { SweepQueue } from './queue.js';
+import { trainingCompute } from '../compute.js';
 
 export interface SweepPoint {
   run: string;
@@ -19,7 +20,7 @@ export function sweepPoints(store: RunStore, name: string): SweepPoint[] {
     if (j.status !== 'done') continue;
     const r = store.findRun(j.runName);
     if (!r || r.finalValBpb === null || r.nonEmbeddingParams === null) continue;
-    points.push({ run: r.name, params: r.nonEmbeddingParams, tokens: r.tokensSeen, loss: r.finalValBpb, flops: 6 * r.nonEmbeddingParams * r.tokensSeen });
+    points.push({ run: r.name, params: r.nonEmbeddingParams, tokens: r.tokensSeen, loss: r.finalValBpb, flops: trainingCompute(r.nonEmbeddingParams, r.tokensSeen) });
   }
   return points;
 }

@@ -11,6 +11,7 @@ import type { Interval } from '../laws/bootstrap.js';
 import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type RunOptions, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
+import { tokensForCompute } from '../compute.js';
 
 export interface VerifyResult {
   sweep: string;
@@ -62,7 +63,7 @@ export async function verifySweep(name: string, flops: number,
   const fittedEpochs = Math.max(...points.map((p) => p.tokens)) / trainTokens;
   const candidates = LADDER.map((shape) => {
     const N = countParams(modelConfig(shape, ctx, base)).nonEmbedding;
-    const tokens = Math.max(1, Math.round(flops / (6 * N) / perStep)) * perStep;
+    const tokens = Math.max(1, Math.round(tokensForCompute(flops, N) / perStep)) * perStep;
     return { shape, N, tokens, loss: predictLoss(boot.fit, N, tokens) };
   }).filter((c) => c.tokens >= MIN_ISOFLOP_STEPS * perStep);
   if (candidates.length === 0) throw new UsageError(`no model size trains for ${MIN_ISOFLOP_STEPS} steps on ${flops.toExponential(1)} FLOPs; raise --flops`);

@@ -13,6 +13,7 @@ import { isSpike, observeLoss, MAX_ROLLBACKS } from './spike-guard.js';
 import { checkpointState, restoreState } from './state.js';
 import { backwardAndUpdate, forwardLoss } from './step.js';
 import type { TrainResult } from './train.js';
+import { trainingCompute } from '../compute.js';
 
 /** A step taken, or a spike: a loss the guard would not apply. */
 type StepOutcome =
@@ -123,7 +124,7 @@ function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { spike:
   const tokens = s.state.step * s.tokensPerStep;
   const tokensPerS = s.tokensPerStep / step.seconds;
   metrics.push({
-    step: s.state.step, tokens, flops: tokens * 6 * s.nonEmbeddingParams, trainLoss: step.loss, valBpb, lr,
+    step: s.state.step, tokens, flops: trainingCompute(s.nonEmbeddingParams, tokens), trainLoss: step.loss, valBpb, lr,
     tokensPerS, gradNorm: step.gradNorm, time: Date.now() / 1000,
   });
   s.reporter.progress({
@@ -138,7 +139,7 @@ function saveCheckpoint(s: Session): void {
   const t = performance.now();
   const { step, trainSeconds, bestVal } = s.state;
   s.ckpts.save(s.model, s.opt, checkpointState(s.state, s.tokensPerStep));
-  s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: step * s.tokensPerStep * 6 * s.nonEmbeddingParams, trainSeconds, bestValBpb: bestVal });
+  s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, step * s.tokensPerStep), trainSeconds, bestValBpb: bestVal });
   s.seconds.checkpoint += (performance.now() - t) / 1000;
 }
 
@@ -154,7 +155,7 @@ function finish(s: Session, stopped: boolean, lastLoss: number): TrainResult {
     s.seconds.checkpoint += (performance.now() - t) / 1000;
   }
   s.store.updateRun(s.run.id, {
-    status, tokensSeen: state.step * s.tokensPerStep, flops: state.step * s.tokensPerStep * 6 * s.nonEmbeddingParams,
+    status, tokensSeen: state.step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, state.step * s.tokensPerStep),
     trainSeconds: state.trainSeconds, bestValBpb: state.bestVal, finalTrainLoss: Number.isNaN(lastLoss) ? null : lastLoss,
     finalValBpb: state.lastVal, weightsSha256, finishedAt: stopped ? null : new Date().toISOString(),
   });
