@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
+import { withSql } from './sql.js';
 import { planSweep, parseShape, LADDER, PlanRefused, MAX_FRESH_EPOCHS } from '../src/sweep/plan.js';
 import { estimateRun, shapeKey, type MachineCosts } from '../src/sweep/estimate.js';
 import { calibrate, ESTIMATE_MODEL } from '../src/sweep/calibration.js';
@@ -61,7 +62,7 @@ describe('sweep plan', () => {
     const fpt = flopsPerToken({ ...opts, vocab: 256 });
     const run = store.createRun({ name: 'eta-0', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: fpt, tokensTarget: 1e6 });
     store.updateRun(run.id, { status: 'done', tokensSeen: 1e6, trainSeconds: 50 });
-    store.db.prepare("UPDATE jobs SET status = 'done' WHERE run_name = 'eta-0'").run();
+    withSql(store, (db) => db.prepare("UPDATE jobs SET status = 'done' WHERE run_name = 'eta-0'").run());
     const st = sweepStatus(store, 'eta');
     assert.equal(st.etaKnown, true);
     assert.ok(Math.abs(st.etaSeconds - 50) < 1e-6, `eta ${st.etaSeconds}`);
@@ -149,9 +150,9 @@ describe('sweep planning, refused and priced', () => {
     q.createSweep('old', {}, [{ options: opts, runName: 'old-0', estimatedSeconds: 5 }]); // no estimate model: ignored
     q.createSweep('cal', { estimate: { model: ESTIMATE_MODEL, calibration: 2 } },
       [0, 1, 2].map((i) => ({ options: opts, runName: `cal-${i}`, estimatedSeconds: 20 })));
-    const finish = (name: string, seconds: number, attempts = 1) => store.db.prepare(
+    const finish = (name: string, seconds: number, attempts = 1) => withSql(store, (db) => db.prepare(
       "UPDATE jobs SET status = 'done', attempts = ?, started_at = ?, finished_at = ? WHERE run_name = ?",
-    ).run(attempts, new Date(0).toISOString(), new Date(seconds * 1000).toISOString(), name);
+    ).run(attempts, new Date(0).toISOString(), new Date(seconds * 1000).toISOString(), name));
     finish('old-0', 50);
     finish('cal-0', 30); // raw estimate 10 s: 3x
     finish('cal-1', 99, 2); // resumed: its wall time includes a wait, ignored
@@ -226,7 +227,7 @@ describe('sweep rm and plan --replace', () => {
     for (const run of runs) {
       assert.equal(store.findRun(run.name), undefined);
       assert.equal(fs.existsSync(path.join(home, 'runs', run.id)), false);
-      assert.equal(store.db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(run.id).n, 0);
+      assert.equal(withSql(store, (db) => (db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(run.id) as { n: number }).n), 0);
     }
     assert.ok(store.findRun('other') && fs.existsSync(path.join(home, 'runs', other.id)), 'other runs are left alone');
     assert.throws(() => removeSweep(store, home, 'gone'), /unknown sweep 'gone'/);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RunStore } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
+import { withSql } from './sql.js';
 import { verifySweep } from '../src/sweep/verify.js';
 import { lrForWidth, MIN_ISOFLOP_STEPS } from '../src/sweep/plan.js';
 import { silentReporter } from '../src/train/progress.js';
@@ -27,7 +28,7 @@ describe('sweep verify', () => {
       const run = store.createRun({ name: j.runName, config: {}, params: j.N, nonEmbeddingParams: j.N, flopsPerToken: 6 * j.N, tokensTarget: j.D });
       store.updateRun(run.id, { status: 'done', tokensSeen: Math.round(j.D), finalValBpb: law.E + law.A / j.N ** law.alpha + law.B / j.D ** law.beta });
     }
-    store.db.prepare("UPDATE jobs SET status = 'done' WHERE sweep = 'syn'").run();
+    withSql(store, (db) => db.prepare("UPDATE jobs SET status = 'done' WHERE sweep = 'syn'").run());
     store.close();
 
     const flops = 4e9;

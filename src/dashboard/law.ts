@@ -2,7 +2,6 @@
 // a new finished run or a new verify run. Requests that arrive while a fit runs share it.
 import type { Worker } from 'node:worker_threads';
 import type { RunStore } from '../runs/index.js';
-import { SweepQueue } from '../sweep/queue.js';
 import { sweepPoints } from '../sweep/points.js';
 import { MIN_POINTS } from '../laws/validate.js';
 import { lawView, type LawView, type VerifyPoint } from './law-view.js';
@@ -59,24 +58,16 @@ export class LawCache {
 
 /** The predicted-vs-measured records that `sweep verify` keeps with its runs, for this sweep. */
 export function verifyPoints(store: RunStore, sweep: string): VerifyPoint[] {
-  new SweepQueue(store).getSweep(sweep);
-  const rows = store.db.prepare(
-    "SELECT r.name AS name, e.data AS data FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'verify' ORDER BY e.id",
-  ).all() as { name: string; data: string | null }[];
+  store.sweeps.get(sweep);
   const out: VerifyPoint[] = [];
-  for (const row of rows) {
-    let d: Record<string, unknown>;
-    try {
-      d = JSON.parse(row.data ?? 'null') as Record<string, unknown>;
-    } catch {
-      continue;
-    }
+  for (const row of store.eventsOfKind('verify')) {
+    const d = row.data as Record<string, unknown> | null;
     if (!d || d.sweep !== sweep) continue;
     const params = Number(d.params), tokens = Number(d.tokens), predicted = Number(d.predicted), measured = Number(d.measured);
     const interval = Array.isArray(d.interval) ? d.interval.map(Number) : [];
     if (![params, tokens, predicted, measured, ...interval].every(Number.isFinite) || interval.length !== 2) continue;
     out.push({
-      run: row.name, flops: 6 * params * tokens, params, tokens, predicted, interval: [interval[0], interval[1]], measured,
+      run: row.runName, flops: 6 * params * tokens, params, tokens, predicted, interval: [interval[0], interval[1]], measured,
       relativeError: (measured - predicted) / measured,
     });
   }

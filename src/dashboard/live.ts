@@ -85,13 +85,10 @@ export class LiveHub {
   // Cursors start at "now" whenever the first page subscribes: a page fetches the past itself
   // after its hello, so a hub idle for an hour must not replay that hour.
   private start(): void {
-    const db = this.store.db;
-    this.rowCursor = (db.prepare('SELECT MAX(rowid) AS m FROM metrics').get() as { m: number | null }).m ?? 0;
-    this.runCursor = (db.prepare('SELECT MAX(updated_at) AS m FROM runs').get() as { m: string | null }).m ?? '';
+    this.rowCursor = this.store.series.position();
+    this.runCursor = this.store.lastRunUpdate();
     this.runSeen.clear();
-    for (const r of db.prepare('SELECT id, updated_at FROM runs WHERE updated_at >= ?').all(this.runCursor) as { id: string; updated_at: string }[]) {
-      this.runSeen.set(r.id, r.updated_at);
-    }
+    for (const r of this.store.runsUpdatedSince(this.runCursor)) this.runSeen.set(r.id, r.updatedAt);
     this.sweeps = sweepSignature(this.store);
     this.lastPing = Date.now();
     this.timer = setInterval(() => this.tick(), this.intervalMs);
@@ -104,37 +101,31 @@ export class LiveHub {
   }
 
   private newMetrics(): Record<string, MetricColumns> | null {
-    // rowid only grows for new rows; a step that is logged again (a resumed run) is a new row too.
-    const rows = this.store.db.prepare(
-      `SELECT rowid, run_id, step, tokens, flops, train_loss, val_bpb, lr, tokens_per_s, grad_norm FROM metrics
-       WHERE rowid > ? ORDER BY rowid LIMIT ${MAX_ROWS}`,
-    ).raw(true).all(this.rowCursor) as (number | string | null)[][];
+    // A step that is logged again (a resumed run) comes after the position too.
+    const { position, rows } = this.store.series.after(this.rowCursor, MAX_ROWS);
     if (rows.length === 0) return null;
-    this.rowCursor = rows[rows.length - 1][0] as number;
+    this.rowCursor = position;
     const byRun: Record<string, MetricColumns> = {};
     for (const r of rows) {
-      const id = r[1] as string;
-      const c = byRun[id] ??= Object.fromEntries(METRIC_KEYS.map((k) => [k, []])) as unknown as MetricColumns;
-      const [step, tokens, flops, loss, val, lr, tps, gn] = r.slice(2) as (number | null)[];
-      c.step.push(step); c.tokens.push(tokens); c.flops.push(flops);
-      c.trainBpb.push(loss === null ? null : loss / Math.LN2);
-      c.valBpb.push(val); c.lr.push(lr); c.tokensPerS.push(tps); c.gradNorm.push(gn);
+      const c = byRun[r.runId] ??= Object.fromEntries(METRIC_KEYS.map((k) => [k, []])) as unknown as MetricColumns;
+      c.step.push(r.step); c.tokens.push(r.tokens); c.flops.push(r.flops);
+      c.trainBpb.push(r.trainLoss === null ? null : r.trainLoss / Math.LN2);
+      c.valBpb.push(r.valBpb); c.lr.push(r.lr); c.tokensPerS.push(r.tokensPerS); c.gradNorm.push(r.gradNorm);
     }
     return byRun;
   }
 
   private changedRuns() {
     // updated_at has millisecond resolution, so reread the last millisecond and skip what was sent.
-    const rows = this.store.db.prepare('SELECT id, updated_at FROM runs WHERE updated_at >= ? ORDER BY updated_at')
-      .all(this.runCursor) as { id: string; updated_at: string }[];
+    const rows = this.store.runsUpdatedSince(this.runCursor);
     const out = [];
     for (const r of rows) {
-      if (this.runSeen.get(r.id) === r.updated_at) continue;
-      this.runSeen.set(r.id, r.updated_at);
+      if (this.runSeen.get(r.id) === r.updatedAt) continue;
+      this.runSeen.set(r.id, r.updatedAt);
       const run = this.store.findRun(r.id);
       if (run) out.push(runSummary(this.store, run));
     }
-    if (rows.length) this.runCursor = rows[rows.length - 1].updated_at;
+    if (rows.length) this.runCursor = rows[rows.length - 1].updatedAt;
     return out;
   }
 

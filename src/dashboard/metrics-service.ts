@@ -69,10 +69,8 @@ export class MetricsService {
 
   /** First and last step, each one probe of the primary key. */
   private span(runId: string): [number, number] {
-    const db = this.store.db;
-    const first = db.prepare('SELECT step FROM metrics WHERE run_id = ? ORDER BY step LIMIT 1').get(runId) as { step: number } | undefined;
-    const last = db.prepare('SELECT step FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(runId) as { step: number } | undefined;
-    return [first?.step ?? 0, last?.step ?? 0];
+    const s = this.store.series.span(runId);
+    return [s?.first ?? 0, s?.last ?? 0];
   }
 
   private inThread(runId: string, query: MetricsQuery): Promise<MetricsResponse> {

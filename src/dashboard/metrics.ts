@@ -30,24 +30,12 @@ export interface MetricsResponse {
   columns: MetricColumns;
 }
 
-const COLUMN: Record<XAxis, string> = { step: 'step', tokens: 'tokens', flops: 'flops' };
-const SELECT = 'SELECT step, tokens, flops, train_loss, val_bpb, lr, tokens_per_s, grad_norm FROM metrics';
-
 /** The steps a query covers: a range of x becomes a range of steps (tokens and FLOPs grow with the step). */
 export function stepRange(store: RunStore, runId: string, q: Pick<MetricsQuery, 'x' | 'from' | 'to'>): [number, number] {
-  const db = store.db;
-  const x = COLUMN[q.x];
   // Widened by one row on each side, so the lines run on to the edges of a zoomed view.
-  let lo = -Infinity, hi = Infinity;
-  if (q.from !== undefined) {
-    const r = db.prepare(`SELECT step FROM metrics WHERE run_id = ? AND ${x} < ? ORDER BY step DESC LIMIT 1`).get(runId, q.from) as { step: number } | undefined;
-    lo = r?.step ?? -Infinity;
-  }
-  if (q.to !== undefined) {
-    const r = db.prepare(`SELECT step FROM metrics WHERE run_id = ? AND ${x} > ? ORDER BY step LIMIT 1`).get(runId, q.to) as { step: number } | undefined;
-    hi = r?.step ?? Infinity;
-  }
-  return [lo, hi];
+  const lo = q.from === undefined ? undefined : store.series.stepBefore(runId, q.x, q.from);
+  const hi = q.to === undefined ? undefined : store.series.stepAfter(runId, q.x, q.to);
+  return [lo ?? -Infinity, hi ?? Infinity];
 }
 
 /**
@@ -57,12 +45,10 @@ export function stepRange(store: RunStore, runId: string, q: Pick<MetricsQuery, 
  */
 export function runMetrics(store: RunStore, runId: string, q: MetricsQuery): MetricsResponse {
   const [lo, hi] = stepRange(store, runId, q);
-  const x = COLUMN[q.x];
   // Typed columns (NaN for missing) hold a million rows at 8 bytes a value instead of a JS array each.
   let cols = [0, 1, 2, 3, 4].map(() => new Float64Array(1024));
   let n = 0;
-  const scan = store.db.prepare(`SELECT step, ${x}, train_loss, val_bpb, grad_norm FROM metrics WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY step`).raw(true);
-  for (const row of scan.iterate(runId, lo, hi) as IterableIterator<(number | null)[]>) {
+  for (const row of store.series.curve(runId, q.x, lo, hi)) {
     if (n === cols[0].length) {
       cols = cols.map((c) => {
         const grown = new Float64Array(n * 2);
@@ -76,11 +62,9 @@ export function runMetrics(store: RunStore, runId: string, q: MetricsQuery): Met
   const [steps, xs, train, val, grad] = cols.map((c) => c.subarray(0, n));
   const idx = m4Indices(xs, [train, val, grad], q.buckets, { min: q.from, max: q.to, log: q.log });
   const out = Object.fromEntries(METRIC_KEYS.map((k) => [k, [] as (number | null)[]])) as MetricColumns;
-  const rows = store.db.prepare(`${SELECT} WHERE run_id = ? AND step IN (SELECT value FROM json_each(?)) ORDER BY step`).raw(true)
-    .all(runId, JSON.stringify(idx.map((i) => steps[i]))) as (number | null)[][];
-  for (const r of rows) {
-    METRIC_KEYS.forEach((k, j) => out[k].push(r[j] === null || Number.isNaN(r[j]) ? null : r[j]));
+  for (const r of store.series.atSteps(runId, idx.map((i) => steps[i]))) {
+    const values = [r.step, r.tokens, r.flops, r.trainLoss === null ? null : r.trainLoss / Math.LN2, r.valBpb, r.lr, r.tokensPerS, r.gradNorm];
+    METRIC_KEYS.forEach((k, j) => out[k].push(values[j] === null || Number.isNaN(values[j]) ? null : values[j]));
   }
-  out.trainBpb = out.trainBpb.map((v) => (v === null ? null : v / Math.LN2));
   return { run: runId, x: q.x, total: n, downsampled: idx.length < n, columns: out };
 }

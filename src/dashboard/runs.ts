@@ -2,7 +2,7 @@
 // throughput and loss from its last metric row and the sweep it belongs to. `scalelab runs`
 // prints these same summaries, so a column name means one thing in the terminal and the page:
 // losses in bits per byte, both parameter counts, tokens/s averaged over the run's training time.
-import type { RunRecord, RunStore } from '../runs/index.js';
+import type { LastMetric, RunRecord, RunStore } from '../runs/index.js';
 
 export interface RunSummary {
   id: string;
@@ -36,31 +36,16 @@ export interface RunSummary {
   trainSeconds: number;
 }
 
-interface LastRow { run_id: string; step: number; tokens: number | null; flops: number | null; train_loss: number | null; tokens_per_s: number | null }
-
-const LAST_ROW = 'SELECT run_id, step, tokens, flops, train_loss, tokens_per_s FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1';
-
 export function runSummaries(store: RunStore, runs: RunRecord[] = store.listRuns()): RunSummary[] {
+  const sweepOf = store.sweeps.sweepsOfRuns();
+  const sweeps = store.sweeps.names();
   // One probe of the primary key (run_id, step) per run: a join with a correlated MAX makes
   // SQLite scan every metric row of every run instead.
-  const lastOf = store.db.prepare(LAST_ROW);
-  const last = new Map<string, LastRow>();
-  for (const r of runs) {
-    const row = lastOf.get(r.id) as LastRow | undefined;
-    if (row) last.set(r.id, row);
-  }
-  const sweepOf = new Map<string, string>();
-  for (const j of store.db.prepare('SELECT run_name, sweep FROM jobs').all() as { run_name: string; sweep: string }[]) {
-    sweepOf.set(j.run_name, j.sweep);
-  }
-  const sweeps = sweepNames(store);
-  return runs.map((r) => summarize(r, last.get(r.id), sweepOf.get(r.name) ?? verifiedSweep(r, sweeps)));
+  return runs.map((r) => summarize(r, store.series.last(r.id), sweepOf.get(r.name) ?? verifiedSweep(r, sweeps)));
 }
 
 export function runSummary(store: RunStore, run: RunRecord): RunSummary {
-  const l = store.db.prepare(LAST_ROW).get(run.id) as LastRow | undefined;
-  const j = store.db.prepare('SELECT sweep FROM jobs WHERE run_name = ?').get(run.name) as { sweep: string } | undefined;
-  return summarize(run, l, j?.sweep ?? verifiedSweep(run, sweepNames(store)));
+  return summarize(run, store.series.last(run.id), store.sweeps.sweepOfRun(run.name) ?? verifiedSweep(run, store.sweeps.names()));
 }
 
 /** The model's shape from a run's config: trained runs keep it under `model`, older and synthetic ones at the top. */
@@ -77,10 +62,6 @@ export function shapeLabel(config: Record<string, unknown>): string | null {
   return `${s.layers}×${s.dModel}${s.heads !== undefined ? ` h${s.heads}` : ''}${s.ctx !== undefined ? ` ctx${s.ctx}` : ''}`;
 }
 
-function sweepNames(store: RunStore): Set<string> {
-  return new Set((store.db.prepare('SELECT name FROM sweeps').all() as { name: string }[]).map((s) => s.name));
-}
-
 /** A `sweep verify` run is no job of its sweep: it records the sweep it checks in its config (older ones only in their name, SWEEP-verify-…). */
 function verifiedSweep(r: RunRecord, sweeps: Set<string>): string | null {
   const recorded = (r.config as { train?: { sweep?: unknown } }).train?.sweep;
@@ -94,14 +75,14 @@ export function averageTokensPerS(r: RunRecord): number | null {
   return r.trainSeconds > 0 ? r.tokensSeen / r.trainSeconds : null;
 }
 
-function summarize(r: RunRecord, l: LastRow | undefined, sweep: string | null): RunSummary {
+function summarize(r: RunRecord, l: LastMetric | undefined, sweep: string | null): RunSummary {
   return {
     id: r.id, name: r.name, status: r.status, sweep, params: r.params, nonEmbeddingParams: r.nonEmbeddingParams,
     shape: shapeLabel(r.config), ctx: modelShape(r.config).ctx ?? null,
     // The store updates a run's counters at checkpoints; its newest metric row is fresher.
     tokensSeen: Math.max(r.tokensSeen, l?.tokens ?? 0), tokensTarget: r.tokensTarget, flops: Math.max(r.flops, l?.flops ?? 0), bestValBpb: r.bestValBpb, finalValBpb: r.finalValBpb,
-    lastStep: l?.step ?? null, lastTrainBpb: l?.train_loss == null ? null : l.train_loss / Math.LN2,
-    tokensPerS: averageTokensPerS(r), lastTokensPerS: l?.tokens_per_s ?? null,
+    lastStep: l?.step ?? null, lastTrainBpb: l?.trainLoss == null ? null : l.trainLoss / Math.LN2,
+    tokensPerS: averageTokensPerS(r), lastTokensPerS: l?.tokensPerS ?? null,
     createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, updatedAt: r.updatedAt, trainSeconds: r.trainSeconds,
   };
 }

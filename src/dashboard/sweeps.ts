@@ -91,8 +91,6 @@ function jobShape(job: Job | undefined, run: RunRecord | undefined, budgets: num
 
 /** Changes whenever a job changes state or a sweep appears: when the page's sweep view is stale. */
 export function sweepSignature(store: RunStore): string {
-  const rows = store.db.prepare('SELECT sweep, status, COUNT(*) AS n FROM jobs GROUP BY sweep, status ORDER BY sweep, status').all() as
-    { sweep: string; status: string; n: number }[];
-  const sweeps = store.db.prepare('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number };
-  return `${sweeps.n};${rows.map((r) => `${r.sweep}:${r.status}:${r.n}`).join(',')}`;
+  const counts = store.sweeps.allCounts().map((c) => `${c.sweep}:${c.status}:${c.jobs}`);
+  return `${store.sweeps.count()};${counts.join(',')}`;
 }

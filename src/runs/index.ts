@@ -1,12 +1,15 @@
-// The run store's public API: where runs live on disk and the database that records them.
+// The run store's public API: where runs live on disk and the store that records them. The
+// database connection is not part of it: every query is one of the store's methods.
 export { resolveHome, existingHome, runDir, assertRunId, RUN_ID_PATTERN } from './home.js';
-export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+export { SCHEMA_VERSION } from './migrations.js';
 export { RunStore, DB_FILE } from './store.js';
+export type { Store, Runs, Metrics, MetricSeries, Events, Trainers, SweepStore } from './interface.js';
 export { newRunId, defaultRunName } from './ids.js';
 export { RunClaim, RunBusyError, RunTakenOverError, TRAINER_LEASE_SECONDS, trainerAlive } from './trainer.js';
 export { isProcessAlive, processStartToken } from './processes.js';
 export {
-  RUN_STATUSES,
+  RUN_STATUSES, JOB_STATUSES,
   type RunStatus, type RunRecord, type NewRun, type RunPatch, type MetricRow, type NewEvent, type EventRecord,
-  type TrainerRecord,
+  type TrainerRecord, type SweepRecord, type JobStatus, type JobRecord, type NewJob,
+  type LastMetric, type RunMetricRow, type MetricAxis, type CurvePoint,
 } from './types.js';

@@ -1,15 +1,18 @@
 // The run store: one SQLite database per scalelab home that every process (trainers, the CLI,
-// a dashboard) opens at once. WAL lets readers run beside the single writer; busy_timeout makes
-// a writer wait for the lock instead of failing with "database is locked"; every multi-statement
-// write is an IMMEDIATE transaction because a deferred one that upgrades from read to write
-// gets SQLITE_BUSY at once, without waiting, when another process committed in between.
+// a dashboard) opens at once, through the connection in connection.ts. Its methods are the
+// Store interface (interface.ts): runs, metrics and events here, sweeps and jobs in
+// sweep-store.ts, chart reads of metrics in metric-series.ts. The connection stays inside this
+// folder: nothing else writes or reads SQL.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { UsageError } from '../errors.js';
+import { Connection } from './connection.js';
 import { RUN_ID_PATTERN } from './home.js';
 import { defaultRunName, newRunId } from './ids.js';
-import { migrate } from './migrations.js';
+import type { Store } from './interface.js';
+import { SqliteMetricSeries } from './metric-series.js';
+import { SqliteSweepStore } from './sweep-store.js';
 import {
   RUN_STATUSES,
   type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus, type TrainerRecord,
@@ -58,33 +61,26 @@ interface EventDbRow {
   id: number; run_id: string; step: number | null; time: string; kind: string; message: string; data: string | null;
 }
 
-export class RunStore {
-  private readonly statements = new Map<string, Database.Statement>();
-  private closed = false;
+export class RunStore implements Store {
+  readonly sweeps: SqliteSweepStore;
+  readonly series: SqliteMetricSeries;
 
-  /** The connection, for modules built on the same database (the sweep queue). */
-  private constructor(readonly db: Database.Database, readonly file: string) {}
+  // A true private field: not even a cast reaches the connection from outside.
+  readonly #connection: Connection;
 
+  private constructor(connection: Connection, readonly file: string) {
+    this.#connection = connection;
+    this.sweeps = new SqliteSweepStore(connection);
+    this.series = new SqliteMetricSeries(connection);
+  }
 
   /** Open (creating and migrating if needed) `<home>/scalelab.db`. */
   static open(home: string): RunStore {
     fs.mkdirSync(home, { recursive: true });
     const file = path.join(home, DB_FILE);
-    let db: Database.Database | undefined;
     try {
-      db = new Database(file);
-      // busy_timeout first: the pragmas and migrations below may themselves wait on another
-      // process that is opening the same fresh database.
-      db.pragma('busy_timeout = 10000');
-      enableWal(db);
-      // NORMAL under WAL loses at most the last commits on power loss, never consistency;
-      // FULL would fsync every metrics batch.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, file);
-      return new RunStore(db, file);
+      return new RunStore(Connection.open(file), file);
     } catch (err) {
-      db?.close();
       if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
         throw new UsageError(`${file} is not a scalelab database; move it away or pass another --home DIR`);
       }
@@ -99,16 +95,11 @@ export class RunStore {
   static openForReading(home: string): RunStore {
     const file = path.join(home, DB_FILE);
     if (fs.existsSync(file)) return RunStore.open(home);
-    const db = new Database(':memory:');
-    migrate(db, file);
-    return new RunStore(db, file);
+    return new RunStore(Connection.inMemory(file), file);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.statements.clear();
-    this.db.close();
+    this.#connection.close();
   }
 
   createRun(spec: NewRun): RunRecord {
@@ -164,15 +155,14 @@ export class RunStore {
       `INSERT OR REPLACE INTO metrics (run_id, step, ${METRIC_COLUMNS.join(', ')})
        VALUES (?, ?, ${METRIC_COLUMNS.map(() => '?').join(', ')})`,
     );
-    const write = this.db.transaction((batch: readonly MetricRow[]) => {
-      for (const r of batch) {
-        if (!Number.isSafeInteger(r.step)) throw new Error(`logMetrics: step must be an integer, got ${r.step}`);
-        insert.run(runId, r.step, num(r.tokens), num(r.flops), num(r.trainLoss), num(r.valBpb), num(r.lr),
-          num(r.tokensPerS), num(r.gradNorm), num(r.time));
-      }
-    });
     try {
-      write.immediate(rows);
+      this.#connection.immediate(() => {
+        for (const r of rows) {
+          if (!Number.isSafeInteger(r.step)) throw new Error(`logMetrics: step must be an integer, got ${r.step}`);
+          insert.run(runId, r.step, num(r.tokens), num(r.flops), num(r.trainLoss), num(r.valBpb), num(r.lr),
+            num(r.tokensPerS), num(r.gradNorm), num(r.time));
+        }
+      });
     } catch (err) {
       throw foreignKeyToUnknownRun(err, runId);
     }
@@ -222,6 +212,17 @@ export class RunStore {
     return rows.map(toRun);
   }
 
+  /** The newest updatedAt of any run ('' in an empty store). */
+  lastRunUpdate(): string {
+    return (this.stmt('SELECT MAX(updated_at) AS m FROM runs').get() as { m: string | null }).m ?? '';
+  }
+
+  /** Runs updated at or after `at`, oldest change first. */
+  runsUpdatedSince(at: string): { id: string; updatedAt: string }[] {
+    return (this.stmt('SELECT id, updated_at FROM runs WHERE updated_at >= ? ORDER BY updated_at').all(at) as { id: string; updated_at: string }[])
+      .map((r) => ({ id: r.id, updatedAt: r.updated_at }));
+  }
+
   /** A run's metrics in step order; with `sinceStep`, only steps after it (for tailing a live run). */
   metrics(runId: string, options: { sinceStep?: number } = {}): Required<MetricRow>[] {
     const rows = this.stmt(
@@ -244,13 +245,20 @@ export class RunStore {
     }));
   }
 
+  /** Every run's events of this kind, oldest first, with the run's name; data that is not JSON reads as null. */
+  eventsOfKind(kind: string): { runName: string; data: unknown }[] {
+    const rows = this.stmt('SELECT r.name AS name, e.data AS data FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = ? ORDER BY e.id')
+      .all(kind) as { name: string; data: string | null }[];
+    return rows.map((r) => ({ runName: r.name, data: parseOrNull(r.data) }));
+  }
+
   // Deleting runs, for `sweep rm`. Files are the caller's: a run's folder is removed after the
   // transaction that deleted its record commits, so a crash can leave an orphan folder but
   // never a record whose files are gone.
 
   /** Delete these runs (by name) with their metrics and events, in one transaction; names not in the store are skipped. */
   deleteRuns(names: readonly string[]): RunRecord[] {
-    return this.db.transaction(() => {
+    return this.#connection.immediate(() => {
       const gone: RunRecord[] = [];
       for (const name of names) {
         const row = this.stmt('SELECT * FROM runs WHERE name = ?').get(name) as RunRow | undefined;
@@ -259,7 +267,7 @@ export class RunStore {
         gone.push(toRun(row));
       }
       return gone;
-    }).immediate();
+    });
   }
 
   /** Names of runs that say they belong to this sweep: by their stored config, or by a `sweep verify` record. */
@@ -318,13 +326,7 @@ export class RunStore {
   }
 
   private stmt(sql: string): Database.Statement {
-    if (this.closed) throw new Error('RunStore is closed');
-    let s = this.statements.get(sql);
-    if (s === undefined) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.#connection.stmt(sql);
   }
 }
 
@@ -337,6 +339,14 @@ function toRun(r: RunRow): RunRecord {
     weightsSha256: r.weights_sha256, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
     updatedAt: r.updated_at, trainSeconds: r.train_seconds ?? 0, host: r.host, pid: r.pid,
   };
+}
+
+function parseOrNull(json: string | null): unknown {
+  try {
+    return JSON.parse(json ?? 'null');
+  } catch {
+    return null;
+  }
 }
 
 // better-sqlite3 rejects undefined in positional binds on some paths; make absence explicit.
@@ -354,22 +364,4 @@ function duplicateName(name: string): UsageError {
 
 function foreignKeyToUnknownRun(err: unknown, runId: string): unknown {
   return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? unknownRun(runId) : err;
-}
-
-/**
- * Switch a database to WAL (a persistent setting, so only a fresh database needs it). SQLite may
- * answer SQLITE_BUSY to the switch at once, without waiting on busy_timeout, while another
- * process is opening the same fresh file; so retry for up to ten seconds.
- */
-function enableWal(db: Database.Database): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let waited = 0; ; waited += 20) {
-    try {
-      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= 10_000) throw err;
-      Atomics.wait(pause, 0, 0, 20); // a synchronous 20 ms sleep
-    }
-  }
 }

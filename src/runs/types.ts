@@ -96,3 +96,49 @@ export interface TrainerRecord {
   /** Unix seconds of its last heartbeat. */
   heartbeat: number;
 }
+
+/** A sweep: a named plan of training jobs. */
+export interface SweepRecord {
+  name: string;
+  /** How it was planned (grid or budgets, estimates), parsed from JSON. */
+  config: Record<string, unknown>;
+  createdAt: string;
+}
+
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** One job of a sweep: a run to train, with its queue state. `O` is the shape of its training options. */
+export interface JobRecord<O = Record<string, unknown>> {
+  sweep: string;
+  idx: number;
+  options: O;
+  runName: string;
+  status: JobStatus;
+  attempts: number;
+  worker: string | null;
+  /** Unix seconds; a running job whose lease has passed is claimable again. */
+  leaseExpires: number | null;
+  estimatedSeconds: number | null;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NewJob {
+  options: object;
+  runName: string;
+  estimatedSeconds: number | null;
+}
+
+/** The last metric row of a run, as the runs table shows it. */
+export type LastMetric = Pick<Required<MetricRow>, 'step' | 'tokens' | 'flops' | 'trainLoss' | 'tokensPerS'>;
+
+/** A metric row with the run it belongs to, as the live stream reads new rows. */
+export type RunMetricRow = Required<Omit<MetricRow, 'time'>> & { runId: string };
+
+/** The columns a run's steps can be placed by on a chart's x axis; each grows with the step. */
+export type MetricAxis = 'step' | 'tokens' | 'flops';
+
+/** step, x (on the chosen axis), train loss, validation bpb, grad norm: what downsampling a run's curves needs. */
+export type CurvePoint = [step: number, x: number | null, trainLoss: number | null, valBpb: number | null, gradNorm: number | null];

@@ -1,0 +1,153 @@
+// Sweeps and their jobs in the SQLite store: the tables the job queue (src/sweep/queue.ts) runs
+// on. Workers claim jobs under a lease; every later change is a conditional UPDATE on (job,
+// worker), so a worker that has lost its lease cannot touch a job another worker now holds.
+// What a plan may replace and when a removal is refused are the queue's rules: they arrive here
+// as callbacks run inside the transaction, on what it read.
+import { UsageError } from '../errors.js';
+import type { Connection } from './connection.js';
+import type { SweepStore } from './interface.js';
+import type { JobRecord, JobStatus, NewJob, SweepRecord } from './types.js';
+
+interface SweepRow { name: string; config: string; created_at: string }
+
+interface JobRow {
+  sweep: string; idx: number; options: string; run_name: string; status: JobStatus; attempts: number;
+  worker: string | null; lease_expires: number | null; estimated_seconds: number | null; error: string | null;
+  started_at: string | null; finished_at: string | null;
+}
+
+const toSweep = (r: SweepRow): SweepRecord => ({ name: r.name, config: JSON.parse(r.config), createdAt: r.created_at });
+
+const toJob = (r: JobRow): JobRecord => ({
+  sweep: r.sweep, idx: r.idx, options: JSON.parse(r.options), runName: r.run_name, status: r.status, attempts: r.attempts,
+  worker: r.worker, leaseExpires: r.lease_expires, estimatedSeconds: r.estimated_seconds, error: r.error,
+  startedAt: r.started_at, finishedAt: r.finished_at,
+});
+
+const now = () => Date.now() / 1000;
+
+export class SqliteSweepStore implements SweepStore {
+  readonly #c: Connection;
+
+  constructor(c: Connection) {
+    this.#c = c;
+  }
+
+  create(name: string, config: object, jobs: readonly NewJob[], replaces: (existing: JobRecord[] | undefined) => boolean): void {
+    this.#c.immediate(() => {
+      const existing = this.find(name) && this.jobs(name);
+      if (replaces(existing)) this.#c.stmt('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
+      const taken = this.#c.stmt('SELECT name FROM runs WHERE name = ? OR id = ?');
+      for (const j of jobs) {
+        const run = taken.get(j.runName, j.runName) as { name: string } | undefined;
+        if (run) throw new UsageError(`a run named '${run.name}' is already in the store (kept from an earlier sweep?); plan under another sweep name`);
+      }
+      this.#c.stmt('INSERT INTO sweeps (name, config, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(config), new Date().toISOString());
+      const insertJob = this.#c.stmt(
+        "INSERT INTO jobs (sweep, idx, options, run_name, status, estimated_seconds) VALUES (?, ?, ?, ?, 'queued', ?)");
+      jobs.forEach((j, i) => insertJob.run(name, i, JSON.stringify(j.options), j.runName, j.estimatedSeconds));
+    });
+  }
+
+  remove(name: string, within: (jobs: JobRecord[]) => void): JobRecord[] {
+    return this.#c.immediate(() => {
+      this.get(name);
+      const jobs = this.jobs(name);
+      within(jobs);
+      this.#c.stmt('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
+      return jobs;
+    });
+  }
+
+  find(name: string): SweepRecord | undefined {
+    const r = this.#c.stmt('SELECT * FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
+    return r && toSweep(r);
+  }
+
+  get(name: string): SweepRecord {
+    const s = this.find(name);
+    if (!s) throw new UsageError(`unknown sweep '${name}'; \`scalelab sweep list\` lists them`);
+    return s;
+  }
+
+  list(): SweepRecord[] {
+    return (this.#c.stmt('SELECT * FROM sweeps ORDER BY created_at DESC').all() as SweepRow[]).map(toSweep);
+  }
+
+  names(): Set<string> {
+    return new Set((this.#c.stmt('SELECT name FROM sweeps').all() as { name: string }[]).map((s) => s.name));
+  }
+
+  jobs(sweep: string): JobRecord[] {
+    return (this.#c.stmt('SELECT * FROM jobs WHERE sweep = ? ORDER BY idx').all(sweep) as JobRow[]).map(toJob);
+  }
+
+  sweepOfRun(runName: string): string | undefined {
+    return (this.#c.stmt('SELECT sweep FROM jobs WHERE run_name = ?').get(runName) as { sweep: string } | undefined)?.sweep;
+  }
+
+  sweepsOfRuns(): Map<string, string> {
+    const rows = this.#c.stmt('SELECT run_name, sweep FROM jobs').all() as { run_name: string; sweep: string }[];
+    return new Map(rows.map((j) => [j.run_name, j.sweep]));
+  }
+
+  claim(worker: string, leaseSeconds: number, sweep?: string): JobRecord | null {
+    return this.#c.immediate(() => {
+      const t = now();
+      const row = this.#c.stmt(
+        `SELECT * FROM jobs WHERE (status = 'queued' OR (status = 'running' AND lease_expires < ?))
+         ${sweep ? 'AND sweep = ?' : ''} ORDER BY sweep, idx LIMIT 1`,
+      ).get(...(sweep ? [t, sweep] : [t])) as JobRow | undefined;
+      if (!row) return null;
+      this.#c.stmt(
+        `UPDATE jobs SET status = 'running', worker = ?, lease_expires = ?, attempts = attempts + 1,
+         started_at = COALESCE(started_at, ?) WHERE sweep = ? AND idx = ?`,
+      ).run(worker, t + leaseSeconds, new Date().toISOString(), row.sweep, row.idx);
+      return toJob({ ...row, status: 'running', worker, lease_expires: t + leaseSeconds, attempts: row.attempts + 1 });
+    });
+  }
+
+  renewLease(job: JobRecord<unknown>, worker: string, leaseSeconds: number): boolean {
+    return this.#c.stmt(
+      "UPDATE jobs SET lease_expires = ? WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'",
+    ).run(now() + leaseSeconds, job.sweep, job.idx, worker).changes === 1;
+  }
+
+  complete(job: JobRecord<unknown>, worker: string): boolean {
+    return this.#c.stmt(
+      "UPDATE jobs SET status = 'done', lease_expires = NULL, error = NULL, finished_at = ? WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'",
+    ).run(new Date().toISOString(), job.sweep, job.idx, worker).changes === 1;
+  }
+
+  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null }): boolean {
+    return this.#c.stmt(
+      `UPDATE jobs SET status = ?, lease_expires = NULL, worker = NULL, error = ?, finished_at = ?
+       WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'`,
+    ).run(outcome.failed ? 'failed' : 'queued', outcome.error, outcome.failed ? new Date().toISOString() : null, job.sweep, job.idx, worker)
+      .changes === 1;
+  }
+
+  counts(sweep: string): Record<JobStatus, number> {
+    const c: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const r of this.#c.stmt('SELECT status, COUNT(*) AS n FROM jobs WHERE sweep = ? GROUP BY status').all(sweep) as { status: JobStatus; n: number }[]) {
+      c[r.status] = r.n;
+    }
+    return c;
+  }
+
+  allCounts(): { sweep: string; status: JobStatus; jobs: number }[] {
+    return (this.#c.stmt('SELECT sweep, status, COUNT(*) AS n FROM jobs GROUP BY sweep, status ORDER BY sweep, status').all() as
+      { sweep: string; status: JobStatus; n: number }[]).map((r) => ({ sweep: r.sweep, status: r.status, jobs: r.n }));
+  }
+
+  count(): number {
+    return (this.#c.stmt('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number }).n;
+  }
+
+  finished(sweep?: string): boolean {
+    const r = this.#c.stmt(
+      `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') ${sweep ? 'AND sweep = ?' : ''}`,
+    ).get(...(sweep ? [sweep] : [])) as { n: number };
+    return r.n === 0;
+  }
+}
