@@ -6,6 +6,7 @@ import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { fitLaw, type LawReport } from '../laws/report.js';
 import type { IsoflopBudget } from '../laws/isoflop.js';
 import type { SweepPoint } from '../sweep/points.js';
+import { tokensForCompute } from '../shared/compute.js';
 
 export interface VerifyPoint {
   run: string;
@@ -80,7 +81,7 @@ export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint
     const sizes = g.runs.map((r) => r.params);
     const nLo = Math.min(...sizes) / 2, nHi = Math.max(...sizes) * 2;
     const ns = logspace(nLo, nHi);
-    g.law = { params: ns, loss: ns.map((n) => predictLoss(boot.fit, n, g.flops / (6 * n))) };
+    g.law = { params: ns, loss: ns.map((n) => predictLoss(boot.fit, n, tokensForCompute(g.flops, n))) };
     const match = nearest(iso, g.flops);
     if (match) {
       g.accepted = match.accepted;

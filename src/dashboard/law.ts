@@ -7,6 +7,7 @@ import { MIN_POINTS } from '../laws/validate.js';
 import { lawView, type LawView, type VerifyPoint } from './law-view.js';
 import type { LawThreadData } from './law-thread.js';
 import { startThread } from '../thread.js';
+import { trainingCompute } from '../shared/compute.js';
 
 interface Entry { signature: string; view: Promise<LawView> }
 
@@ -67,7 +68,7 @@ export function verifyPoints(store: RunStore, sweep: string): VerifyPoint[] {
     const interval = Array.isArray(d.interval) ? d.interval.map(Number) : [];
     if (![params, tokens, predicted, measured, ...interval].every(Number.isFinite) || interval.length !== 2) continue;
     out.push({
-      run: row.runName, flops: 6 * params * tokens, params, tokens, predicted, interval: [interval[0], interval[1]], measured,
+      run: row.runName, flops: trainingCompute(params, tokens), params, tokens, predicted, interval: [interval[0], interval[1]], measured,
       relativeError: (measured - predicted) / measured,
     });
   }

@@ -7,6 +7,7 @@ import { SweepQueue, type Job, type JobStatus } from '../sweep/queue.js';
 import { modelConfig } from '../sweep/plan.js';
 import { sweepStatus, type SweepStatus } from '../sweep/status.js';
 import { shapeLabel } from './runs.js';
+import { trainingCompute } from '../shared/compute.js';
 
 export interface SweepSummary {
   name: string;
@@ -74,7 +75,7 @@ function sweepBudgets(config: Record<string, unknown>): number[] {
 }
 
 function planned(n: number | null, tokens: number | null | undefined): number | null {
-  return n && tokens ? 6 * n * tokens : null;
+  return n && tokens ? trainingCompute(n, tokens) : null;
 }
 
 function jobShape(job: Job | undefined, run: RunRecord | undefined, budgets: number[]): JobShape {

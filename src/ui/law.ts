@@ -9,6 +9,7 @@ import { axis, padded } from './axes.js';
 import { fixed, sci, si } from './format.js';
 import { state } from './state.js';
 import { uPlot, type UPlot } from './uplot.js';
+import { trainingCompute } from '../shared/compute.js';
 
 const BUDGET_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 const FRONTIER = '#222';
@@ -134,7 +135,7 @@ export class LawUI {
     const series: UPlot.Series[] = [{ label: 'FLOPs' }];
     const taken = new Set<number>();
     v.budgets.forEach((b, i) => {
-      tables.push([b.runs.map((r) => distinct(6 * r.params * r.tokens, taken)), b.runs.map((r) => r.loss)]);
+      tables.push([b.runs.map((r) => distinct(trainingCompute(r.params, r.tokens), taken)), b.runs.map((r) => r.loss)]);
       series.push(scatter(`C ≈ ${sci(b.flops)}`, BUDGET_COLORS[i % BUDGET_COLORS.length], 7));
     });
     const bands: UPlot.Band[] = [];

@@ -1,4 +1,5 @@
-// Pure series arithmetic shared by the dashboard's server and its page: debiased EMA smoothing
+// Pure series arithmetic shared by the dashboard's server and its page (src/shared/ holds such
+// modules, below both; the dashboard serves them to the page under /shared/): debiased EMA smoothing
 // and min/max-preserving decimation. No DOM and no Node APIs, so the browser imports it as is
 // and node:test checks it directly.
 
