@@ -1,7 +1,7 @@
 // Training compute, in one place for every layer and the dashboard's page: C = 6·N·D (Kaplan et
 // al. 2020), N the non-embedding parameters and D the tokens trained on: about two FLOPs per
-// parameter and token forward, four backward. Attention's own FLOPs and the embeddings are left out, as in the
-// scaling-law papers, so a run's C is comparable with theirs.
+// parameter and token forward, four backward. Attention's own FLOPs and the embeddings are left
+// out, as in the scaling-law papers, so a run's C is comparable with theirs.
 
 /** C = 6·N·D. */
 export function trainingCompute(nonEmbeddingParams: number, tokens: number): number {
