@@ -3,7 +3,8 @@
 //  - wsd: warm-up, stable at the peak, then a linear cooldown to minLr over the last `cooldown`
 //    fraction (Hägele et al. 2024); a run can be cooled down from any stable-phase checkpoint.
 
-export type ScheduleKind = 'cosine' | 'wsd';
+export const SCHEDULES = ['cosine', 'wsd'] as const;
+export type ScheduleKind = (typeof SCHEDULES)[number];
 
 export interface Schedule {
   kind: ScheduleKind;
