@@ -1,28 +1,36 @@
 // `scalelab bench`: training throughput of the reference GPT, or SGEMM GFLOP/s with --gemm.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { benchServe } from '../bench/serve.js';
 import { benchDashboard } from '../bench/dashboard.js';
 import { REFERENCE_CONFIG, validateConfig } from '../models/gpt.js';
 import { positiveInt, UsageError } from '../errors.js';
+import { MODEL_OPTIONS as M, TRAIN_OPTIONS, variantsOf } from '../train/options.js';
+import { positiveInteger, withDefault } from '../option.js';
+import { addFlags, flag } from './flags.js';
+import { HOME, THREADS } from './shared-options.js';
+
+/** The model `bench` trains: the reference GPT unless told otherwise. */
+const r = REFERENCE_CONFIG;
+const BENCH_OPTIONS = {
+  layers: withDefault(M.layers, r.layers),
+  dModel: withDefault(M.dModel, r.dModel),
+  heads: withDefault(M.heads, r.heads),
+  ctx: { ...withDefault(M.ctx, r.ctx), help: 'context length' },
+  vocab: positiveInteger({ help: 'vocabulary size', default: r.vocab }),
+  norm: M.norm,
+  mlp: M.mlp,
+  pos: M.pos,
+  batch: TRAIN_OPTIONS.batch,
+  steps: positiveInteger({ help: 'timed steps', default: 10 }),
+  warmup: positiveInteger({ help: 'untimed steps first', default: 3 }),
+  threads: THREADS,
+};
 
 export function benchCommand(): Command {
-  const r = REFERENCE_CONFIG;
-  return new Command('bench')
-    .description('train the reference GPT on random tokens and report tokens/s, GFLOP/s and peak memory')
-    .option('--layers <n>', 'transformer blocks', positiveInt('--layers'), r.layers)
-    .option('--d-model <n>', 'model width', positiveInt('--d-model'), r.dModel)
-    .option('--heads <n>', 'attention heads', positiveInt('--heads'), r.heads)
-    .option('--ctx <n>', 'context length', positiveInt('--ctx'), r.ctx)
-    .option('--vocab <n>', 'vocabulary size', positiveInt('--vocab'), r.vocab)
-    .addOption(new Option('--norm <kind>', 'normalisation').choices(['layernorm', 'rmsnorm']).default('layernorm'))
-    .addOption(new Option('--mlp <kind>', 'MLP').choices(['gelu', 'swiglu']).default('gelu'))
-    .addOption(new Option('--pos <kind>', 'positions').choices(['learned', 'rope']).default('learned'))
-    .option('--batch <n>', 'sequences per step', positiveInt('--batch'), 16)
-    .option('--steps <n>', 'timed steps', positiveInt('--steps'), 10)
-    .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 3)
-    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+  return addFlags(new Command('bench')
+    .description('train the reference GPT on random tokens and report tokens/s, GFLOP/s and peak memory'), BENCH_OPTIONS)
     .option('--gemm', 'measure SGEMM GFLOP/s on square sizes 256 to 2048 instead')
     .option('--profile', 'time every kernel and print where a step goes')
     .option('--json', 'print one JSON object')
@@ -39,9 +47,8 @@ export function benchCommand(): Command {
       if (o.dModel % o.heads !== 0) throw new UsageError(`--heads (${o.heads}) must divide --d-model (${o.dModel})`);
       if (o.pos === 'rope' && (o.dModel / o.heads) % 2 !== 0) throw new UsageError('--pos rope needs an even head dimension (--d-model / --heads)');
       // Only the variants that differ from GPT-2's appear in the config.
-      const variants = { ...(o.norm !== 'layernorm' && { norm: o.norm }), ...(o.mlp !== 'gelu' && { mlp: o.mlp }), ...(o.pos !== 'learned' && { pos: o.pos }) };
       const res = benchTrain({
-        config: { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: o.vocab, ...variants },
+        config: { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx, vocab: o.vocab, ...variantsOf(o) },
         batch: o.batch, steps: o.steps, warmup: o.warmup, threads: o.threads, profile: o.profile,
       });
       if (o.json) return console.log(JSON.stringify(res));
@@ -72,17 +79,17 @@ function serveBenchCommand(): Command {
   return new Command('serve')
     .description('serve the reference GPT (random weights) on 127.0.0.1 and report tokens/s and time-to-first-token at several concurrencies, or run a load with --load')
     .option('--model <id>', 'serve this model of --home instead of the random reference model')
-    .option('--home <dir>', 'scalelab home holding --model (default: $SCALELAB_HOME or ./.scalelab)')
-    .option('--layers <n>', 'transformer blocks of the random model (default: the reference model\'s)', positiveInt('--layers'))
-    .option('--d-model <n>', 'width of the random model', positiveInt('--d-model'))
-    .option('--heads <n>', 'attention heads of the random model', positiveInt('--heads'))
+    .addOption(flag('home', { ...HOME, help: 'scalelab home holding --model (default: $SCALELAB_HOME or ./.scalelab)' }))
+    .addOption(flag('layers', { ...M.layers, default: undefined, help: 'transformer blocks of the random model (default: the reference model\'s)' }))
+    .addOption(flag('dModel', { ...M.dModel, default: undefined, help: 'width of the random model' }))
+    .addOption(flag('heads', { ...M.heads, default: undefined, help: 'attention heads of the random model' }))
     .option('--concurrency <list>', 'comma-separated concurrencies (default 1,8,32; with --load one number, default 64)', positiveList('--concurrency'))
     .option('--tokens <n>', 'max_tokens per request (default 64; 16 with --load)', positiveInt('--tokens'))
     .option('--requests <n>', 'requests per concurrency round (default max(16, 2 x concurrency))', positiveInt('--requests'))
     .option('--load <n>', 'instead of the rounds, send N requests and count HTTP statuses (5xx are failures)', positiveInt('--load'))
     .option('--max-batch <n>', 'sequences decoded together by the server', positiveInt('--max-batch'), 32)
     .option('--timeout <s>', 'per-request timeout in seconds', positiveInt('--timeout'), 120)
-    .option('--threads <n>', 'kernel threads of the server (default: all cores but one, left to the client)', positiveInt('--threads'))
+    .addOption(flag('threads', { ...THREADS, help: 'kernel threads of the server (default: all cores but one, left to the client)' }))
     .option('--json', 'print one JSON object')
     .action(async (_o, cmd: Command) => {
       // The parent `bench` also knows --json, --threads, --layers, --d-model and --heads and may

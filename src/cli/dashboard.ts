@@ -5,6 +5,8 @@ import { existingHome } from '../runs/index.js';
 import { startDashboard } from '../dashboard/server.js';
 import { portOption, positiveInt, UsageError } from '../errors.js';
 import { collectApiKey, httpOptions } from './serve.js';
+import { flag } from './flags.js';
+import { HOME } from './shared-options.js';
 
 
 export function dashboardCommand(): Command {
@@ -12,7 +14,7 @@ export function dashboardCommand(): Command {
     .description('serve the live dashboard: runs table, loss curves, scaling-law view, sweep status and a playground')
     .option('--port <n>', 'port to listen on (0: any free one)', portOption, 8787)
     .option('--host <addr>', 'address to bind; 0.0.0.0 exposes the dashboard and its API to the network', '127.0.0.1')
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--api-key <key>', 'a bearer key scripts may use for /v1 (repeatable; the page has its own)', collectApiKey, [] as string[])
     .option('--resamples <n>', 'bootstrap resamples of the scaling-law intervals', positiveInt('--resamples'), 200)
     .option('--model-cache-mb <n>', 'memory the playground\'s loaded models may hold together, in MiB; least recently used idle ones are dropped beyond', positiveInt('--model-cache-mb'), 1024)

@@ -7,6 +7,8 @@ import { readPointsCsv, parseExclude, type ExcludeRule, type ScalingPoint } from
 import { fitLaw, predictWithInterval, type LawReport } from '../laws/report.js';
 import { compareToBaseline, verdict } from '../laws/compare.js';
 import { UsageError, numberOption, positiveInt } from '../errors.js';
+import { flag } from './flags.js';
+import { HOME } from './shared-options.js';
 
 export function loadPoints(o: { sweep?: string; points?: string; home?: string }): ScalingPoint[] {
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');
@@ -29,7 +31,7 @@ function bootstrapOptions(c: Command): Command {
     .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'), 1000)
     .option('--seed <n>', 'bootstrap seed', numberOption('--seed', { allowZero: true }), 0)
     .option('--level <x>', 'interval coverage', numberOption('--level'), 0.9)
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--json', 'print one JSON object');
 }
 

@@ -11,6 +11,8 @@ import { loadWeights } from '../train/checkpoint.js';
 import { Checkpoints } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
+import { flag } from './flags.js';
+import { HOME } from './shared-options.js';
 
 export interface SampleRunOptions {
   home?: string;
@@ -66,7 +68,7 @@ export function generateCommand(): Command {
     .option('--temperature <x>', 'sampling temperature (0: greedy)', numberOption('--temperature', { allowZero: true }), 0.8)
     .option('--top-k <n>', 'sample among the k most likely bytes (0: all)', numberOption('--top-k', { allowZero: true }), 0)
     .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .action((run, o) => {
       if (!Number.isInteger(o.topK)) throw new UsageError(`--top-k must be an integer, got '${o.topK}'`);
       process.stdout.write(sampleRun(run, { home: o.home, prompt: o.prompt, tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed }) + '\n');

@@ -5,6 +5,8 @@ import { RunStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
+import { flag } from './flags.js';
+import { HOME } from './shared-options.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
 function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
@@ -62,7 +64,7 @@ export function runsCommand(): Command {
     .description('list the runs in the store, newest first')
     .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
     .option('--limit <n>', 'at most this many', positiveInt('--limit'))
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--json', 'print a JSON array')
     .action((o) => {
       const { runs, summaries } = withStore(o.home, (s) => {
@@ -96,7 +98,7 @@ export function showCommand(): Command {
   return new Command('show')
     .description('details of one run: its config, final metrics and the SHA-256 of its final weights')
     .argument('<run>', 'run name or id')
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--json', 'print one JSON object')
     .option('--verify', 'check the final weights and every checkpoint against their SHA-256 (exit code 1 if any is corrupt)')
     .action((name, o) => {

@@ -4,6 +4,8 @@ import { setThreads } from '../engine/native.js';
 import { existingHome } from '../runs/index.js';
 import { startServer } from '../serve/server.js';
 import { numberOption, portOption, positiveInt, UsageError } from '../errors.js';
+import { flag } from './flags.js';
+import { HOME, THREADS } from './shared-options.js';
 
 /** A bearer key, repeatable. */
 export function collectApiKey(k: string, prev: string[]): string[] {
@@ -40,11 +42,11 @@ export function serveCommand(): Command {
     .option('--port <n>', 'port to listen on (0: any free one)', portOption, 8080)
     .option('--host <addr>', 'address to bind; 0.0.0.0 exposes the server to the network', '127.0.0.1')
     .option('--api-key <key>', 'require this bearer key (repeatable; default: no authentication)', collectApiKey, [] as string[])
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--max-batch <n>', 'sequences decoded together per model', positiveInt('--max-batch'), 32)
     .option('--body-limit <bytes>', 'largest request body (413 beyond)', positiveInt('--body-limit'), 1 << 20)
     .option('--model-cache-mb <n>', 'memory loaded models may hold together, in MiB; least recently used idle ones are dropped beyond', positiveInt('--model-cache-mb'), 1024)
-    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .addOption(flag('threads', THREADS))
     .option('--log', 'log every request as JSON lines'))
     .action(async (o) => {
       if (o.threads) setThreads(o.threads);

@@ -3,8 +3,6 @@ import { UsageError } from '../errors.js';
 import { RunStore, existingHome, resolveHome } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 
-export const HOME_HELP = 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)';
-
 /** `reading`: the command only reads, so a home that does not exist is refused, not created. */
 export function withQueue<T>(home: string | undefined, fn: (q: SweepQueue, s: RunStore) => T, reading = false): T {
   const store = reading ? RunStore.openForReading(existingHome(home)) : RunStore.open(resolveHome(home));

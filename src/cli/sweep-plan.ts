@@ -1,14 +1,32 @@
 // `scalelab sweep plan`: plan a sweep, price it on this machine, store it under a name.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { resolveHome } from '../runs/index.js';
 import { planSweep, parseShape, MAX_FRESH_EPOCHS, LR_SCALINGS, PlanRefused, type Candidate, type PlannedRun } from '../sweep/plan.js';
 import { estimateRun, type RunEstimate } from '../sweep/estimate.js';
 import { measureCosts, timedSplit } from '../sweep/measure.js';
 import { calibrate, ESTIMATE_MODEL, type Calibration } from '../sweep/calibration.js';
-import { NORMS, MLPS, POSITIONS } from '../models/gpt.js';
-import { TRAIN_DEFAULTS } from '../train/train.js';
+import { TRAIN_OPTIONS as T } from '../train/options.js';
+import { choice } from '../option.js';
 import { positiveInt, numberOption } from '../errors.js';
-import { fmtSeconds, list, plural, withQueue, HOME_HELP } from './sweep-format.js';
+import { fmtSeconds, list, plural, withQueue } from './sweep-format.js';
+import { addFlags, flag, flagValues } from './flags.js';
+import { HOME } from './shared-options.js';
+
+/** The training options every run of the plan shares (ctx, batch and the lr rule shape the plan itself). */
+const PLAN_OPTIONS = {
+  corpus: T.corpus,
+  ctx: T.ctx,
+  batch: T.batch,
+  lr: { ...T.lr, help: 'peak learning rate (at d_model 128 with --lr-scaling width)' },
+  lrScaling: choice(LR_SCALINGS, { help: 'constant: --lr for every size; width: --lr · 128 / d_model (μP)', arg: '<rule>', default: 'constant' }),
+  seed: T.seed,
+  evalEvery: { ...T.evalEvery, help: 'validate every this many steps (and after the last)' },
+  evalTokens: T.evalTokens,
+  checkpointEvery: T.checkpointEvery,
+  norm: T.norm,
+  mlp: T.mlp,
+  pos: T.pos,
+};
 
 /** The shapes a refused budget was offered, and what became of each. */
 export function candidateTable(budgets: { budget: number; candidates: Candidate[] }[]): string {
@@ -50,39 +68,28 @@ function printPlan(name: string, o: Record<string, any>, runs: PlannedRun[], tra
 }
 
 export function planCommand(): Command {
-  return new Command('plan')
+  return addFlags(new Command('plan')
     .description('plan an isoFLOP sweep (--flops) or an N×D grid (--models, --tokens) and store it under a name')
     .argument('<name>', 'a name for the sweep')
     .option('--flops <list>', 'compute budgets in FLOPs, e.g. 1e12,3e12,1e13', list('--flops', numberOption('--flops')))
     .option('--sizes <n>', 'model sizes per budget', positiveInt('--sizes'), 4)
     .option('--tokens-per-param <r>', 'centre each budget\'s sizes where D = r·N (Chinchilla: 20; byte-level Brown fits put it in the hundreds)', numberOption('--tokens-per-param'), 20)
     .option('--models <list>', 'grid: model shapes LAYERSxD_MODEL, e.g. 2x64,4x128', list('--models', parseShape))
-    .option('--tokens <list>', 'grid: token counts, e.g. 1e6,4e6', list('--tokens', numberOption('--tokens')))
-    .option('--corpus <spec>', "'brown' or a UTF-8 text file or folder", TRAIN_DEFAULTS.corpus)
-    .option('--ctx <n>', 'context length', positiveInt('--ctx'), TRAIN_DEFAULTS.ctx)
-    .option('--batch <n>', 'sequences per step', positiveInt('--batch'), TRAIN_DEFAULTS.batch)
-    .option('--lr <x>', 'peak learning rate (at d_model 128 with --lr-scaling width)', numberOption('--lr'), TRAIN_DEFAULTS.lr)
-    .addOption(new Option('--lr-scaling <rule>', 'constant: --lr for every size; width: --lr · 128 / d_model (μP)').choices([...LR_SCALINGS]).default('constant'))
-    .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
-    .option('--eval-every <steps>', 'validate every this many steps (and after the last)', positiveInt('--eval-every'), TRAIN_DEFAULTS.evalEvery)
-    .option('--eval-tokens <n>', 'held-out tokens per validation', numberOption('--eval-tokens'), TRAIN_DEFAULTS.evalTokens)
-    .option('--checkpoint-every <steps>', 'checkpoint every this many steps', positiveInt('--checkpoint-every'), TRAIN_DEFAULTS.checkpointEvery)
-    .addOption(new Option('--norm <kind>', 'normalisation of every run').choices([...NORMS]).default('layernorm'))
-    .addOption(new Option('--mlp <kind>', 'MLP of every run').choices([...MLPS]).default('gelu'))
-    .addOption(new Option('--pos <kind>', 'positions of every run').choices([...POSITIONS]).default('learned'))
+    .option('--tokens <list>', 'grid: token counts, e.g. 1e6,4e6', list('--tokens', numberOption('--tokens'))), PLAN_OPTIONS)
     .option('--replace', 'replace the plan of this name, if none of its jobs has started')
     .option('--no-estimate', 'skip measuring this machine for the wall-time estimates')
-    .option('--home <dir>', HOME_HELP)
+    .addOption(flag('home', HOME))
     .option('--json', 'print the plan as JSON')
     .action(async (name, o) => {
       const home = resolveHome(o.home);
       // Refuse a taken name before the measurements, which take a while.
       withQueue(home, (q) => q.checkPlannable(name, Boolean(o.replace)));
       const split = timedSplit(o.corpus);
+      const { ctx, batch, lrScaling, ...base } = flagValues(PLAN_OPTIONS, o);
       const options = {
-        flops: o.flops, sizes: o.sizes, tokensPerParam: o.tokensPerParam, models: o.models, tokens: o.tokens, ctx: o.ctx, batch: o.batch, lrScaling: o.lrScaling,
+        flops: o.flops, sizes: o.sizes, tokensPerParam: o.tokensPerParam, models: o.models, tokens: o.tokens, ctx, batch, lrScaling,
         trainTokens: split.trainTokens,
-        base: { corpus: o.corpus, lr: o.lr, seed: o.seed, evalEvery: o.evalEvery, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery, norm: o.norm, mlp: o.mlp, pos: o.pos, sweep: name },
+        base: { ...base, sweep: name },
       };
       let runs: PlannedRun[];
       try {

@@ -13,7 +13,9 @@ import { removeSweep } from '../sweep/remove.js';
 import { jsonReporter, lineReporter, terminalReporter } from '../train/progress.js';
 import { positiveInt, numberOption } from '../errors.js';
 import { planCommand } from './sweep-plan.js';
-import { fmtSeconds, plural, withQueue, HOME_HELP } from './sweep-format.js';
+import { fmtSeconds, plural, withQueue } from './sweep-format.js';
+import { flag } from './flags.js';
+import { HOME, THREADS } from './shared-options.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/scalelab.js');
 
@@ -22,10 +24,10 @@ function runCommand(): Command {
     .description('train every queued run of a sweep with worker processes')
     .argument('<name>', 'the sweep')
     .option('--workers <n>', 'worker processes', positiveInt('--workers'), 1)
-    .option('--threads <n>', 'kernel threads per worker (default: cores / workers)', positiveInt('--threads'))
+    .addOption(flag('threads', { ...THREADS, help: 'kernel threads per worker (default: cores / workers)' }))
     .option('--lease <seconds>', 'job lease; a dead worker\'s job is taken over after it', numberOption('--lease'), 60)
     .option('--detach', 'keep the sweep going after this terminal closes; logs go to the home folder')
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .action(async (name, o) => {
       const home = existingHome(o.home);
       withQueue(home, (q) => q.getSweep(name));
@@ -78,7 +80,7 @@ function statusCommand(): Command {
   return new Command('status')
     .description('done, running, queued and failed runs of a sweep, with an ETA')
     .argument('<name>', 'the sweep')
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .option('--json', 'print one JSON object')
     .action((name, o) => printStatus(o.home, name, Boolean(o.json)));
 }
@@ -86,7 +88,7 @@ function statusCommand(): Command {
 function listCommand(): Command {
   return new Command('list')
     .description('every sweep in the store')
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('home', HOME))
     .action((o) => withQueue(o.home, (q) => {
       const sweeps = q.listSweeps();
       if (sweeps.length === 0) return console.log('no sweeps yet: plan one with `scalelab sweep plan NAME --flops 1e12,3e12,1e13`');
@@ -103,7 +105,7 @@ function rmCommand(): Command {
     .argument('<name>', 'the sweep')
     .option('--keep-runs', 'keep the sweep\'s runs (and verify runs) in the store as plain runs')
     .option('--force', 'delete it even while a worker is training one of its jobs (that worker stops at its next heartbeat)')
-    .option('--home <dir>', HOME_HELP)
+    .addOption(flag('home', HOME))
     .action((name, o) => {
       const home = existingHome(o.home);
       const r = withQueue(home, (_q, store) => removeSweep(store, home, name, { force: Boolean(o.force), keepRuns: Boolean(o.keepRuns) }));
@@ -119,8 +121,8 @@ function verifyCommand(): Command {
     .argument('<name>', 'the sweep')
     .requiredOption('--flops <c>', 'the budget to predict and train, e.g. 4x the largest in the sweep', numberOption('--flops'))
     .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'), 1000)
-    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('threads', THREADS))
+    .addOption(flag('home', HOME))
     .option('--json', 'print one JSON object at the end (progress as JSON lines)')
     .action(async (name, o) => {
       const reporter = o.json ? jsonReporter() : process.stderr.isTTY ? terminalReporter() : lineReporter();
@@ -155,8 +157,8 @@ export function workerCommand(): Command {
     .description('serve the sweep queue: claim a job, train it, repeat until nothing is left')
     .option('--sweep <name>', 'serve only this sweep')
     .option('--lease <seconds>', 'job lease in seconds', numberOption('--lease'), 60)
-    .option('--threads <n>', 'kernel threads', positiveInt('--threads'))
-    .option('--home <dir>', 'the scalelab home (default: $SCALELAB_HOME or ./.scalelab)')
+    .addOption(flag('threads', { ...THREADS, help: 'kernel threads' }))
+    .addOption(flag('home', HOME))
     .action(async (o) => {
       let stop = false;
       const onSignal = () => {
