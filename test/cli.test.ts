@@ -145,6 +145,19 @@ describe('units and column names: bits per byte, both parameter counts, average 
     assert.doesNotMatch(show.out, /nats/);
   });
 
+  it('`train` ends with its losses in bits per byte, labelled, as text and as JSON', () => {
+    const args = ['--home', home, '--layers', '1', '--d-model', '32', '--heads', '2', '--ctx', '32', '--batch', '2', '--tokens', '640', '--threads', '1'];
+    const text = scalelab('train', ...args, '--name', 'u2');
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /val bpb \d\.\d{3}, train bpb \d\.\d{3}\n/);
+    assert.doesNotMatch(text.out, /nats|train loss/);
+    const json = scalelab('train', ...args, '--name', 'u3', '--json');
+    assert.equal(json.code, 0, json.err);
+    const result = JSON.parse(json.out.trim().split('\n').pop()!);
+    assert.equal(result.type, 'result');
+    assert.ok(result.final_train_bpb > 0 && !('final_train_loss' in result), 'the result gives train loss in bits per byte only');
+  });
+
   it('`generate` ends its text with a newline, on a terminal or through a pipe', () => {
     const r = scalelab('generate', 'u1', '--prompt', 'The ', '--tokens', '10', '--home', home);
     assert.equal(r.code, 0, r.err);

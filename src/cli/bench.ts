@@ -64,7 +64,7 @@ export function benchCommand(): Command {
       console.log(`  kernel          ${res.kernel}`);
       if (res.profile) {
         console.log('  time per step by kernel:');
-        for (const p of res.profile) console.log(`    ${p.kernel.padEnd(20)} ${p.ms_per_step.toFixed(1).padStart(8)} ms  ${String(p.calls_per_step).padStart(4)} calls`);
+        for (const p of res.profile) console.log(`    ${p.kernel.padEnd(20)} ${p.ms_per_step.toFixed(1).padStart(8)} ms  ${String(p.calls_per_step).padStart(4)} call${p.calls_per_step === 1 ? '' : 's'}`);
       }
     });
 }

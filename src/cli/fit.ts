@@ -9,6 +9,7 @@ import { compareToBaseline, verdict } from '../laws/compare.js';
 import { UsageError, numberOption, positiveInt } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
+import { trainingCompute } from '../shared/compute.js';
 
 export function loadPoints(o: { sweep?: string; points?: string; home?: string }): ScalingPoint[] {
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');
@@ -97,8 +98,8 @@ export function predictCommand(): Command {
       if (!o.json && report.excluded.length) console.log(`excluded ${report.excluded.length} point(s): rows ${report.excluded.map((e) => e.row).join(', ')}`);
       if (byRun) {
         const p = predictWithInterval(boot, o.params, o.tokens);
-        if (o.json) return console.log(JSON.stringify({ params: o.params, tokens: o.tokens, flops: 6 * o.params * o.tokens, loss: p.loss, interval: p.interval, level: report.level, ...dropped }));
-        return console.log(`N ${num(o.params)}, D ${num(o.tokens)} (C ${(6 * o.params * o.tokens).toExponential(2)}): loss ${num(p.loss)}, ${pct}% ${iv(p.interval)}`);
+        if (o.json) return console.log(JSON.stringify({ params: o.params, tokens: o.tokens, flops: trainingCompute(o.params, o.tokens), loss: p.loss, interval: p.interval, level: report.level, ...dropped }));
+        return console.log(`N ${num(o.params)}, D ${num(o.tokens)} (C ${trainingCompute(o.params, o.tokens).toExponential(2)}): loss ${num(p.loss)}, ${pct}% ${iv(p.interval)}`);
       }
       const opt = report.optimal[0];
       if (o.json) return console.log(JSON.stringify({ ...opt, level: report.level, ...dropped }));
