@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emaDebiased, m4Indices } from '../src/shared/series.js';
+import { emaDebiased, m4Indices } from '../src/common/series.js';
 import { mergeRows } from '../src/ui/state.js';
 import { logTicks } from '../src/ui/axes.js';
 import { nextWindow, utf8Length, utf8Tail } from '../src/ui/prompt-window.js';
@@ -431,8 +431,8 @@ describe('dashboard API', () => {
     assert.match(page.headers.get('content-security-policy')!, /default-src 'self'/);
     const html = await page.text();
     assert.match(html, /<script type="module" src="\/ui\/app.js">/);
-    assert.match(html, /rel="modulepreload" href="\/shared\/series.js"/);
-    for (const p of ['/ui/app.js', '/shared/series.js', '/ui/style.css', '/vendor/uPlot.iife.min.js', '/vendor/uPlot.min.css']) {
+    assert.match(html, /rel="modulepreload" href="\/common\/series.js"/);
+    for (const p of ['/ui/app.js', '/common/series.js', '/ui/style.css', '/vendor/uPlot.iife.min.js', '/vendor/uPlot.min.css']) {
       const r = await fetch(`${dash.url}${p}`);
       assert.equal(r.status, 200, p);
       const again = await fetch(`${dash.url}${p}`, { headers: { 'if-none-match': r.headers.get('etag')! } });

@@ -9,7 +9,7 @@ import { compareToBaseline, verdict } from '../laws/compare.js';
 import { UsageError, numberOption, positiveInt } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 export function loadPoints(o: { sweep?: string; points?: string; home?: string }): ScalingPoint[] {
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');

@@ -48,13 +48,13 @@ export function loadAssets(pageKey?: string): Map<string, Asset> {
     ['/vendor/uPlot.iife.min.js', path.join(uplot, 'dist', 'uPlot.iife.min.js')],
     ['/vendor/uPlot.min.css', path.join(uplot, 'dist', 'uPlot.min.css')],
   ]);
-  // The page's modules, and the pure ones it shares with the server (src/shared/).
-  for (const dir of ['ui', 'shared']) {
+  // The page's modules, and the pure ones it shares with the server (src/common/).
+  for (const dir of ['ui', 'common']) {
     for (const f of fs.readdirSync(path.join(ROOT, 'dist', dir))) {
       if (/^[a-z0-9-]+\.js(\.map)?$/.test(f)) table.set(`/${dir}/${f}`, path.join(ROOT, 'dist', dir, f));
     }
   }
-  const modules = [...table.keys()].filter((u) => /^\/(ui|shared)\//.test(u) && u.endsWith('.js'));
+  const modules = [...table.keys()].filter((u) => /^\/(ui|common)\//.test(u) && u.endsWith('.js'));
   const assets = new Map<string, Asset>();
   for (const [url, file] of table) {
     let body = fs.readFileSync(file);

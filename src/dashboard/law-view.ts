@@ -6,7 +6,7 @@ import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { fitLaw, type LawReport } from '../laws/report.js';
 import type { IsoflopBudget } from '../laws/isoflop.js';
 import type { SweepPoint } from '../sweep/points.js';
-import { tokensForCompute } from '../shared/compute.js';
+import { tokensForCompute } from '../common/compute.js';
 
 export interface VerifyPoint {
   run: string;

@@ -7,7 +7,7 @@ import { MIN_POINTS } from '../laws/validate.js';
 import { lawView, type LawView, type VerifyPoint } from './law-view.js';
 import type { LawThreadData } from './law-thread.js';
 import { startThread } from '../thread.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 interface Entry { signature: string; view: Promise<LawView> }
 

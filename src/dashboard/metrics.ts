@@ -3,7 +3,7 @@
 // the validation loss and the gradient norm (m4Indices), so spikes survive. A zoomed view asks
 // for a range of x and gets that range at full resolution again.
 import type { RunStore } from '../runs/index.js';
-import { m4Indices } from '../shared/series.js';
+import { m4Indices } from '../common/series.js';
 import type { XAxis } from './params.js';
 
 /** Columns sent to the page. trainBpb is the stored train loss (nats per byte) in bits per byte. */

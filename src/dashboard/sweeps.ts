@@ -7,7 +7,7 @@ import { SweepQueue, type Job, type JobStatus } from '../sweep/queue.js';
 import { modelConfig } from '../sweep/plan.js';
 import { sweepStatus, type SweepStatus } from '../sweep/status.js';
 import { shapeLabel } from './runs.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 export interface SweepSummary {
   name: string;

@@ -31,7 +31,7 @@
 import { UsageError } from '../errors.js';
 import { pointCompute, type ScalingPoint } from './points.js';
 import { validatePoints } from './validate.js';
-import { tokensForCompute } from '../shared/compute.js';
+import { tokensForCompute } from '../common/compute.js';
 
 export interface Parabola { c0: number; c1: number; c2: number }
 

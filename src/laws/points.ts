@@ -7,7 +7,7 @@
 // exactly) and falls back to 6·N·D otherwise.
 import fs from 'node:fs';
 import { UsageError } from '../errors.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 export interface ScalingPoint {
   /** Model parameters N. */

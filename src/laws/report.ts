@@ -8,7 +8,7 @@ import type { ScalingPoint } from './points.js';
 import { fitWarnings, MIN_POINTS } from './validate.js';
 import { applyExcludes, type ExcludeRule } from './exclude.js';
 import { UsageError } from '../errors.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 export interface LawReport {
   /** Points fitted (after --exclude). */

@@ -32,7 +32,7 @@ import type { Graph } from '../engine/graph.js';
 import { Tensor } from '../engine/tensor.js';
 import { Rng } from '../engine/random.js';
 import { add, attention, crossEntropy, embedding, gelu, layerNorm, linear, rmsNorm, rope, swiglu } from '../engine/ops.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 // ── Config ──────────────────────────────────────────────────────────────────────────────────
 

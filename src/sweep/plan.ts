@@ -7,7 +7,7 @@ import { countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
-import { tokensForCompute, trainingCompute } from '../shared/compute.js';
+import { tokensForCompute, trainingCompute } from '../common/compute.js';
 
 /** A sweep run's train() options; `sweep` names the sweep in the run's stored config, so a run says where it belongs. */
 export type RunOptions = Partial<TrainOptions> & { sweep?: string };

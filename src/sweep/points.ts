@@ -2,7 +2,7 @@
 // parameters, D training tokens, and the final validation loss in bits per byte.
 import type { RunStore } from '../runs/index.js';
 import { SweepQueue } from './queue.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 export interface SweepPoint {
   run: string;

@@ -11,7 +11,7 @@ import type { Interval } from '../laws/bootstrap.js';
 import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type RunOptions, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
 import { sweepPoints } from './points.js';
-import { tokensForCompute } from '../shared/compute.js';
+import { tokensForCompute } from '../common/compute.js';
 
 export interface VerifyResult {
   sweep: string;

@@ -13,7 +13,7 @@ import { isSpike, observeLoss, MAX_ROLLBACKS } from './spike-guard.js';
 import { checkpointState, restoreState } from './state.js';
 import { backwardAndUpdate, forwardLoss } from './step.js';
 import type { TrainResult } from './train.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 /** A step taken, or a spike: a loss the guard would not apply. */
 type StepOutcome =

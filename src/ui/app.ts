@@ -8,7 +8,7 @@ import { CurvesView } from './curves.js';
 import { LawUI } from './law.js';
 import { PlaygroundUI } from './playground.js';
 import { RunsTable } from './runs-table.js';
-import { emaDebiased, m4Indices } from '../shared/series.js';
+import { emaDebiased, m4Indices } from '../common/series.js';
 import { state, type XKey } from './state.js';
 import { SweepsUI } from './sweeps.js';
 

@@ -7,7 +7,7 @@ import type { MetricKey } from './api.js';
 import { axis, padded } from './axes.js';
 import { emptyState, esc, perFrame } from './dom.js';
 import { tick } from './format.js';
-import { emaDebiased, m4Indices, pick } from '../shared/series.js';
+import { emaDebiased, m4Indices, pick } from '../common/series.js';
 import { seriesView, state, type XKey } from './state.js';
 import { uPlot, type UPlot } from './uplot.js';
 

@@ -9,7 +9,7 @@ import { axis, padded } from './axes.js';
 import { fixed, sci, si } from './format.js';
 import { state } from './state.js';
 import { uPlot, type UPlot } from './uplot.js';
-import { trainingCompute } from '../shared/compute.js';
+import { trainingCompute } from '../common/compute.js';
 
 const BUDGET_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 const FRONTIER = '#222';

@@ -1,6 +1,6 @@
-// Pure series arithmetic shared by the dashboard's server and its page (src/shared/ holds such
-// modules, below both; the dashboard serves them to the page under /shared/): debiased EMA smoothing
-// and min/max-preserving decimation. No DOM and no Node APIs, so the browser imports it as is
+// Pure series arithmetic shared by the dashboard's server and its page (src/common/ holds such
+// modules, below both; the dashboard serves them to the page under /common/): debiased EMA
+// smoothing and min/max-preserving decimation. No DOM and no Node APIs, so the browser imports it as is
 // and node:test checks it directly.
 
 /** A column as it arrives in JSON: null where the store has no value (or had a NaN). */
