@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import { getThreads, kernelInfo, setThreads } from '../engine/native.js';
-import { RunStore, resolveHome, runDir } from '../runs/index.js';
+import { RunStore, existingHome, runDir } from '../runs/index.js';
 import { saveWeights } from '../train/checkpoint.js';
 import { startServer, type RunningServer } from '../serve/server.js';
 import type { Decoder } from '../models/decode.js';
@@ -195,7 +195,7 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
 
   const random = opts.model === undefined;
   const config: GPTConfig | null = random ? { ...REFERENCE_CONFIG, ...opts.config } : null;
-  const { home, name } = random ? randomModelHome(config!) : { home: resolveHome(opts.home), name: opts.model! };
+  const { home, name } = random ? randomModelHome(config!) : { home: existingHome(opts.home), name: opts.model! };
   let server: RunningServer | undefined;
   try {
     server = await startServer({ home, host: '127.0.0.1', port: 0, maxBatch, maxQueue: 1 << 16 });

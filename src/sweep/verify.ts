@@ -1,7 +1,7 @@
 // `sweep verify`: the experiment that keeps a scaling law honest. Fit the sweep, predict the
 // compute-optimal run at a bigger budget, train that run, and put the predicted loss (with its
 // interval) beside the measured one.
-import { RunStore, resolveHome } from '../runs/index.js';
+import { RunStore, existingHome } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
 import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { UsageError } from '../errors.js';
@@ -39,7 +39,7 @@ export type VerifyPlan = Omit<VerifyResult, 'measured' | 'relativeError'>;
 
 export async function verifySweep(name: string, flops: number,
   o: { home?: string; resamples?: number; hooks?: TrainHooks; onPlan?: (plan: VerifyPlan) => void } = {}): Promise<VerifyResult> {
-  const home = resolveHome(o.home);
+  const home = existingHome(o.home); // a sweep to verify lives in an existing home
   const store = RunStore.open(home);
   let base: Partial<TrainOptions>, points, sweepConfig;
   try {
