@@ -14,7 +14,7 @@ import { GPT } from '../models/gpt.js';
 import { Decoder } from '../models/decode.js';
 import { native } from '../engine/native.js';
 import { RunStore, RUN_ID_PATTERN, type RunRecord } from '../runs/index.js';
-import { loadWeights } from '../train/checkpoint.js';
+import { checkpointName, loadWeights } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { ApiError } from './errors.js';
@@ -147,11 +147,12 @@ export class ModelRegistry {
       if (!file) throw notFound();
       return { file, run, canonical: run.name };
     }
-    const stepText = id.slice(at + 1);
-    if (!/^\d+$/.test(stepText)) throw notFound();
-    const ck = this.checkpoints(run).find((c) => c.step === Number(stepText));
-    if (!ck) throw notFound();
-    return { file: ck.file, run, canonical: `${run.name}@${ck.step}` };
+    // Every request resolves its id, so the checkpoint's file is named, not searched for.
+    const stepText = id.slice(at + 1), step = Number(stepText), dir = this.runFolder(run);
+    if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step) || !dir) throw notFound();
+    const ckpt = checkpointName(step), file = path.join(dir, 'checkpoints', ckpt);
+    if (!CKPT.test(ckpt) || !fs.existsSync(file)) throw notFound();
+    return { file, run, canonical: `${run.name}@${step}` };
   }
 
   /** The model for an id, loading it on first use. Throws ApiError: 404 for an unknown id, 500 for corrupt weights. */

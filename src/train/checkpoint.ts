@@ -28,6 +28,11 @@ export interface LoadedCheckpoint {
 
 const NAME = /^ckpt-(\d{9})\.safetensors$/;
 
+/** The file name of the checkpoint at `step`: zero-padded, so names sort as steps do. */
+export function checkpointName(step: number): string {
+  return `ckpt-${String(step).padStart(9, '0')}.safetensors`;
+}
+
 export class Checkpoints {
   constructor(readonly dir: string, readonly keep = 3) {
     fs.mkdirSync(dir, { recursive: true });
@@ -48,7 +53,7 @@ export class Checkpoints {
       { name: 'optimizer.m', shape: [opt.m.length], data: opt.m as Float32Array },
       { name: 'optimizer.v', shape: [opt.v.length], data: opt.v as Float32Array },
     );
-    const file = path.join(this.dir, `ckpt-${String(state.step).padStart(9, '0')}.safetensors`);
+    const file = path.join(this.dir, checkpointName(state.step));
     writeSafetensors(file, tensors, {
       format: CHECKPOINT_FORMAT,
       config: JSON.stringify(model.config),
