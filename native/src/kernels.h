@@ -25,6 +25,9 @@ const char* kernels_name();
 // behind it must not be an AVX2-compiled copy that a CPU without AVX2 could end up running.
 float* thread_scratch(int64_t n);
 double* thread_scratch_f64(int64_t n);
+// RoPE's rows [cos | sin] for positions 0 … n−1 at head dimension hd (hd floats each), made
+// once and kept per calling thread; in kernels.cc for the same reason.
+const float* rope_rows(int hd, int64_t n);
 
 // Thread count used by every kernel; a fixed static split over this many OpenMP threads.
 void set_threads(int n);

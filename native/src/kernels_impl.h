@@ -18,8 +18,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <unordered_map>
-#include <vector>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -612,28 +610,8 @@ static void embedding_backward(const int32_t* ids, const float* dout, float* dta
 
 // Rotary position embedding, half-split pairs (i, i + d/2) of every q and k head, turned by p·θ_i
 // with θ_i = 10000^(−2i/d), p the row's position: t, or pos[t] when given (a decode step, whose
-// rows sit at their own positions in their sequences). Each position's cos/sin row is made once
-// (in double, rounded to float) and kept per calling thread, grown as positions reach further:
-// decoding then costs no trigonometry per step, and every call reads the same bits.
-static void rope_row(int p, int hd, float* cs, float* sn) {
-  for (int i = 0; i < hd / 2; i++) {
-    const double angle = p * std::pow(10000.0, -(2.0 * i) / hd);
-    cs[i] = (float)std::cos(angle);
-    sn[i] = (float)std::sin(angle);
-  }
-}
-
-// Rows [cos | sin] of positions 0 … n−1 for head dimension hd, hd floats each.
-static const float* rope_rows(int hd, int64_t n) {
-  thread_local std::unordered_map<int, std::vector<float>> tables;
-  std::vector<float>& table = tables[hd];
-  const int64_t have = (int64_t)table.size() / hd;
-  if (have < n) {
-    table.resize((size_t)(n * hd));
-    for (int64_t p = have; p < n; p++) rope_row((int)p, hd, &table[p * hd], &table[p * hd + hd / 2]);
-  }
-  return table.data();
-}
+// rows sit at their own positions in their sequences). The cos/sin rows come from rope_rows
+// (kernels.cc), made once per position and kept, so decoding costs no trigonometry per step.
 
 // Rotate the q and k halves of every head by p·θ (forward, writing out) or by −p·θ (backward,
 // accumulating into the gradient, since the transpose of a rotation is its inverse); v passes
@@ -646,7 +624,7 @@ static void rope_apply(const float* src, float* dst, int B, int T, int C, int H,
   int64_t positions = T;
   if (pos) {
     positions = 0;
-    for (int t = 0; t < T; t++) positions = std::max<int64_t>(positions, (int64_t)pos[t] + 1);
+    for (int t = 0; t < T; t++) positions = hi<int64_t>(positions, (int64_t)pos[t] + 1);
   }
   const float* rows = rope_rows(hd, positions);
   parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
