@@ -16,6 +16,7 @@
 // Documents in each half are concatenated in corpus order with '\n\n' between them, a boundary
 // that reads as "new text" and never occurs inside a brown document (paragraphs there are
 // separated by a single '\n').
+import { hashString } from '../engine/random.js';
 import { UsageError } from '../errors.js';
 import type { Corpus, Document } from './corpus.js';
 
@@ -55,7 +56,7 @@ export function splitCorpus(corpus: Corpus, opts: SplitOptions = {}): Split {
 
   const target = valFraction * corpus.totalBytes;
   const ranked = docs
-    .map((d, i) => ({ i, key: hashId(d.id, seed), id: d.id }))
+    .map((d, i) => ({ i, key: hashString(d.id, seed), id: d.id }))
     .sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : a.i - b.i));
   const held = new Set<number>();
   let valBytes = 0;
@@ -107,20 +108,4 @@ function join(docs: Document[]): Uint8Array {
     at += d.bytes.length;
   });
   return out;
-}
-
-/** FNV-1a over the id's UTF-16 code units, mixed with the seed and finished with murmur3's fmix32
- *  so that nearby ids ("ca01", "ca02") land far apart. */
-function hashId(id: string, seed: number): number {
-  let h = 0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1);
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

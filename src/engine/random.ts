@@ -66,19 +66,30 @@ export class Rng {
   }
 }
 
+/** FNV-1a over the text's UTF-16 code units, mixed with the seed and finished with murmur3's
+ *  fmix32, so that nearby texts ("ca01", "ca02") land far apart. Same text and seed, same
+ *  number, on any machine. */
+export function hashString(text: string, seed: number): number {
+  let h = 0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /**
  * The seed of one use of a run's seed ('weights', 'batches', ...). Two generators seeded with the
  * same number draw the same raw stream, so the weight initialisation and the batch order would be
- * correlated; each use instead gets its own seed, the name hashed (FNV-1a) into the run's seed and
- * mixed (SplitMix32's finaliser). Same seed and name, same stream, on any machine.
+ * correlated; each use instead gets its own seed, the use's name hashed with the run's seed.
  */
 export function streamSeed(seed: number, stream: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(stream)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  let z = (h ^ (seed >>> 0)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
+  return hashString(stream, seed);
 }
 
 function rotl(x: number, k: number): number {
