@@ -63,7 +63,7 @@ export function shapeLabel(config: Record<string, unknown>): string | null {
 }
 
 /** A `sweep verify` run is no job of its sweep: it records the sweep it checks in its config (older ones only in their name, SWEEP-verify-…). */
-function verifiedSweep(r: RunRecord, sweeps: Set<string>): string | null {
+export function verifiedSweep(r: RunRecord, sweeps: Set<string>): string | null {
   const recorded = (r.config as { train?: { sweep?: unknown } }).train?.sweep;
   if (typeof recorded === 'string' && sweeps.has(recorded)) return recorded;
   const m = /^(.+)-verify-\d/.exec(r.name);

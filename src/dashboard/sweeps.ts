@@ -6,7 +6,7 @@ import { countParams } from '../models/gpt.js';
 import { SweepQueue, type Job, type JobStatus } from '../sweep/queue.js';
 import { modelConfig } from '../sweep/plan.js';
 import { sweepStatus, type SweepStatus } from '../sweep/status.js';
-import { shapeLabel } from './runs.js';
+import { shapeLabel, verifiedSweep } from './runs.js';
 import { trainingCompute } from '../common/compute.js';
 
 export interface SweepSummary {
@@ -58,7 +58,9 @@ export function sweepDetail(store: RunStore, name: string): SweepDetail {
   const budgets = sweepBudgets(s.config);
   const jobs = q.jobs(name);
   const runs = new Map(store.listRuns().map((r) => [r.name, r]));
-  const verify = [...runs.values()].filter((r) => r.name.startsWith(`${name}-verify-`)).reverse().map((r) => ({
+  // The sweep's verify runs: the runs that say they check it (the same rule as the runs table), its jobs aside.
+  const jobRuns = new Set(jobs.map((j) => j.runName)), self = new Set([name]);
+  const verify = [...runs.values()].filter((r) => !jobRuns.has(r.name) && verifiedSweep(r, self) === name).reverse().map((r) => ({
     run: r.name, status: r.status, shape: shapeLabel(r.config), budget: planned(r.nonEmbeddingParams, r.tokensTarget),
     tokensSeen: r.tokensSeen, tokensTarget: r.tokensTarget, nonEmbeddingParams: r.nonEmbeddingParams, finalValBpb: r.finalValBpb,
   }));
