@@ -26,12 +26,7 @@ export function parseModelId(id: string): { run: string; step: number | null } {
 }
 
 export function groupModels(ids: string[], runs: Iterable<RunSummary>): ModelGroup[] {
-  const byName = new Map<string, RunSummary>();
-  for (const r of runs) {
-    const seen = byName.get(r.name);
-    // Two runs with one name: the id names the newest (the store's lookup by name).
-    if (!seen || r.createdAt > seen.createdAt) byName.set(r.name, r);
-  }
+  const byName = new Map<string, RunSummary>([...runs].map((r) => [r.name, r])); // run names are unique in the store
   const groups = new Map<string, ModelGroup>();
   for (const id of ids) {
     const { run, step } = parseModelId(id);
