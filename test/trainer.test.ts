@@ -246,6 +246,7 @@ describe('a sweep worker and a run held by a live trainer', () => {
       const done = new SweepQueue(store).jobs('held')[0];
       assert.equal(done.status, 'done');
       assert.equal(done.error, null);
+      assert.equal(done.attempts, 1, 'the bounces off the held run spent no attempt');
       assert.equal(store.getRun(job.runName).status, 'done');
       assert.equal(store.trainerOf(started.run.id), null, 'the worker let the run go');
     } finally {

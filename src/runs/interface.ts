@@ -105,7 +105,7 @@ export interface SweepStore {
   /** Mark the job done; false when `worker` no longer holds it. */
   complete(job: JobRecord<unknown>, worker: string): boolean;
   /** Put the job back in the queue, or mark it failed; false when `worker` no longer holds it. */
-  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null }): boolean;
+  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): boolean;
   counts(sweep: string): Record<JobStatus, number>;
   /** Job counts by sweep and status, in that order. */
   allCounts(): { sweep: string; status: JobStatus; jobs: number }[];

@@ -119,12 +119,13 @@ export class SqliteSweepStore implements SweepStore {
     ).run(new Date().toISOString(), job.sweep, job.idx, worker).changes === 1;
   }
 
-  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null }): boolean {
+  /** `refund`: the claim did not count as an attempt (the job never ran). */
+  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): boolean {
     return this.#c.stmt(
-      `UPDATE jobs SET status = ?, lease_expires = NULL, worker = NULL, error = ?, finished_at = ?
+      `UPDATE jobs SET status = ?, lease_expires = NULL, worker = NULL, error = ?, finished_at = ?, attempts = attempts - ?
        WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'`,
-    ).run(outcome.failed ? 'failed' : 'queued', outcome.error, outcome.failed ? new Date().toISOString() : null, job.sweep, job.idx, worker)
-      .changes === 1;
+    ).run(outcome.failed ? 'failed' : 'queued', outcome.error, outcome.failed ? new Date().toISOString() : null, outcome.refund ? 1 : 0,
+      job.sweep, job.idx, worker).changes === 1;
   }
 
   counts(sweep: string): Record<JobStatus, number> {

@@ -99,6 +99,11 @@ export class SweepQueue {
     return this.sweeps.release(job, worker, { failed: error !== undefined && job.attempts >= MAX_ATTEMPTS, error: error ?? null });
   }
 
+  /** Back in the queue as if never claimed: its run was busy, so the job did not run and spends no attempt. */
+  putBack(job: Job, worker: string): boolean {
+    return this.sweeps.release(job, worker, { failed: false, error: null, refund: true });
+  }
+
   /** Queued, running, done and failed counts. */
   counts(sweep: string): Record<JobStatus, number> {
     return this.sweeps.counts(sweep);

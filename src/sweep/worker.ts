@@ -114,7 +114,7 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
   }
   if (result.busy) {
     // Not a failure of the job: its run is still being trained, so it goes back unchanged.
-    queue.release(job, id);
+    queue.putBack(job, id);
     log(`${label}: ${result.message}; back in the queue`);
     return 'busy';
   }
