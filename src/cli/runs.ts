@@ -7,6 +7,7 @@ import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
+import { bitsPerByte } from '../data/index.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
 function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
@@ -38,7 +39,7 @@ function runJson(r: RunRecord, s: RunSummary) {
     id: r.id, name: r.name, status: r.status, sweep: s.sweep, shape: s.shape, ctx: s.ctx,
     params: r.params, non_embedding_params: r.nonEmbeddingParams,
     tokens_seen: r.tokensSeen, tokens_target: r.tokensTarget, flops: r.flops, best_val_bpb: r.bestValBpb,
-    final_train_bpb: r.finalTrainLoss === null ? null : r.finalTrainLoss / Math.LN2, final_val_bpb: r.finalValBpb,
+    final_train_bpb: r.finalTrainLoss === null ? null : bitsPerByte(r.finalTrainLoss), final_val_bpb: r.finalValBpb,
     last_train_bpb: s.lastTrainBpb, tokens_per_s_avg: s.tokensPerS, weights_sha256: r.weightsSha256,
     created_at: r.createdAt, started_at: r.startedAt, finished_at: r.finishedAt, train_seconds: r.trainSeconds,
   };
@@ -119,7 +120,7 @@ export function showCommand(): Command {
       if (cfg.model) console.log(`model     ${Object.entries(cfg.model).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       console.log(`params    ${run.nonEmbeddingParams?.toLocaleString('en-US')} non-embedding, ${run.params?.toLocaleString('en-US')} total`);
       console.log(`tokens    ${fmt.count(run.tokensSeen)} of ${fmt.count(run.tokensTarget)}, ${fmt.flops(run.flops)} FLOPs (6·N·D)`);
-      console.log(`bpb       val best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; train final ${fmt.bpb(run.finalTrainLoss === null ? null : run.finalTrainLoss / Math.LN2)}`);
+      console.log(`bpb       val best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; train final ${fmt.bpb(run.finalTrainLoss === null ? null : bitsPerByte(run.finalTrainLoss))}`);
       console.log(`time      ${run.trainSeconds.toFixed(1)} s training; started ${fmt.date(run.startedAt)}, finished ${fmt.date(run.finishedAt)}`);
       console.log(`weights   ${run.weightsSha256 ?? '-'}`);
       if (cfg.train) console.log(`train     ${Object.entries(cfg.train).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -7,6 +7,7 @@ import { positiveInt } from '../errors.js';
 import { addFlags, flag, flagValues } from './flags.js';
 import { HOME } from './shared-options.js';
 import { sampleRun } from './generate.js';
+import { bitsPerByte } from '../data/index.js';
 
 export function trainCommand(): Command {
   return addFlags(new Command('train')
@@ -33,10 +34,10 @@ export function trainCommand(): Command {
         const overhead = (s.data + s.eval + s.checkpoint) / Math.max(1e-9, s.train);
         if (o.json) {
           console.log(JSON.stringify({ type: 'result', run: res.run.name, id: res.run.id, status: res.status, steps: res.steps,
-            final_train_bpb: res.finalTrainLoss / Math.LN2, final_val_bpb: res.finalValBpb, weights_sha256: res.weightsSha256, seconds: s }));
+            final_train_bpb: bitsPerByte(res.finalTrainLoss), final_val_bpb: res.finalValBpb, weights_sha256: res.weightsSha256, seconds: s }));
         } else {
           console.log(`run ${res.run.name} (${res.run.id}) ${res.status} after ${res.steps} steps: ` +
-            `val bpb ${res.finalValBpb?.toFixed(3) ?? '-'}, train bpb ${(res.finalTrainLoss / Math.LN2).toFixed(3)}`);
+            `val bpb ${res.finalValBpb?.toFixed(3) ?? '-'}, train bpb ${bitsPerByte(res.finalTrainLoss).toFixed(3)}`);
           console.log(`time: ${s.train.toFixed(1)} s training, ${(overhead * 100).toFixed(1)}% more for data, evaluation and checkpoints`);
           console.log(`stored in ${res.dir}`);
         }

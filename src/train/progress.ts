@@ -3,6 +3,7 @@
 // shown in bits per byte, train beside val, as the dashboard and `scalelab runs` show them; the
 // optimiser's nats stay inside the loop. Throughput is the average over the steps so far, the
 // meaning "tok/s (avg)" has everywhere.
+import { bitsPerByte } from '../data/stats.js';
 
 export interface ProgressLine {
   step: number;
@@ -32,7 +33,7 @@ export class AverageThroughput {
   }
 }
 
-export const trainBpb = (p: ProgressLine): number => p.loss / Math.LN2;
+export const trainBpb = (p: ProgressLine): number => bitsPerByte(p.loss);
 
 export interface Reporter {
   progress(p: ProgressLine): void;
