@@ -1,15 +1,10 @@
 // `scalelab generate RUN`: sample text from a trained run.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { native } from '../engine/native.js';
-import { GPT } from '../models/gpt.js';
 import { generate } from '../models/sample.js';
 import { encode, decode } from '../data/index.js';
-import { RunStore, existingHome, runDir } from '../runs/index.js';
-import { loadWeights } from '../train/checkpoint.js';
-import { Checkpoints } from '../train/checkpoint.js';
-import { CorruptFileError } from '../train/safetensors.js';
+import { RunStore, existingHome } from '../runs/index.js';
+import { loadRunWeights, runWeightsFile } from '../train/run-weights.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
@@ -21,25 +16,6 @@ export interface SampleRunOptions {
   temperature: number;
   topK: number;
   seed: number;
-}
-
-/** The run's final weights, or its newest checkpoint while it has none. */
-export function runWeightsFile(home: string, runId: string): string | null {
-  const dir = runDir(home, runId);
-  const final = path.join(dir, 'model.safetensors');
-  if (fs.existsSync(final)) return final;
-  return new Checkpoints(path.join(dir, 'checkpoints')).list()[0]?.file ?? null;
-}
-
-/** Load weights; a file that fails its check is the user's to repair: one line saying how. */
-function loadRunWeights(file: string, runName: string): ReturnType<typeof loadWeights> {
-  try {
-    return loadWeights(file, (cfg) => new GPT(cfg));
-  } catch (err) {
-    if (!(err instanceof CorruptFileError)) throw err;
-    throw new UsageError(`the weights of run '${runName}' failed their integrity check (${err.message}); ` +
-      `\`scalelab show ${runName} --verify\` checks every file of the run; restore the file from a copy or train the run again`);
-  }
 }
 
 export function sampleRun(run: string, o: SampleRunOptions): string {

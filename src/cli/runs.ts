@@ -7,6 +7,7 @@ import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
+import { table } from './table.js';
 import { bitsPerByte } from '../data/index.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
@@ -25,13 +26,6 @@ const fmt = {
   bpb: (x: number | null) => (x === null ? '-' : x.toFixed(3)),
   date: (s: string | null) => (s ? s.replace('T', ' ').slice(0, 16) : '-'),
 };
-
-/** A plain text table: columns padded to their widest cell, numbers right-aligned. */
-function table(header: string[], rows: string[][], right: boolean[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 /** A run as JSON: the dashboard's summary under the same names, every loss in bits per byte. */
 function runJson(r: RunRecord, s: RunSummary) {

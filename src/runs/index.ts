@@ -3,7 +3,7 @@
 export { resolveHome, existingHome, runDir, assertRunId, RUN_ID_PATTERN } from './home.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export { RunStore, DB_FILE } from './store.js';
-export type { Store, Runs, Metrics, MetricSeries, Events, Trainers, SweepStore } from './interface.js';
+export type { Store, Runs, Metrics, MetricSeries, Events, Trainers, SweepStore, EvalStore } from './interface.js';
 export { newRunId, defaultRunName } from './ids.js';
 export { RunClaim, RunBusyError, RunTakenOverError, TRAINER_LEASE_SECONDS, trainerAlive } from './trainer.js';
 export { isProcessAlive, processStartToken } from './processes.js';
@@ -11,5 +11,5 @@ export {
   RUN_STATUSES, JOB_STATUSES,
   type RunStatus, type RunRecord, type NewRun, type RunPatch, type MetricRow, type NewEvent, type EventRecord,
   type TrainerRecord, type SweepRecord, type JobStatus, type JobRecord, type NewJob,
-  type LastMetric, type RunMetricRow, type MetricAxis, type CurvePoint,
+  type EvalKey, type EvalResult, type LastMetric, type RunMetricRow, type MetricAxis, type CurvePoint,
 } from './types.js';

@@ -3,7 +3,7 @@
 // these methods, so another database is one more implementation of them; RunStore (store.ts)
 // is the SQLite one. A method that needs a transaction owns it: callers never hold one.
 import type {
-  CurvePoint, EventRecord, JobRecord, JobStatus, LastMetric, MetricAxis, MetricRow, NewEvent, NewJob, NewRun,
+  CurvePoint, EvalKey, EvalResult, EventRecord, JobRecord, JobStatus, LastMetric, MetricAxis, MetricRow, NewEvent, NewJob, NewRun,
   RunMetricRow, RunPatch, RunRecord, RunStatus, SweepRecord, TrainerRecord,
 } from './types.js';
 
@@ -113,6 +113,18 @@ export interface SweepStore {
   finished(sweep?: string): boolean;
 }
 
+/** Evaluation: each example's outcome as it is scored (to resume), and each task's metrics. */
+export interface EvalStore {
+  /** Outcomes already recorded under this key (with its seed), by example index. */
+  outcomes(key: EvalKey): Map<number, unknown>;
+  /** Record outcomes in one transaction; an index already present is replaced. */
+  saveOutcomes(key: EvalKey, items: readonly [number, unknown][]): void;
+  /** Replace the key's metrics with these, in one transaction. */
+  saveResults(key: EvalKey, metrics: readonly { metric: string; value: number; stderr: number | null; n: number }[]): void;
+  /** Results of these subjects (all when absent) and task, ordered by subject, task, shots, step, metric. */
+  results(filter?: { subjects?: readonly string[]; task?: string }): EvalResult[];
+}
+
 /**
  * A whole store. Its methods answer synchronously, as SQLite does in process; a store reached
  * over the network answers later, so there they would return promises.
@@ -120,5 +132,6 @@ export interface SweepStore {
 export interface Store extends Runs, Metrics, Events, Trainers {
   readonly sweeps: SweepStore;
   readonly series: MetricSeries;
+  readonly evals: EvalStore;
   close(): void;
 }

@@ -95,6 +95,43 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN trainer_start TEXT;
   ALTER TABLE runs ADD COLUMN trainer_heartbeat REAL;  -- unix seconds
   `,
+  // 4: evaluation. A subject is what was evaluated: a run (run_id set, so its results go when it
+  // goes) or an endpoint (`endpoint:URL#MODEL`, run_id NULL); step is the checkpoint's, -1 for
+  // final weights and endpoints. Per-example outcomes are kept as they are scored, so an
+  // interrupted evaluation resumes; a task's metrics replace the previous ones of the same key.
+  `
+  CREATE TABLE eval_outcomes (
+    subject TEXT NOT NULL,
+    run_id TEXT REFERENCES runs (id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    task_version TEXT NOT NULL,
+    shots INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    outcome TEXT NOT NULL,             -- JSON
+    PRIMARY KEY (subject, step, task, task_version, shots, seed, idx)
+  );
+
+  CREATE TABLE eval_results (
+    subject TEXT NOT NULL,
+    run_id TEXT REFERENCES runs (id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    task_version TEXT NOT NULL,
+    shots INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    stderr REAL,
+    n INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (subject, step, task, task_version, shots, metric)
+  );
+  CREATE INDEX eval_results_task ON eval_results (task, metric);
+  CREATE INDEX eval_outcomes_run ON eval_outcomes (run_id);
+  CREATE INDEX eval_results_run ON eval_results (run_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,6 +13,7 @@ import { defaultRunName, newRunId } from './ids.js';
 import type { Store } from './interface.js';
 import { SqliteMetricSeries } from './metric-series.js';
 import { SqliteSweepStore } from './sweep-store.js';
+import { SqliteEvalStore } from './eval-store.js';
 import {
   RUN_STATUSES,
   type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus, type TrainerRecord,
@@ -64,6 +65,7 @@ interface EventDbRow {
 export class RunStore implements Store {
   readonly sweeps: SqliteSweepStore;
   readonly series: SqliteMetricSeries;
+  readonly evals: SqliteEvalStore;
 
   // A true private field: not even a cast reaches the connection from outside.
   readonly #connection: Connection;
@@ -72,6 +74,7 @@ export class RunStore implements Store {
     this.#connection = connection;
     this.sweeps = new SqliteSweepStore(connection);
     this.series = new SqliteMetricSeries(connection);
+    this.evals = new SqliteEvalStore(connection);
   }
 
   /** Open (creating and migrating if needed) `<home>/scalelab.db`. */

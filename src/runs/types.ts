@@ -142,3 +142,25 @@ export type MetricAxis = 'step' | 'tokens' | 'flops';
 
 /** step, x (on the chosen axis), train loss, validation bpb, grad norm: what downsampling a run's curves needs. */
 export type CurvePoint = [step: number, x: number | null, trainLoss: number | null, valBpb: number | null, gradNorm: number | null];
+
+/** What one evaluation is recorded under: a subject (run or endpoint), its checkpoint, a task at a version, shots and seed. */
+export interface EvalKey {
+  subject: string;
+  /** The run evaluated, or null for an endpoint. */
+  runId: string | null;
+  /** The checkpoint's step; -1 for final weights and endpoints. */
+  step: number;
+  task: string;
+  taskVersion: string;
+  shots: number;
+  seed: number;
+}
+
+/** One metric of one evaluation. */
+export interface EvalResult extends EvalKey {
+  metric: string;
+  value: number | null;
+  stderr: number | null;
+  n: number;
+  createdAt: string;
+}

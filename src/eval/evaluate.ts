@@ -1,0 +1,71 @@
+// Evaluating subjects (runs, checkpoints, endpoints) on tasks, into the run store: the library
+// function behind `scalelab eval`.
+import type { Store } from '../runs/index.js';
+import type { MetricValue, Outcome } from './metrics.js';
+import { evaluateTask, UnsupportedTaskError, type OutcomeSink } from './runner.js';
+import type { Subject } from './subjects.js';
+import type { Example, Task } from './types.js';
+
+export interface EvaluateSubjectsOptions {
+  shots: number;
+  seed: number;
+  limit?: number;
+  /** The example with its few-shot demonstrations, for this task. */
+  prompt?: (task: Task) => (example: Example, index: number) => Example;
+  /** Called as each (subject, task) progresses. */
+  onProgress?: (subject: Subject, task: Task, done: number, total: number) => void;
+}
+
+export interface EvalRow extends MetricValue {
+  label: string;
+  subject: string;
+  runId: string | null;
+  step: number;
+  task: string;
+  taskVersion: string;
+  shots: number;
+}
+
+export interface EvaluateSubjectsResult {
+  rows: EvalRow[];
+  /** (subject, task) pairs the scorer could not serve, with the reason. */
+  skipped: { label: string; task: string; reason: string }[];
+}
+
+/**
+ * Every task on every subject, one subject's model loaded at a time. Outcomes are saved as they
+ * are scored, so a failure (an endpoint that went away) keeps what was done and a second call
+ * resumes; the error is rethrown after the subject's scorer is closed.
+ */
+export async function evaluateSubjects(store: Store, subjects: readonly Subject[], tasks: readonly Task[],
+  o: EvaluateSubjectsOptions): Promise<EvaluateSubjectsResult> {
+  const rows: EvalRow[] = [], skipped: EvaluateSubjectsResult['skipped'] = [];
+  for (const subject of subjects) {
+    const scorer = await subject.open();
+    try {
+      for (const task of tasks) {
+        const key = { subject: subject.subject, runId: subject.runId, step: subject.step, task: task.name, taskVersion: task.version, shots: o.shots, seed: o.seed };
+        const sink: OutcomeSink = {
+          done: () => store.evals.outcomes(key) as Map<number, Outcome>,
+          save: (items) => store.evals.saveOutcomes(key, items),
+          finish: (metrics) => store.evals.saveResults(key, metrics),
+        };
+        try {
+          const report = await evaluateTask(scorer, task, {
+            limit: o.limit, sink, prompt: o.prompt?.(task),
+            onProgress: (done, total) => o.onProgress?.(subject, task, done, total),
+          });
+          for (const m of report.metrics) {
+            rows.push({ ...m, label: subject.label, subject: subject.subject, runId: subject.runId, step: subject.step, task: task.name, taskVersion: task.version, shots: o.shots });
+          }
+        } catch (err) {
+          if (!(err instanceof UnsupportedTaskError)) throw err;
+          skipped.push({ label: subject.label, task: task.name, reason: err.message });
+        }
+      }
+    } finally {
+      await scorer.close?.();
+    }
+  }
+  return { rows, skipped };
+}
