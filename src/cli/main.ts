@@ -8,6 +8,7 @@ import { sweepCommand, workerCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
+import { emergenceCommand } from './emergence.js';
 import { UsageError } from '../errors.js';
 import { ShapeError } from '../engine/ops.js';
 
@@ -25,6 +26,7 @@ export function program(): Command {
   p.addCommand(fitCommand());
   p.addCommand(predictCommand());
   p.addCommand(compareCommand());
+  p.addCommand(emergenceCommand());
   p.addCommand(benchCommand());
   p.addCommand(serveCommand());
   p.addCommand(dashboardCommand());
