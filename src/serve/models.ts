@@ -25,6 +25,8 @@ export interface ModelInfo {
   object: 'model';
   created: number;
   owned_by: string;
+  /** The model's context in tokens (bytes), under vLLM's name for it, so clients size prompts to it. */
+  max_model_len?: number;
 }
 
 export interface LoadedModel {
@@ -68,6 +70,12 @@ function stamp(file: string): string {
   } catch {
     return 'missing';
   }
+}
+
+/** The context a run's model was trained with, from its stored config (absent when the config lacks it). */
+function contextOf(run: RunRecord): { max_model_len?: number } {
+  const ctx = (run.config.model as { ctx?: unknown } | undefined)?.ctx;
+  return typeof ctx === 'number' && Number.isSafeInteger(ctx) && ctx > 0 ? { max_model_len: ctx } : {};
 }
 
 function unixTime(iso: string | null): number {
@@ -117,11 +125,11 @@ export class ModelRegistry {
     const out: ModelInfo[] = [];
     const runs = this.store.listRuns();
     for (const r of runs) {
-      if (r.status === 'done' && this.finalWeights(r)) out.push({ id: r.name, object: 'model', created: unixTime(r.finishedAt ?? r.createdAt), owned_by: 'scalelab' });
+      if (r.status === 'done' && this.finalWeights(r)) out.push({ id: r.name, object: 'model', created: unixTime(r.finishedAt ?? r.createdAt), owned_by: 'scalelab', ...contextOf(r) });
     }
     for (const r of runs) {
       for (const c of this.checkpoints(r)) {
-        out.push({ id: `${r.name}@${c.step}`, object: 'model', created: unixTime(r.createdAt), owned_by: 'scalelab' });
+        out.push({ id: `${r.name}@${c.step}`, object: 'model', created: unixTime(r.createdAt), owned_by: 'scalelab', ...contextOf(r) });
       }
     }
     return out;

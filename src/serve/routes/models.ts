@@ -1,5 +1,6 @@
 // GET /v1/models and /v1/models/:id: finished runs (id = run name) and checkpoints (NAME@STEP),
-// as the registry lists them (ModelInfo in ../models.ts).
+// as the registry lists them (ModelInfo in ../models.ts), each with its context as `max_model_len`
+// (vLLM's field), which evaluation clients read to size prompts.
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors.js';
 import type { ModelRegistry } from '../models.js';
