@@ -374,13 +374,17 @@ describe('endpoint scorer against a misbehaving server', () => {
     assert.equal(seen.length, 2);
   });
 
-  it('an unreachable endpoint or a refused key is an error at connect', async () => {
+  it('an unreachable endpoint, a refused key or an unknown model is an error at connect', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
     const err = await endpointError(EndpointScorer.connect({ url: `http://127.0.0.1:${port}`, model: 'm', maxRetries: 0 }));
     assert.match(err.message, new RegExp(`^http://127\\.0\\.0\\.1:${port}/v1/models/m: cannot connect \\(ECONNREFUSED; 1 attempt\\)$`));
+
+    handle = (_req, _body, res) => json(res, 404, { error: { message: "The model 'm' does not exist." } });
+    assert.match((await endpointError(connect())).message,
+      /^nothing can be evaluated at http:\S+\/x\/v1 for model 'm': log-likelihoods: \S+\/x\/v1\/completions answered 404: The model 'm' does not exist\.; generation: completions: .*; chat: \S+\/x\/v1\/chat\/completions answered 404: The model 'm' does not exist\.$/);
 
     handle = (req, _body, res) => json(res, 401, { error: { message: req.headers.authorization ? 'bad key' : 'no key' } });
     assert.match((await endpointError(connect())).message, /answered 401: no key$/);

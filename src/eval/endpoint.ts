@@ -71,7 +71,13 @@ export class EndpointScorer implements Scorer {
     }
     if (o.model === '') throw new UsageError('--model must name the model to evaluate at the endpoint');
     const client = new EndpointClient({ baseURL: o.url, apiKey: o.apiKey, timeoutMs: o.timeoutMs, maxRetries: o.maxRetries });
-    return new EndpointScorer(client, o.model, await probeEndpoint(client, o.model), o);
+    const caps = await probeEndpoint(client, o.model);
+    // Nothing at all can run (a wrong model id, a server of another API): one error, not one per task.
+    if (!caps.loglikelihood.ok && !caps.generate.ok) {
+      throw new EndpointError(`nothing can be evaluated at ${client.baseURL} for model '${o.model}': ` +
+        `log-likelihoods: ${caps.loglikelihood.reason}; generation: ${caps.generate.reason}`, client.baseURL);
+    }
+    return new EndpointScorer(client, o.model, caps, o);
   }
 
   supports(kind: 'loglikelihood' | 'generate'): { ok: true } | { ok: false; reason: string } {
