@@ -15,7 +15,9 @@ import { GPT } from '../src/models/gpt.js';
 import { Decoder, logSoftmax } from '../src/models/decode.js';
 import { decode, encode } from '../src/data/tokenizer.js';
 import { startServer, type RunningServer } from '../src/serve/server.js';
-import { EndpointScorer, EMPTY_CONTEXT } from '../src/eval/endpoint.js';
+import { EndpointScorer } from '../src/eval/endpoint.js';
+import { EMPTY_CONTEXT } from '../src/eval/runner.js';
+import { LocalScorer } from '../src/eval/local-scorer.js';
 import { EndpointError, normalizeBaseURL } from '../src/eval/endpoint-client.js';
 import { continuationScore, cutGeneration, ProtocolError } from '../src/eval/endpoint-answers.js';
 import { mapLimit } from '../src/eval/map-limit.js';
@@ -40,7 +42,7 @@ function localLoglikelihood(d: Decoder, r: LoglikelihoodRequest): { logprob: num
   for (let j = ctx; j < ids.length; j++) {
     const lp = logSoftmax(logits.subarray((j - 1) * 256, j * 256));
     logprob += lp[ids[j]];
-    if (argmax(lp) !== ids[j] && lp[argmax(lp)] > lp[ids[j]]) greedy = false;
+    if (argmax(lp) !== ids[j]) greedy = false;
   }
   d.release(cache);
   return { logprob, greedy };
@@ -71,13 +73,16 @@ describe('endpoint scorer against scalelab serve', () => {
   let home: string;
   let server: RunningServer;
   let decoder: Decoder;
+  let local: LocalScorer;
   let scorer: EndpointScorer;
 
   before(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-eval-endpoint-'));
     const res = await train({ layers: 1, dModel: 32, heads: 2, ctx: CTX, batch: 4, tokens: 4 * CTX * 20, evalTokens: 1024, threads: 2, name: 'tiny' }, { home });
     assert.equal(res.status, 'done');
-    decoder = new Decoder(loadWeights(path.join(res.dir, 'model.safetensors'), (cfg) => new GPT(cfg)).model);
+    const model = loadWeights(path.join(res.dir, 'model.safetensors'), (cfg) => new GPT(cfg)).model;
+    decoder = new Decoder(model);
+    local = new LocalScorer(model, { subject: res.run.id });
     server = await startServer({ home, port: 0, maxBatch: 8 });
     scorer = await EndpointScorer.connect({ url: server.url, model: 'tiny', batchSize: 4, concurrency: 3, maxRetries: 0 });
   });
@@ -119,6 +124,14 @@ describe('endpoint scorer against scalelab serve', () => {
       assert.ok(Object.is(got[i].logprob, want[i].logprob), `${JSON.stringify(requests[i])}: ${got[i].logprob} !== ${want[i].logprob}`);
       assert.equal(got[i].greedy, want[i].greedy, JSON.stringify(requests[i]));
     }
+    // And the evaluation's own local scorer (contexts prefilled once, continued from cache copies).
+    const scored = requests.filter((r) => r.context !== '' && r.continuation !== '');
+    const viaLocal = await local.loglikelihood(scored);
+    const viaEndpoint = await scorer.loglikelihood(scored);
+    viaLocal.forEach((l, i) => {
+      assert.ok(Object.is(viaEndpoint[i].logprob, l.logprob), `${JSON.stringify(scored[i])}: ${viaEndpoint[i].logprob} !== ${l.logprob}`);
+      assert.equal(viaEndpoint[i].greedy, l.greedy);
+    });
     assert.ok(got.every((g, i) => requests[i].continuation === '' || g.logprob < 0));
   });
 
@@ -141,6 +154,7 @@ describe('endpoint scorer against scalelab serve', () => {
     ];
     const got = await scorer.generate(requests);
     assert.deepEqual(got, requests.map((r) => localGenerate(decoder, r)));
+    assert.deepEqual(got, await local.generate(requests));
   });
 });
 
@@ -402,12 +416,19 @@ describe('endpoint answers', () => {
     assert.deepEqual(continuationScore(bytes, 2, 3), { logprob: -28, greedy: true });
     assert.deepEqual(continuationScore(bytes, 1, 3), { logprob: -31, greedy: true });
     assert.throws(() => continuationScore(bytes, 3, 3), ProtocolError);
+    // A tie with another token: greedy decoding picked the other one (the lower id, listed in the top).
+    const tie = (tokens?: string[]) => ({ logprobs: { tokens, token_logprobs: [null, -1], top_logprobs: [null, { x: -1, y: -1 }], text_offset: [0, 1] } });
+    assert.equal(continuationScore(tie(['a', 'y']), 1, 2).greedy, false);
+    assert.equal(continuationScore({ logprobs: { ...tie(['a', 'y']).logprobs, top_logprobs: [null, { y: -1 }] } }, 1, 2).greedy, true);
+    assert.equal(continuationScore(tie(), 1, 2).greedy, true, 'without token strings a tie is greedy');
   });
 
   it('cuts a generation at maxBytes on a character boundary, then before the first stop', () => {
     assert.equal(cutGeneration('abc\n\ndef', ['\n\n'], 4), 'abc\n');
     assert.equal(cutGeneration('abc\n\ndef', ['\n\n'], 5), 'abc');
     assert.equal(cutGeneration('aé', [], 2), 'a');
+    assert.equal(cutGeneration('ab\ufffd', [], 3), 'ab\ufffd', 'U+FFFD stands for a cut character\'s bytes');
+    assert.equal(cutGeneration('😀x', [], 4), '😀');
     assert.equal(cutGeneration('a.b,c', ['x', ',', '.'], 10), 'a');
   });
 

@@ -41,6 +41,7 @@ export function choicesOf(answer: unknown, expected: number): Record<string, unk
 }
 
 interface EchoLogprobs {
+  tokens?: unknown;
   token_logprobs: unknown[];
   top_logprobs: unknown[];
   text_offset: unknown[];
@@ -66,8 +67,10 @@ function echoLogprobs(choice: Record<string, unknown>): EchoLogprobs {
  * straddles the boundary (a BPE token joining the context's end and the continuation's start)
  * counts with the continuation, as lm-evaluation-harness does when it tokenizes both together.
  * Tokens from `promptLength` on are generated ones (max_tokens 1 for servers that refuse 0) and
- * are left out. `greedy`: every continuation token was the most likely one (its log-prob is at
- * least every top alternative's).
+ * are left out. `greedy`: every continuation token was the one greedy decoding picks: no other
+ * top alternative is more likely, nor as likely (greedy decoding breaks ties towards the lower
+ * token id, and the top alternatives hold that one; without token strings to tell the token from
+ * its rivals, a tie counts as greedy).
  */
 export function continuationScore(choice: Record<string, unknown>, contextLength: number, promptLength: number): LoglikelihoodResult {
   const lp = echoLogprobs(choice);
@@ -86,9 +89,10 @@ export function continuationScore(choice: Record<string, unknown>, contextLength
     counted++;
     const top = lp.top_logprobs[i];
     if (!isObject(top) || Object.keys(top).length === 0) throw new ProtocolError(`top_logprobs[${i}] is ${JSON.stringify(top)}, not the top alternatives`);
-    for (const v of Object.values(top)) {
+    const own = Array.isArray(lp.tokens) && typeof lp.tokens[i] === 'string' ? lp.tokens[i] as string : undefined;
+    for (const [token, v] of Object.entries(top)) {
       if (typeof v !== 'number' || Number.isNaN(v)) throw new ProtocolError(`top_logprobs[${i}] holds ${JSON.stringify(v)}, not a log-prob`);
-      if (v > x) greedy = false;
+      if (v > x || (v === x && own !== undefined && token !== own)) greedy = false;
     }
   }
   if (counted === 0) throw new ProtocolError(`no echoed token lies after the context (offset ${contextLength} of ${promptLength})`);
@@ -112,16 +116,22 @@ export function chatText(choice: Record<string, unknown>): string {
 
 /**
  * What a generation request asks for, applied to a server's text whatever the server did with
- * stop and max_tokens: the first `maxBytes` bytes (whole characters), then cut before the first
- * stop string. The same as generating byte by byte until `maxBytes` or a stop string.
+ * stop and max_tokens: the characters that fit in `maxBytes` bytes, then cut before the first stop
+ * string; the same as generating byte by byte until `maxBytes` or a stop string. A U+FFFD counts
+ * as one byte: it stands for at least one byte that was not valid UTF-8 (a character cut by the
+ * length limit, at the end), which a byte-level model's text keeps, as local decoding does.
  */
 export function cutGeneration(text: string, stops: string[], maxBytes: number): string {
-  let out = text;
-  if (Buffer.byteLength(out, 'utf8') > maxBytes) {
-    const bytes = Buffer.from(out, 'utf8');
-    let end = Math.max(0, maxBytes);
-    while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-    out = bytes.subarray(0, end).toString('utf8');
+  let out = text, bytes = 0;
+  for (let i = 0; i < text.length;) {
+    const cp = text.codePointAt(i)!;
+    const n = cp === 0xfffd ? 1 : cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > maxBytes) {
+      out = text.slice(0, i);
+      break;
+    }
+    bytes += n;
+    i += cp >= 0x10000 ? 2 : 1;
   }
   let at = out.length;
   for (const s of stops) {

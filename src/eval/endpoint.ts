@@ -14,6 +14,7 @@ import { choicesOf, chatText, codePointLength, completionText, continuationScore
 import { EndpointClient, EndpointError } from './endpoint-client.js';
 import { probeEndpoint, type Capabilities } from './endpoint-probe.js';
 import { mapLimit } from './map-limit.js';
+import { EMPTY_CONTEXT } from './runner.js';
 import type { GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Scorer } from './types.js';
 
 export interface EndpointOptions {
@@ -32,14 +33,6 @@ export interface EndpointOptions {
   /** The model's context in bytes when its card does not say (`max_model_len`); default unlimited. */
   contextBytes?: number;
 }
-
-/**
- * The context of an empty context: a newline, the document boundary `scalelab serve` itself puts
- * before an empty prompt (an API gives no log-prob for a prompt's first token, so the
- * continuation's first token needs something before it; lm-evaluation-harness uses the end-of-text
- * token the same way).
- */
-export const EMPTY_CONTEXT = '\n';
 
 /** OpenAI's limit on stop sequences per request; any further ones are applied to the text here. */
 const MAX_STOPS = 4;
@@ -104,6 +97,8 @@ export class EndpointScorer implements Scorer {
     requests.forEach((r, i) => {
       if (r.continuation === '') out[i] = { logprob: 0, greedy: true };
       else {
+        // The runner gives an empty context a document boundary; an API has no log-prob for a
+        // prompt's first token, so a caller that did not is given the same one.
         const context = r.context === '' ? EMPTY_CONTEXT : r.context;
         const prompt = context + r.continuation;
         work.push({ i, prompt, context: codePointLength(context), length: codePointLength(prompt) });
