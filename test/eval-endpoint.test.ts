@@ -15,7 +15,7 @@ import { GPT } from '../src/models/gpt.js';
 import { Decoder, logSoftmax } from '../src/models/decode.js';
 import { decode, encode } from '../src/data/tokenizer.js';
 import { startServer, type RunningServer } from '../src/serve/server.js';
-import { EndpointScorer } from '../src/eval/endpoint.js';
+import { EndpointScorer, endpointSubject } from '../src/eval/endpoint.js';
 import { EMPTY_CONTEXT } from '../src/eval/runner.js';
 import { LocalScorer } from '../src/eval/local-scorer.js';
 import { EndpointError, normalizeBaseURL } from '../src/eval/endpoint-client.js';
@@ -98,6 +98,7 @@ describe('endpoint scorer against scalelab serve', () => {
     const list = await (await fetch(`${server.url}/v1/models`)).json() as { data: { id: string; max_model_len: number }[] };
     assert.equal(list.data.find((m) => m.id === 'tiny')?.max_model_len, CTX);
     assert.equal(scorer.subject, `endpoint:${server.url}/v1#tiny`);
+    assert.equal(endpointSubject({ url: server.url, model: 'tiny' }).subject, scorer.subject);
     assert.equal(scorer.maxContextBytes, CTX);
     assert.deepEqual(scorer.supports('loglikelihood'), { ok: true });
     assert.deepEqual(scorer.supports('generate'), { ok: true });

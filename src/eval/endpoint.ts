@@ -11,10 +11,11 @@
 // client's (endpoint-client.ts). What the endpoint can do is probed once, in `connect`.
 import { UsageError } from '../errors.js';
 import { choicesOf, chatText, codePointLength, completionText, continuationScore, cutGeneration, ProtocolError } from './endpoint-answers.js';
-import { EndpointClient, EndpointError } from './endpoint-client.js';
+import { EndpointClient, EndpointError, normalizeBaseURL } from './endpoint-client.js';
 import { probeEndpoint, type Capabilities } from './endpoint-probe.js';
 import { mapLimit } from './map-limit.js';
 import { EMPTY_CONTEXT } from './runner.js';
+import type { Subject } from './subjects.js';
 import type { GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Scorer } from './types.js';
 
 export interface EndpointOptions {
@@ -139,4 +140,9 @@ export class EndpointScorer implements Scorer {
     });
     return out;
   }
+}
+
+/** An endpoint as a subject of `evaluateSubjects`: probed only when its turn comes, results under `endpoint:URL#MODEL`. */
+export function endpointSubject(o: EndpointOptions): Subject {
+  return { label: o.model, subject: `endpoint:${normalizeBaseURL(o.url)}#${o.model}`, runId: null, step: -1, open: () => EndpointScorer.connect(o) };
 }
