@@ -15,6 +15,7 @@ import { HOME } from './shared-options.js';
 /** The training options every run of the plan shares (ctx, batch and the lr rule shape the plan itself). */
 const PLAN_OPTIONS = {
   corpus: T.corpus,
+  mix: T.mix,
   ctx: T.ctx,
   batch: T.batch,
   lr: { ...T.lr, help: 'peak learning rate (at d_model 128 with --lr-scaling width)' },
@@ -44,7 +45,7 @@ export function candidateTable(budgets: { budget: number; candidates: Candidate[
 
 function printPlan(name: string, o: Record<string, any>, runs: PlannedRun[], trainTokens: number, est: (RunEstimate | null)[], cal: Calibration | null): void {
   const epochs = (r: PlannedRun) => r.tokens / trainTokens;
-  console.log(`sweep ${name}: ${plural(runs.length, 'run')} on ${o.corpus} (${trainTokens.toLocaleString('en-US')} training tokens), ctx ${o.ctx}, batch ${o.batch}`);
+  console.log(`sweep ${name}: ${plural(runs.length, 'run')} on ${o.corpus}${o.mix ? ` mixed with ${o.mix}` : ''} (${trainTokens.toLocaleString('en-US')} training tokens), ctx ${o.ctx}, batch ${o.batch}`);
   console.log('  #  shape       params  non-emb      tokens  epochs   FLOPs(6ND)   budget       lr   est. time');
   runs.forEach((r, i) => {
     const e = est[i];
@@ -106,7 +107,7 @@ export function planCommand(): Command {
       }
       withQueue(home, (q) => q.createSweep(name, {
         flops: o.flops ?? null, sizes: o.sizes, models: o.models ?? null, tokens: o.tokens ?? null,
-        ctx: o.ctx, batch: o.batch, corpus: o.corpus, lr: o.lr, lrScaling: o.lrScaling, tokensPerParam: o.tokensPerParam, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos,
+        ctx: o.ctx, batch: o.batch, corpus: o.corpus, ...(o.mix ? { mix: o.mix } : {}), lr: o.lr, lrScaling: o.lrScaling, tokensPerParam: o.tokensPerParam, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos,
         evalEvery: o.evalEvery, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery,
         estimate: cal ? { model: ESTIMATE_MODEL, calibration: cal.factor, calibrationJobs: cal.jobs } : null,
       }, runs.map((r, i) => ({ options: r.options, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: est[i]?.seconds ?? null })),

@@ -3,8 +3,11 @@
 // the commands that start training (train, sweep plan, bench) build their flags from it.
 import { validateConfig, NORMS, MLPS, POSITIONS, type GPTConfig } from '../models/gpt.js';
 import { VOCAB } from '../data/index.js';
+import { MIX_FORMAT, formatMix, readMix } from '../data/mixture.js';
+import { TEXT_TASK_NAMES } from '../data/tasks-text.js';
 import { UsageError } from '../errors.js';
-import { choice, defaultsOf, nonNegativeNumber, pick, positiveInteger, positiveNumber, problemWith, schemaOf, text, toggle, type OptionValues } from '../option.js';
+import { z } from 'zod';
+import { choice, defaultsOf, nonNegativeNumber, pick, positiveInteger, positiveNumber, problemWith, schemaOf, text, toggle, type Option, type OptionValues } from '../option.js';
 import { SCHEDULES } from './schedule.js';
 
 /** The model's shape and variants: what `train`, `sweep plan` and `bench` build a GPT from. */
@@ -26,6 +29,8 @@ export const TRAIN_OPTIONS = {
   corpus: text({ help: "'brown' or a UTF-8 text file or folder", arg: '<spec>', default: 'brown' }),
   /** Leave out files of a corpus folder that are not UTF-8 text (listed in the 'split' event). */
   skipNonText: toggle({ help: 'leave out files of a --corpus folder that are not UTF-8 text (and say which)' }),
+  /** Synthetic task text mixed into the training bytes (src/data/mixture.ts); validation stays pure corpus. */
+  mix: mixture(),
   ...pick(MODEL_OPTIONS, ['layers', 'dModel', 'heads', 'ctx']),
   batch: positiveInteger({ help: 'sequences per step', default: 16 }),
   ...VARIANTS,
@@ -50,6 +55,22 @@ export const TRAIN_OPTIONS = {
   threads: positiveInteger({ help: 'kernel threads (default: all cores)' }),
   name: text({ help: 'a name for the run (default: generated)', arg: '<name>' }),
 };
+
+/** `--mix TASK:FRACTION,...`: checked by readMix, kept in its canonical spelling (sorted by task). */
+function mixture(): Option<string, undefined> {
+  return {
+    ...text({ help: `mix generated task text into the training bytes, TASK:FRACTION,... (e.g. add3:0.05,copy:0.02; tasks: ${TEXT_TASK_NAMES.join(', ')})`, arg: '<spec>' }),
+    schema: z.string().superRefine((spec, ctx) => {
+      const r = readMix(spec);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `${MIX_FORMAT} (${r})` });
+    }),
+    parser: (flag: string) => (spec: string) => {
+      const r = readMix(spec);
+      if (typeof r === 'string') throw new UsageError(`${flag} ${MIX_FORMAT} (${r}), got '${spec}'`);
+      return formatMix(r);
+    },
+  };
+}
 
 const TRAIN_SCHEMA = schemaOf(TRAIN_OPTIONS);
 

@@ -12,6 +12,7 @@ import {
   BatchSampler, evalBatches, loadCorpus, splitCorpus, summariseSplit,
   type Corpus, type EvalBatch, type SamplerOptions, type Split,
 } from '../data/index.js';
+import { mixTraining, parseMix, type Mixture } from '../data/mixture.js';
 import { runDir, type RunClaim, type RunRecord, type RunStore } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
@@ -86,12 +87,12 @@ export function openSession(store: RunStore, home: string, plan: RunPlan, hooks:
     store, claim, hooks, reporter: hooks.reporter ?? silentReporter, run, dir, o,
     steps, tokensPerStep, nonEmbeddingParams: countParams(cfg).nonEmbedding,
     ...buildTrainer(o, cfg, steps), ckpts,
-    trainTokens: data.split.train, samplerOpts: data.samplerOpts, evals: data.evals,
+    trainTokens: data.trainTokens, samplerOpts: data.samplerOpts, evals: data.evals,
     state: initialState(data.sampler, run.trainSeconds ?? 0),
     seconds: { data: data.seconds, eval: 0, checkpoint: 0, t0 },
   };
   if (plan.resumed) restoreCheckpoint(s, plan.restart);
-  announce(s, data.corpus, data.split);
+  announce(s, data.corpus, data.split, data.mixture);
   return s;
 }
 
@@ -99,10 +100,14 @@ function loadData(o: TrainOptions) {
   const t = performance.now();
   const corpus = loadCorpus(o.corpus, { skipNonText: o.skipNonText });
   const split = splitCorpus(corpus, { seed: 0 });
+  // A mixture adds task text to the training half only; rebuilt from the seed, it is the same
+  // bytes on every resume. Validation stays pure corpus.
+  const mixture = o.mix ? mixTraining(split.train, parseMix(o.mix), streamSeed(o.seed, 'mixture')) : null;
+  const trainTokens = mixture?.tokens ?? split.train;
   const samplerOpts: SamplerOptions = { batch: o.batch, ctx: o.ctx, seed: streamSeed(o.seed, 'batches') };
-  const sampler = new BatchSampler(split.train, samplerOpts);
+  const sampler = new BatchSampler(trainTokens, samplerOpts);
   const evals = evalBatches(split.val, o.batch, o.ctx, o.evalTokens);
-  return { corpus, split, samplerOpts, sampler, evals, seconds: (performance.now() - t) / 1000 };
+  return { corpus, split, mixture, trainTokens, samplerOpts, sampler, evals, seconds: (performance.now() - t) / 1000 };
 }
 
 /** A new run in the store, claimed by this process. */
@@ -158,9 +163,15 @@ function restoreCheckpoint(s: Session, restart: boolean): void {
 }
 
 /** The split, printed once the run is sure to go on (so a refused resume stays one line); the run is running. */
-function announce(s: Session, corpus: Corpus, split: Split): void {
+function announce(s: Session, corpus: Corpus, split: Split, mixture: Mixture | null): void {
   const summary = summariseSplit(corpus, split);
   logEvent(s, 'split', summary.message, summary.data);
+  if (mixture) {
+    const n = mixture.tokens.length;
+    const shares = Object.entries(mixture.taskBytes).map(([t, b]) => `${t} ${(100 * b / n).toFixed(1)}%`).join(', ');
+    logEvent(s, 'mixture', `training stream of ${n} bytes: corpus ${(100 * mixture.corpusBytes / n).toFixed(1)}%, ${shares} (${mixture.blocks} blocks of task text); validation is corpus only`,
+      { bytes: n, corpusBytes: mixture.corpusBytes, taskBytes: mixture.taskBytes, blocks: mixture.blocks });
+  }
   for (const w of summary.warnings) logEvent(s, 'warning', w);
   s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
 }
