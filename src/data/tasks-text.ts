@@ -9,6 +9,11 @@
 // training draws skip those. The evaluation set draws only from that class, and few-shot
 // demonstrations only from the rest, so neither can be an evaluation problem either.
 //
+// Not even as a substring: "ruu>uur" sits inside the reversal "xruu>uurx", and "ab|ab" inside the
+// copy "abab|abab". A task whose problems nest like that hashes only the part every nesting
+// problem shares (the letters just before the separator), so the problems that contain an
+// evaluation problem are evaluation-only too. Sums cannot nest: their operands have a fixed width.
+//
 // A generator's `version` names the text it produces: change it whenever draw() changes, since
 // scores recorded under the old version were measured on other problems.
 import { Rng, hashString } from '../engine/random.js';
@@ -26,6 +31,8 @@ export interface TextTask {
   description: string;
   /** One problem from the whole space (evaluation-only problems included). */
   draw(rng: Rng): TextProblem;
+  /** What the partition hashes (default: the prompt); see partitionKey. */
+  partitionKey?: (p: TextProblem) => string;
 }
 
 /** 1 in EVAL_MODULUS problems is evaluation-only. */
@@ -59,6 +66,8 @@ function addition(k: number): TextTask {
 /** Copy lengths: long enough that guessing letters one by one fails, short enough for ctx 64. */
 export const COPY_LENGTH = { min: 6, max: 16 };
 export const REV_LENGTH = { min: 3, max: 8 };
+/** Letters before the separator that decide the partition of copy and rev (at most their shortest string). */
+const PARTITION_LETTERS = { copy: 4, rev: 3 };
 
 export const TEXT_TASKS: Record<string, TextTask> = {
   add2: addition(2),
@@ -71,6 +80,8 @@ export const TEXT_TASKS: Record<string, TextTask> = {
       const s = letters(rng, COPY_LENGTH.min, COPY_LENGTH.max);
       return { prompt: `${s}|`, target: s };
     },
+    // "s|s" occurs in "t|t" only when t ends with s: hash the letters the two share at the end.
+    partitionKey: (p) => p.prompt.slice(-1 - PARTITION_LETTERS.copy, -1),
   },
   rev: {
     name: 'rev',
@@ -80,6 +91,8 @@ export const TEXT_TASKS: Record<string, TextTask> = {
       const s = letters(rng, REV_LENGTH.min, REV_LENGTH.max);
       return { prompt: `${s}>`, target: [...s].reverse().join('') };
     },
+    // "s>r" occurs in "cs>rc": hash the letters just before ">", which every such problem shares.
+    partitionKey: (p) => p.prompt.slice(-1 - PARTITION_LETTERS.rev, -1),
   },
 };
 
@@ -87,7 +100,7 @@ export const TEXT_TASK_NAMES = Object.keys(TEXT_TASKS).sort();
 
 /** Whether a problem is reserved for evaluation (training and few-shot never use it). */
 export function isEvalProblem(task: TextTask, p: TextProblem): boolean {
-  return hashString(`${task.name}:${p.prompt}`, PARTITION_SALT) % EVAL_MODULUS === 0;
+  return hashString(`${task.name}:${task.partitionKey ? task.partitionKey(p) : p.prompt}`, PARTITION_SALT) % EVAL_MODULUS === 0;
 }
 
 /** A problem training may use: drawn until it falls outside the evaluation class. */

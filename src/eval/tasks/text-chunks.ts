@@ -7,7 +7,8 @@ export function chunkText(text: string, maxBytes: number): string[] {
   const out: string[] = [];
   let current = '';
   const flush = () => {
-    if (current.trim() !== '') out.push(current);
+    // Blank lines at a chunk's edges are where it was cut, not text of its own.
+    if (current.trim() !== '') out.push(current.replace(/^\n+|\n+$/g, ''));
     current = '';
   };
   for (const para of text.split('\n')) {
