@@ -9,6 +9,7 @@ import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { emergenceCommand } from './emergence.js';
+import { evalCommand } from './eval.js';
 import { UsageError } from '../errors.js';
 import { ShapeError } from '../engine/ops.js';
 
@@ -26,6 +27,7 @@ export function program(): Command {
   p.addCommand(fitCommand());
   p.addCommand(predictCommand());
   p.addCommand(compareCommand());
+  p.addCommand(evalCommand());
   p.addCommand(emergenceCommand());
   p.addCommand(benchCommand());
   p.addCommand(serveCommand());

@@ -9,7 +9,6 @@ import type { Example, Task } from './types.js';
 export interface EvaluateSubjectsOptions {
   shots: number;
   seed: number;
-  limit?: number;
   /** The example with its few-shot demonstrations, for this task. */
   prompt?: (task: Task) => (example: Example, index: number) => Example;
   /** Called as each (subject, task) progresses. */
@@ -52,7 +51,7 @@ export async function evaluateSubjects(store: Store, subjects: readonly Subject[
         };
         try {
           const report = await evaluateTask(scorer, task, {
-            limit: o.limit, sink, prompt: o.prompt?.(task),
+            sink, prompt: o.prompt?.(task),
             onProgress: (done, total) => o.onProgress?.(subject, task, done, total),
           });
           for (const m of report.metrics) {
