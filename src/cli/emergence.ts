@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { RunStore, existingHome } from '../runs/index.js';
 import { emergenceView, type EmergenceView } from '../eval/emergence.js';
+import { describeShape } from '../common/emergence-text.js';
 import { numberOption } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
@@ -14,19 +15,12 @@ export function formatEmergence(v: EmergenceView): string {
   if (v.series.length === 0) return `no results for task '${v.task}' with ${v.shots} shots; run \`scalelab eval\` first`;
   const out = [`${v.task} (${v.taskVersion}, ${v.shots}-shot) against training ${v.axis === 'flops' ? 'FLOPs' : 'step'}`];
   for (const s of v.series) {
-    out.push('', `${s.metric} (${s.higherIsBetter ? 'higher' : 'lower'} is better): ${describe(s.shape, v.axis)}`);
+    out.push('', `${s.metric} (${s.higherIsBetter ? 'higher' : 'lower'} is better): ${describeShape(s.shape, v.axis)}`);
     out.push(table([v.axis === 'flops' ? 'run' : 'checkpoint', v.axis === 'flops' ? 'FLOPs' : 'step', 'value', '± se', 'n'],
       s.points.map((p) => [p.label, v.axis === 'flops' ? p.x.toExponential(2) : String(p.x), num(p.value), num(p.stderr), String(p.n)]),
       [false, true, true, true, true]));
   }
   return out.join('\n');
-}
-
-function describe(shape: EmergenceView['series'][number]['shape'], axis: 'flops' | 'step'): string {
-  if (shape.verdict === 'too few points' || shape.verdict === 'flat') return shape.verdict;
-  const [a, b] = shape.between!;
-  const at = axis === 'flops' ? `${a.toExponential(1)} and ${b.toExponential(1)} FLOPs` : `steps ${a} and ${b}`;
-  return `${shape.verdict}: ${(100 * shape.largestJump!).toFixed(0)}% of the rise between ${at}`;
 }
 
 export function emergenceCommand(): Command {

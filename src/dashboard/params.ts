@@ -37,6 +37,23 @@ export function xAxis(q: Query): XAxis {
   return v as XAxis;
 }
 
+/** A task as `scalelab eval` stored it: any name without control characters (it is only ever a bound parameter). */
+export function taskParam(q: Query): string {
+  const v = single(q, 'task');
+  if (v === undefined) throw badParam('task', "Give 'task': one of the tasks /api/evals lists for this sweep or run.", 'missing_task');
+  if (!/^[^\x00-\x1f\x7f]{1,128}$/.test(v)) throw badParam('task', `Invalid task '${printable(v)}': use 1-128 characters, none of them control characters.`);
+  return v;
+}
+
+/** `sweep=NAME` or `run=NAME`, exactly one of them, checked against the naming rules. */
+export function sourceParam(q: Query): { sweep: string } | { run: string } {
+  const sweep = single(q, 'sweep'), run = single(q, 'run');
+  if (sweep !== undefined && run !== undefined) throw badParam('run', "Give either 'sweep' or 'run', not both.");
+  if (sweep !== undefined) return { sweep: sweepRef(sweep) };
+  if (run !== undefined) return { run: runRef(run) };
+  throw badParam('sweep', "Give 'sweep=NAME' (its runs against training FLOPs) or 'run=NAME' (its checkpoints against step).", 'missing_source');
+}
+
 export function intParam(q: Query, key: string, def: number, min: number, max: number): number {
   const v = single(q, key);
   if (v === undefined) return def;

@@ -9,6 +9,8 @@
 //   GET /api/sweeps                     sweeps with job counts and ETA
 //   GET /api/sweeps/:sweep              one sweep's jobs
 //   GET /api/sweeps/:sweep/law          points, fitted law, frontier with its band, isoFLOP groups, verify runs
+//   GET /api/evals                      tasks with evaluation results (?sweep=NAME or ?run=NAME)
+//   GET /api/emergence                  a task's metrics against FLOPs or step (?sweep=|run=, task=, shots=)
 //   GET /api/events                     server-sent events (live.ts)
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { RunStore } from '../runs/index.js';
@@ -18,7 +20,9 @@ import { loadAssets, registerAssets } from './assets.js';
 import { LawCache } from './law.js';
 import { LiveHub } from './live.js';
 import { MetricsService } from './metrics-service.js';
-import { boolParam, intParam, notFound, numParam, runRef, sweepRef, xAxis } from './params.js';
+import { boolParam, intParam, notFound, numParam, runRef, sourceParam, sweepRef, taskParam, xAxis } from './params.js';
+import { emergenceView } from '../eval/emergence.js';
+import { evalTasks, type EvalSource } from './emergence.js';
 import { runSummaries, runSummary } from './runs.js';
 import { sweepDetail, sweepSummaries } from './sweeps.js';
 
@@ -76,6 +80,12 @@ const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<
     return ref;
   };
 
+  /** A sweep or a run from `?sweep=` or `?run=`, known to the store (the run by its id). */
+  const findSource = (q: Record<string, unknown>): EvalSource => {
+    const src = sourceParam(q);
+    return 'sweep' in src ? { sweep: findSweep(src.sweep) } : { run: findRun(src.run).id };
+  };
+
   registerAssets(app, assets);
 
   app.get('/api/runs', async () => ({ runs: runSummaries(store) }));
@@ -99,6 +109,13 @@ const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<
   app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep', async (req) => sweepDetail(store, findSweep(req.params.sweep)));
 
   app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep/law', async (req) => laws.view(findSweep(req.params.sweep)));
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/evals', async (req) => evalTasks(store, findSource(req.query)));
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/emergence', async (req) => {
+    const task = taskParam(req.query), shots = intParam(req.query, 'shots', 0, 0, 1000);
+    return emergenceView(store, { ...findSource(req.query), task, shots });
+  });
 
   app.get('/api/events', async (_req, reply) => live.subscribe(reply));
 

@@ -121,3 +121,43 @@ export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSwe
     });
   }
 }
+
+/**
+ * A sweep `name` of four runs that name it (as `sweep run` records them), with `scalelab eval`
+ * results on their final weights: add3 (exact match jumping between 3e12 and 1e13 FLOPs while
+ * its log-prob rises steadily, and edit distance) and brown-cloze with 2 shots (acc, p_gold).
+ */
+export function addSyntheticEvaluatedSweep(store: RunStore, name: string): void {
+  const flops = [1e12, 3e12, 1e13, 3e13];
+  new SweepQueue(store).createSweep(name, { flops }, flops.map((_, i) => ({ options: {}, runName: `${name}-${i}`, estimatedSeconds: 10 })));
+  const em = [0, 0.02, 0.85, 0.95], lp = [-3, -2.4, -1.7, -1.1];
+  flops.forEach((c, i) => {
+    const N = 1e5 * 2 ** i, tokens = Math.round(c / (6 * N));
+    const run = store.createRun({
+      name: `${name}-${i}`, config: { layers: i + 1, dModel: 64, heads: 2, ctx: 64, train: { sweep: name } },
+      params: N + 256 * 64, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: tokens,
+    });
+    store.updateRun(run.id, { status: 'done', tokensSeen: tokens, flops: c });
+    const key = (task: string, shots: number) => ({ subject: run.id, runId: run.id, step: -1, task, taskVersion: 'v1', shots, seed: 0 });
+    store.evals.saveResults(key('add3', 0), [
+      { metric: 'edit_distance', value: 1 - em[i], stderr: 0.02, n: 200 },
+      { metric: 'exact_match', value: em[i], stderr: 0.015, n: 200 },
+      { metric: 'logprob_per_byte', value: lp[i], stderr: 0.05, n: 200 },
+    ]);
+    store.evals.saveResults(key('brown-cloze', 2), [
+      { metric: 'acc', value: 0.3 + 0.1 * i, stderr: 0.03, n: 100 }, { metric: 'p_gold', value: 0.28 + 0.1 * i, stderr: 0.01, n: 100 },
+    ]);
+  });
+}
+
+/** A run `name` trained to step 300 with copy evaluated at checkpoints 100 and 200 and on its final weights. */
+export function addSyntheticEvaluatedRun(store: RunStore, name: string): RunRecord {
+  const N = 5e4;
+  const run = store.createRun({ name, config: { layers: 2, dModel: 32, heads: 2, ctx: 64 }, params: N + 256 * 32, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: 300 * 512 });
+  store.logMetrics(run.id, [{ step: 300, tokens: 300 * 512, trainLoss: 1 }]);
+  const key = (step: number) => ({ subject: run.id, runId: run.id, step, task: 'copy', taskVersion: 'v2', shots: 0, seed: 0 });
+  for (const [step, em] of [[100, 0], [200, 0.1], [-1, 0.9]] as const) {
+    store.evals.saveResults(key(step), [{ metric: 'exact_match', value: em, stderr: 0.01, n: 50 }, { metric: 'logprob_per_byte', value: -2 + em, stderr: 0.01, n: 50 }]);
+  }
+  return run;
+}
