@@ -1,7 +1,7 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core, one launch for
 // every check. The page loads; a run that starts training while the page is open shows up and
 // its curve grows as rows are logged; the log-x toggle changes the axis; the scaling-law view
-// draws its fitted frontier; the sweep and playground views work (the playground streams text
+// draws its fitted frontier; the emergence view plots a sweep's evaluated task; the sweep and playground views work (the playground streams text
 // from a tiny trained model); the page fits a 400px window; an empty home says what to do. A
 // screenshot of each view goes to test-artifacts/dashboard/.
 import { describe, it, before, after } from 'node:test';
@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { RunStore } from '../src/runs/index.js';
 import { train } from '../src/train/train.js';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
-import { addSyntheticRun, addSyntheticSweep } from '../src/dashboard/synthetic.js';
+import { addSyntheticEvaluatedSweep, addSyntheticRun, addSyntheticSweep } from '../src/dashboard/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +40,7 @@ interface Win {
   scalelab: {
     state: { selected: string[]; runs: Map<string, { name: string }>; options: { logX: boolean } };
     curves: { charts: { metric: string; u: { data: (number | null | undefined)[][]; scales: Record<string, { distr: number; min: number; max: number }> } }[] };
+    emergence: { view: { task: string; axis: string } | null; charts: { metric: string; u: { data: (number | null | undefined)[][] } }[] };
     law: {
       view: { sweep: string } | null; frontierSeries: number;
       frontierChart: { data: (number | null | undefined)[][]; ctx: CanvasRenderingContext2D; valToPos(v: number, s: string, c?: boolean): number } | null;
@@ -295,6 +296,22 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     } finally {
       await narrow.close();
     }
+  });
+
+  it("the emergence view plots a sweep's task: exact match beside log-prob, each with its verdict", async () => {
+    addSyntheticEvaluatedSweep(store, 'emg');
+    await page.goto(`${dash.url}/#emergence?sweep=emg&task=add3`);
+    await page.waitForFunction(() => (window as unknown as Win).scalelab.emergence.charts.length === 3);
+    const charts = await page.evaluate(() => (window as unknown as Win).scalelab.emergence.charts.map((c) => ({ metric: c.metric, xs: c.u.data[0], ys: c.u.data[1] })));
+    assert.deepEqual(charts.map((c) => c.metric), ['exact_match', 'logprob_per_byte', 'edit_distance'], 'exact match first, the continuous metric beside it');
+    assert.deepEqual(charts[0].xs, [1e12, 3e12, 1e13, 3e13]);
+    assert.deepEqual(charts[0].ys, [0, 0.02, 0.85, 0.95]);
+    assert.equal(await page.locator('#em-body canvas').count(), 3);
+    assert.equal(await page.locator('#em-body .chart[data-metric=exact_match] .verdict').innerText(), 'abrupt: 87% of the rise between 3.0e12 and 1.0e13 FLOPs');
+    assert.match(await page.locator('#em-body .chart[data-metric=logprob_per_byte] .verdict').innerText(), /^smooth: \d+% of the rise/);
+    assert.deepEqual(await page.locator('#em-task option').allInnerTexts(), ['add3 (0-shot, 4 points)', 'brown-cloze (2-shot, 4 points)']);
+    await page.screenshot({ path: path.join(artifacts, 'emergence.png'), fullPage: true });
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, [], 'no errors in the page');
   });
 
   it('an empty home says what to do', async () => {

@@ -1,10 +1,11 @@
-// The dashboard page: four views behind a hash router (#runs, #law, #sweeps, #playground), fed
+// The dashboard page: five views behind a hash router (#runs, #law, #emergence, #sweeps, #playground), fed
 // by the JSON API and one live EventSource. Marks `scalelab:table`, `scalelab:curves` and
 // `scalelab:interactive` in the performance timeline so benchmarks and tests can time the load;
 // `window.scalelab` exposes the state and charts to them.
 import { getJSON, type MetricColumns, type RunSummary, type SweepSummary } from './api.js';
 import { $ } from './dom.js';
 import { CurvesView } from './curves.js';
+import { EmergenceUI } from './emergence.js';
 import { LawUI } from './law.js';
 import { PlaygroundUI } from './playground.js';
 import { RunsTable } from './runs-table.js';
@@ -12,7 +13,7 @@ import { emaDebiased, m4Indices } from '../common/series.js';
 import { state, type XKey } from './state.js';
 import { SweepsUI } from './sweeps.js';
 
-const VIEWS = ['runs', 'law', 'sweeps', 'playground'] as const;
+const VIEWS = ['runs', 'law', 'emergence', 'sweeps', 'playground'] as const;
 type View = (typeof VIEWS)[number];
 /** Runs drawn when the page opens without a selection in its URL. */
 const DEFAULT_SELECTION = 5;
@@ -33,6 +34,7 @@ function markOnce(name: string): void {
 const curves = new CurvesView($('#charts'));
 const table = new RunsTable($('#runs-table') as HTMLTableElement, $('#filter') as HTMLInputElement, $('#run-count'), $('#select-notice'));
 const law = new LawUI($('#law-body'), $('#law-sweep') as HTMLSelectElement, $('#law-status'));
+const emergence = new EmergenceUI($('#em-body'), $('#em-source') as HTMLSelectElement, $('#em-task') as HTMLSelectElement, $('#em-status'));
 const sweeps = new SweepsUI($('#sweeps-body'));
 const playground = new PlaygroundUI($('#playground-body'));
 
@@ -46,7 +48,7 @@ $('#runs-table').addEventListener('click', (e) => {
   if ((e.target as HTMLElement).closest('tbody, #select-all')) followNew = false;
 });
 
-(window as unknown as Record<string, unknown>).scalelab = { state, curves, table, law, sweeps, playground, series: { emaDebiased, m4Indices } };
+(window as unknown as Record<string, unknown>).scalelab = { state, curves, table, law, emergence, sweeps, playground, series: { emaDebiased, m4Indices } };
 
 // ---- chart controls ----
 const xSelect = $('#x-axis') as HTMLSelectElement;
@@ -92,6 +94,8 @@ function route(): void {
   }
   if (view === 'law') law.show(params.get('sweep'));
   else law.hide();
+  if (view === 'emergence') emergence.show(params);
+  else emergence.hide();
   if (view === 'sweeps') sweeps.show();
   else sweeps.hide();
   if (view === 'playground') playground.show();

@@ -60,7 +60,8 @@ export class SweepsUI {
       return `<article class="sweep" data-sweep="${esc(s.name)}">
         <div class="sweep-head"><b>${esc(s.name)}</b><span class="muted">created ${esc(when(s.createdAt))}</span>
           <span class="eta">${left === 0 ? (s.counts.failed ? 'finished with failures' : 'finished') : s.etaKnown === false ? 'ETA once a run has finished' : `ETA ${duration(s.etaSeconds)} on one worker`}</span>
-          <a href="#law?sweep=${encodeURIComponent(s.name)}">scaling law →</a></div>
+          <a href="#law?sweep=${encodeURIComponent(s.name)}">scaling law →</a>
+          <a href="#emergence?sweep=${encodeURIComponent(s.name)}">emergence →</a></div>
         <div class="stack">${bar}</div>
         <div class="counts">${STATES.map((k) => `<span${s.counts[k] ? ` class="c-${k}"` : ''}>${s.counts[k]} ${k}</span>`).join(' · ')} of ${s.jobs} jobs</div>
         <details data-sweep="${esc(s.name)}"${this.open.has(s.name) ? ' open' : ''}><summary>jobs</summary>
