@@ -52,6 +52,7 @@ export function evalCommand(): Command {
     .option('--api-key <key>', 'bearer key for --endpoint (none is sent without it)')
     .option('--concurrency <n>', 'requests in flight at once to --endpoint', positiveInt('--concurrency'), 4)
     .option('--timeout <s>', 'seconds per request to --endpoint', numberOption('--timeout'), 120)
+    .option('--retries <n>', 'retries of a request to --endpoint on 429, 5xx, timeouts and dropped connections', numberOption('--retries', { allowZero: true }), 5)
     .option('--context <bytes>', "the endpoint model's context in bytes when its model card does not say", positiveInt('--context'))
     .option('--shots <k>', 'few-shot demonstrations per example', numberOption('--shots', { allowZero: true }), 0)
     .option('--seed <n>', 'seed for drawing demonstrations', numberOption('--seed', { allowZero: true }), 0)
@@ -63,6 +64,7 @@ export function evalCommand(): Command {
     .action(async (names: string[], o) => {
       if (o.listTasks) return void process.stdout.write(listTasks() + '\n');
       if (!Number.isInteger(o.shots)) throw new UsageError(`--shots must be an integer, got '${o.shots}'`);
+      if (!Number.isInteger(o.retries)) throw new UsageError(`--retries must be an integer, got '${o.retries}'`);
       if (!Number.isInteger(o.seed)) throw new UsageError(`--seed must be an integer, got '${o.seed}'`);
       if ((o.endpoint === undefined) !== (o.model === undefined)) throw new UsageError('--endpoint and --model go together');
       if (names.length === 0 && o.sweep === undefined && o.endpoint === undefined) {
@@ -75,18 +77,19 @@ export function evalCommand(): Command {
         const tasks: Task[] = resolveTasks(o.tasks, { limit: o.limit });
         // The endpoint first: one that cannot be reached fails before any model is loaded.
         const subjects: Subject[] = o.endpoint === undefined ? [] : [endpointSubject({
-          url: o.endpoint, model: o.model, apiKey: o.apiKey, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, contextBytes: o.context,
+          url: o.endpoint, model: o.model, apiKey: o.apiKey, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, maxRetries: o.retries, contextBytes: o.context,
         })];
         subjects.push(...localSubjects(home, store, names, o.sweep, Boolean(o.checkpoints)));
         const progress = process.stderr.isTTY && !o.json
           ? (s: Subject, t: Task, done: number, total: number) => process.stderr.write(`\r${s.label} ${t.name} ${done}/${total}\x1b[K`)
           : undefined;
-        const { rows, skipped } = await evaluateSubjects(store, subjects, tasks, {
+        const { rows, skipped, resumed } = await evaluateSubjects(store, subjects, tasks, {
           shots: o.shots, seed: o.seed, prompt: (task) => (ex) => buildPrompt(task, ex, o.shots, o.seed), onProgress: progress,
         });
         if (progress) process.stderr.write('\r\x1b[K');
         for (const s of skipped) process.stderr.write(`scalelab: skipped: ${s.reason}\n`);
-        process.stdout.write((o.json ? JSON.stringify({ results: rows, skipped }, null, 2) : formatRows(rows)) + '\n');
+        for (const r of resumed) process.stderr.write(`scalelab: ${r.label} ${r.task}: resumed with ${r.examples} of ${r.of} examples already scored\n`);
+        process.stdout.write((o.json ? JSON.stringify({ results: rows, skipped, resumed }, null, 2) : formatRows(rows)) + '\n');
       } finally {
         store.close();
       }

@@ -49,6 +49,7 @@ export class EndpointScorer implements Scorer {
   readonly maxContextBytes: number;
   private readonly concurrency: number;
   private readonly batchSize: number;
+  readonly preferredChunk: number;
 
   private constructor(private readonly client: EndpointClient, readonly model: string, readonly capabilities: Capabilities, o: EndpointOptions) {
     this.subject = `endpoint:${client.baseURL}#${model}`;
@@ -56,6 +57,9 @@ export class EndpointScorer implements Scorer {
     this.maxContextBytes = capabilities.maxModelLen ?? o.contextBytes ?? Infinity;
     this.concurrency = o.concurrency ?? 4;
     this.batchSize = capabilities.batch ? o.batchSize ?? 16 : 1;
+    // About one request in flight per slot per call (a multiple-choice example is a few prompts),
+    // so a failure loses little and the in-flight bound still fills.
+    this.preferredChunk = Math.max(1, Math.ceil((this.concurrency * this.batchSize) / 4));
   }
 
   /** Probe the endpoint and return a scorer for it; an unreachable endpoint is an EndpointError. */

@@ -29,6 +29,8 @@ export interface EvaluateSubjectsResult {
   rows: EvalRow[];
   /** (subject, task) pairs the scorer could not serve, with the reason. */
   skipped: { label: string; task: string; reason: string }[];
+  /** (subject, task) pairs that found examples already scored by an earlier, interrupted call. */
+  resumed: { label: string; task: string; examples: number; of: number }[];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface EvaluateSubjectsResult {
  */
 export async function evaluateSubjects(store: Store, subjects: readonly Subject[], tasks: readonly Task[],
   o: EvaluateSubjectsOptions): Promise<EvaluateSubjectsResult> {
-  const rows: EvalRow[] = [], skipped: EvaluateSubjectsResult['skipped'] = [];
+  const rows: EvalRow[] = [], skipped: EvaluateSubjectsResult['skipped'] = [], resumed: EvaluateSubjectsResult['resumed'] = [];
   for (const subject of subjects) {
     const scorer = await subject.open();
     try {
@@ -54,6 +56,7 @@ export async function evaluateSubjects(store: Store, subjects: readonly Subject[
             sink, prompt: o.prompt?.(task),
             onProgress: (done, total) => o.onProgress?.(subject, task, done, total),
           });
+          if (report.resumed > 0) resumed.push({ label: subject.label, task: task.name, examples: report.resumed, of: report.n });
           for (const m of report.metrics) {
             rows.push({ ...m, label: subject.label, subject: subject.subject, runId: subject.runId, step: subject.step, task: task.name, taskVersion: task.version, shots: o.shots });
           }
@@ -66,5 +69,5 @@ export async function evaluateSubjects(store: Store, subjects: readonly Subject[
       await scorer.close?.();
     }
   }
-  return { rows, skipped };
+  return { rows, skipped, resumed };
 }

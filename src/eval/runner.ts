@@ -63,7 +63,7 @@ export async function evaluateTask(scorer: Scorer, task: Task, opts: EvaluateOpt
   const outcomes = new Map(opts.sink ? await opts.sink.done() : []);
   const resumed = [...outcomes.keys()].filter((i) => i < examples.length).length;
   const todo = examples.map((_, i) => i).filter((i) => !outcomes.has(i));
-  const chunk = opts.chunk ?? 64;
+  const chunk = opts.chunk ?? scorer.preferredChunk ?? 64;
   const prompt = opts.prompt ?? ((ex: Example) => ex);
   opts.onProgress?.(examples.length - todo.length, examples.length);
   for (let s = 0; s < todo.length; s += chunk) {

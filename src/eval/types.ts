@@ -81,6 +81,11 @@ export interface Scorer {
   readonly subject: string;
   /** Bytes of context + continuation the model takes (Infinity when unknown). */
   readonly maxContextBytes: number;
+  /**
+   * Examples per call that suit this scorer (default 64): also how often outcomes are saved, so
+   * an endpoint, whose calls are slow and may fail, asks for smaller ones.
+   */
+  readonly preferredChunk?: number;
   loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]>;
   generate(requests: GenerateRequest[]): Promise<string[]>;
   /** Which request kinds this scorer can serve; the reason is shown to the user when it cannot. */
