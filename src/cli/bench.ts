@@ -10,6 +10,7 @@ import { MODEL_OPTIONS as M, TRAIN_OPTIONS, variantsOf } from '../train/options.
 import { positiveInteger, withDefault } from '../option.js';
 import { addFlags, flag } from './flags.js';
 import { HOME, THREADS } from './shared-options.js';
+import { evalBenchCommand } from './bench-eval.js';
 
 /** The model `bench` trains: the reference GPT unless told otherwise. */
 const r = REFERENCE_CONFIG;
@@ -36,6 +37,7 @@ export function benchCommand(): Command {
     .option('--json', 'print one JSON object')
     .addCommand(serveBenchCommand())
     .addCommand(dashboardBenchCommand())
+    .addCommand(evalBenchCommand())
     .action((o) => {
       if (o.gemm) {
         const res = benchGemm({ threads: o.threads });

@@ -43,7 +43,7 @@ export class LocalScorer implements Scorer {
     this.subject = opts.subject;
     this.decoder = new Decoder(model, opts.kernels ?? native);
     this.maxContextBytes = model.config.ctx;
-    this.rowsPerStep = opts.rowsPerStep ?? 4096;
+    this.rowsPerStep = opts.rowsPerStep ?? 1024;
     this.sequencesPerStep = opts.sequencesPerStep ?? 64;
     this.lp = new Float64Array(model.config.vocab);
   }
