@@ -23,6 +23,8 @@ export { UsageError } from './errors.js';
 export * from './sweep/index.js';
 export * from './serve/index.js';
 export * from './laws/index.js';
+export * from './eval/index.js';
+export { benchEval, type EvalBenchResult } from './bench/eval.js';
 export { fitLaw, predictWithInterval, type LawReport } from './laws/report.js';
 export { compareToBaseline, equivalentCompute, verdict, type CompareResult } from './laws/compare.js';
 export * from './dashboard/index.js';
