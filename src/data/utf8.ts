@@ -40,3 +40,13 @@ function locate(b: Uint8Array): number {
   }
   return b.length; // TextDecoder disagreed with us; point at the end rather than nowhere
 }
+
+/** Code points in a string, surrogate pairs counted once: Python's str length, which OpenAI-style `text_offset`s count. */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
+}

@@ -8,16 +8,6 @@ export class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
 
-/** Code points of a string (Python's str length, which is what text_offset counts). */
-export function codePointLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++;
-  }
-  return n;
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

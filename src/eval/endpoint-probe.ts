@@ -10,7 +10,8 @@
 // missing, and why; an endpoint that cannot be reached, keeps failing (5xx, 429 after the retries)
 // or refuses the key is an error: then nothing could run there.
 import { EndpointError, type EndpointClient } from './endpoint-client.js';
-import { choicesOf, codePointLength, completionText, chatText, continuationScore, ProtocolError } from './endpoint-answers.js';
+import { codePoints } from '../data/utf8.js';
+import { choicesOf, completionText, chatText, continuationScore, ProtocolError } from './endpoint-answers.js';
 
 export type Capability<T> = ({ ok: true } & T) | { ok: false; reason: string };
 
@@ -63,7 +64,7 @@ function scoreRequest(model: string, prompt: string | string[], maxTokens: 0 | 1
 export async function probeEndpoint(client: EndpointClient, model: string): Promise<Capabilities> {
   const maxModelLen = await modelCard(client, model);
   const path = '/completions';
-  const cpPrompt = codePointLength(PROBE), cpContext = codePointLength(PROBE_CONTEXT);
+  const cpPrompt = codePoints(PROBE), cpContext = codePoints(PROBE_CONTEXT);
   const tryScore = (maxTokens: 0 | 1) => attempt(client, path, async () => {
     const [choice] = choicesOf(await client.post(path, scoreRequest(model, PROBE, maxTokens)), 1);
     continuationScore(choice, cpContext, cpPrompt);

@@ -10,7 +10,8 @@
 // takes it, and `concurrency` requests are in flight at once; retries and timeouts are the
 // client's (endpoint-client.ts). What the endpoint can do is probed once, in `connect`.
 import { UsageError } from '../errors.js';
-import { choicesOf, chatText, codePointLength, completionText, continuationScore, cutGeneration, ProtocolError } from './endpoint-answers.js';
+import { codePoints } from '../data/utf8.js';
+import { choicesOf, chatText, completionText, continuationScore, cutGeneration, ProtocolError } from './endpoint-answers.js';
 import { EndpointClient, EndpointError, normalizeBaseURL } from './endpoint-client.js';
 import { probeEndpoint, type Capabilities } from './endpoint-probe.js';
 import { mapLimit } from './map-limit.js';
@@ -106,7 +107,7 @@ export class EndpointScorer implements Scorer {
         // prompt's first token, so a caller that did not is given the same one.
         const context = r.context === '' ? EMPTY_CONTEXT : r.context;
         const prompt = context + r.continuation;
-        work.push({ i, prompt, context: codePointLength(context), length: codePointLength(prompt) });
+        work.push({ i, prompt, context: codePoints(context), length: codePoints(prompt) });
       }
     });
     await mapLimit(chunks(work, this.batchSize), this.concurrency, async (batch) => {

@@ -1,6 +1,6 @@
 // Evaluating subjects (runs, checkpoints, endpoints) on tasks, into the run store: the library
 // function behind `scalelab eval`.
-import type { Store } from '../runs/index.js';
+import type { EvalKey, Store } from '../runs/index.js';
 import type { MetricValue, Outcome } from './metrics.js';
 import { evaluateTask, UnsupportedTaskError, type OutcomeSink } from './runner.js';
 import type { Subject } from './subjects.js';
@@ -15,14 +15,9 @@ export interface EvaluateSubjectsOptions {
   onProgress?: (subject: Subject, task: Task, done: number, total: number) => void;
 }
 
-export interface EvalRow extends MetricValue {
+/** One metric of one (subject, task) evaluation, with the subject's label. */
+export interface EvalRow extends EvalKey, MetricValue {
   label: string;
-  subject: string;
-  runId: string | null;
-  step: number;
-  task: string;
-  taskVersion: string;
-  shots: number;
 }
 
 export interface EvaluateSubjectsResult {
@@ -57,9 +52,7 @@ export async function evaluateSubjects(store: Store, subjects: readonly Subject[
             onProgress: (done, total) => o.onProgress?.(subject, task, done, total),
           });
           if (report.resumed > 0) resumed.push({ label: subject.label, task: task.name, examples: report.resumed, of: report.n });
-          for (const m of report.metrics) {
-            rows.push({ ...m, label: subject.label, subject: subject.subject, runId: subject.runId, step: subject.step, task: task.name, taskVersion: task.version, shots: o.shots });
-          }
+          for (const m of report.metrics) rows.push({ ...key, ...m, label: subject.label });
         } catch (err) {
           if (!(err instanceof UnsupportedTaskError)) throw err;
           skipped.push({ label: subject.label, task: task.name, reason: err.message });

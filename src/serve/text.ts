@@ -10,20 +10,11 @@
 // the character appears in the text once its last byte is generated (bytes that are not valid UTF-8
 // become U+FFFD, one per maximal invalid subsequence, as TextDecoder does).
 import { StreamDecoder } from '../data/tokenizer.js';
+import { codePoints } from '../data/utf8.js';
 import type { TokenLogprob } from './scheduler.js';
 
 export function tokenString(token: number): string {
   return token < 0x80 ? String.fromCharCode(token) : `bytes:\\x${token.toString(16).padStart(2, '0')}`;
-}
-
-/** Code points in a string (surrogate pairs count once). */
-export function codePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++;
-  }
-  return n;
 }
 
 export interface TrackedToken extends TokenLogprob {

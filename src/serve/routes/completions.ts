@@ -8,7 +8,8 @@ import { badParam } from '../errors.js';
 import type { LoadedModel, ModelRegistry } from '../models.js';
 import { MAX_CHOICES, sampling, type RequestSampling, type SamplingParams } from '../sampling.js';
 import { onClientGone, SSE } from '../sse.js';
-import { codePoints, legacyLogprobs } from '../text.js';
+import { legacyLogprobs } from '../text.js';
+import { codePoints } from '../../data/utf8.js';
 import * as v from '../validate.js';
 
 interface Completion {
