@@ -67,16 +67,16 @@ does not depend on the rows beside it.`,
   },
   {
     name: 'layerNormForward',
-    doc: 'y = (x − mean)·rstd·g + b over rows of length D; saves mean and rstd per row.',
+    doc: 'y = (x − mean)·rstd·g + b over rows of length D; saves mean and rstd per row. g, b may be null (1 and 0).',
     args: {
-      x: 'in N * D', g: 'in D', b: 'in D', y: 'out N * D', mean: 'out N', rstd: 'out N',
+      x: 'in N * D', g: 'in? D', b: 'in? D', y: 'out N * D', mean: 'out N', rstd: 'out N',
       N: 'int', D: 'int', eps: 'float',
     },
   },
   {
     name: 'layerNormBackward',
     args: {
-      x: 'in N * D', g: 'in D', mean: 'in N', rstd: 'in N', dy: 'in N * D', dx: 'out N * D', dg: 'out D', db: 'out D',
+      x: 'in N * D', g: 'in? D', mean: 'in N', rstd: 'in N', dy: 'in N * D', dx: 'out N * D', dg: 'out? D', db: 'out? D',
       N: 'int', D: 'int',
     },
   },
@@ -220,5 +220,96 @@ multiplied by gradScale first (global-norm clipping folds in here).`,
     name: 'axpy',
     doc: 'dst[i] += alpha·src[i].',
     args: { alpha: 'float', src: 'in n', dst: 'out n', n: 'size' },
+  },
+  // The diffusion transformer's ops (src/models/dit.ts): bidirectional attention that keeps no
+  // probabilities, adaLN modulation and gating, SiLU, the MSE loss, the time embedding, patches.
+  {
+    name: 'flashAttentionForward',
+    doc: `Bidirectional ("full") multi-head self-attention over qkv[B,N,3C] (q, k, v side by side, head h
+at columns h·C/H ...), flash-style: keys in blocks with an online softmax, so nothing N×N is
+kept. Writes out[B,N,C] and the log-sum-exp of every row's scaled scores, lse[B,H,N].`,
+    args: { qkv: 'in B * N * 3 * C', out: 'out B * N * C', lse: 'out B * H * N', B: 'int', N: 'int', C: 'int', H: 'int' },
+    checks: [heads],
+  },
+  {
+    name: 'flashAttentionBackward',
+    doc: `FlashAttention-2's backward: recomputes each block of probabilities P = exp(q·kᵀ/√d − lse)
+from q, k and lse, then with D = rowsum(dout∘out): dV += Pᵀ·dout, dS = P∘(dout·Vᵀ − D),
+dQ += dS·K/√d, dK += dSᵀ·Q/√d, accumulated into dqkv.`,
+    args: {
+      qkv: 'in B * N * 3 * C', out: 'in B * N * C', lse: 'in B * H * N', dout: 'in B * N * C', dqkv: 'out B * N * 3 * C',
+      B: 'int', N: 'int', C: 'int', H: 'int',
+    },
+    checks: [heads],
+  },
+  {
+    name: 'modulateForward',
+    doc: `adaLN modulation: y[b,n,:] = x[b,n,:]·(1 + scale[b,:]) + shift[b,:] over x[B,N,C] (shift and
+scale broadcast over the N tokens).`,
+    args: { x: 'in B * N * C', shift: 'in B * C', scale: 'in B * C', y: 'out B * N * C', B: 'int', N: 'int', C: 'int' },
+  },
+  {
+    name: 'modulateBackward',
+    doc: 'dx += dy·(1 + scale), dshift += Σ_n dy, dscale += Σ_n dy·x; any of dx, dshift, dscale may be null.',
+    args: {
+      x: 'in B * N * C', scale: 'in B * C', dy: 'in B * N * C', dx: 'out? B * N * C', dshift: 'out? B * C',
+      dscale: 'out? B * C', B: 'int', N: 'int', C: 'int',
+    },
+  },
+  {
+    name: 'gateForward',
+    doc: 'The adaLN-Zero residual gate: y[b,n,:] = x[b,n,:]·gate[b,:] over x[B,N,C].',
+    args: { x: 'in B * N * C', gate: 'in B * C', y: 'out B * N * C', B: 'int', N: 'int', C: 'int' },
+  },
+  {
+    name: 'gateBackward',
+    doc: 'dx += dy·gate, dgate += Σ_n dy·x; either may be null.',
+    args: {
+      x: 'in B * N * C', gate: 'in B * C', dy: 'in B * N * C', dx: 'out? B * N * C', dgate: 'out? B * C',
+      B: 'int', N: 'int', C: 'int',
+    },
+  },
+  {
+    name: 'siluForward',
+    doc: 'SiLU (swish): y = x·σ(x).',
+    args: { x: 'in n', y: 'out n', n: 'size' },
+  },
+  {
+    name: 'siluBackward',
+    args: { x: 'in n', dy: 'in n', dx: 'out n', n: 'size' },
+  },
+  {
+    name: 'mse',
+    doc: `Squared error fused with its gradient: dpred[i] = 2·(pred[i] − target[i])·scale. Returns
+Σ (pred − target)² (float64, summed in fixed blocks: the same bits for any thread count).`,
+    args: { pred: 'in n', target: 'in n', dpred: 'out n', n: 'size', scale: 'float' },
+    returns: 'number',
+  },
+  {
+    name: 'timeEmbedding',
+    doc: `Sinusoidal embedding of the diffusion time (DiT's): with half = dim/2 and
+f_i = maxPeriod^(−i/half), out[b] = [cos(t[b]·f_0 …), sin(t[b]·f_0 …)], computed in double.`,
+    args: { t: 'in B', out: 'out B * dim', B: 'int', dim: 'int', maxPeriod: 'double' },
+    checks: [['dim > 0 && dim % 2 == 0', 'the embedding width must be even'], ['maxPeriod > 0', 'the period must be positive']],
+  },
+  {
+    name: 'patchify',
+    doc: `Video [B,T,H,W,Ch] to spacetime patch tokens [B, (T/pt)·(H/p)·(W/p), pt·p·p·Ch]: tokens in
+(frame, row, column) order of their tubes, each token's values in (dt, dy, dx, channel) order.
+Overwrites tokens, or adds to them when accumulate (unpatchify's backward).`,
+    args: {
+      video: 'in B * T * H * W * Ch', tokens: 'out B * T * H * W * Ch', B: 'int', T: 'int', H: 'int', W: 'int', Ch: 'int',
+      pt: 'int', p: 'int', accumulate: 'bool',
+    },
+    checks: [['pt > 0 && p > 0 && T % pt == 0 && H % p == 0 && W % p == 0', 'patch sizes must divide the clip']],
+  },
+  {
+    name: 'unpatchify',
+    doc: 'The inverse permutation of patchify: tokens back to video; adds when accumulate (patchify\'s backward).',
+    args: {
+      tokens: 'in B * T * H * W * Ch', video: 'out B * T * H * W * Ch', B: 'int', T: 'int', H: 'int', W: 'int', Ch: 'int',
+      pt: 'int', p: 'int', accumulate: 'bool',
+    },
+    checks: [['pt > 0 && p > 0 && T % pt == 0 && H % p == 0 && W % p == 0', 'patch sizes must divide the clip']],
   },
 ];

@@ -93,8 +93,8 @@ Napi::Value layerNormForward(const Napi::CallbackInfo& info) {
   const int64_t D = args.i(7);
   const float eps = args.f(8);
   const float* x = args.buf(0, N * D);
-  const float* g = args.buf(1, D);
-  const float* b = args.buf(2, D);
+  const float* g = args.buf(1, D, true);
+  const float* b = args.buf(2, D, true);
   float* y = args.buf(3, N * D);
   float* mean = args.buf(4, N);
   float* rstd = args.buf(5, N);
@@ -108,13 +108,13 @@ Napi::Value layerNormBackward(const Napi::CallbackInfo& info) {
   const int64_t N = args.i(8);
   const int64_t D = args.i(9);
   const float* x = args.buf(0, N * D);
-  const float* g = args.buf(1, D);
+  const float* g = args.buf(1, D, true);
   const float* mean = args.buf(2, N);
   const float* rstd = args.buf(3, N);
   const float* dy = args.buf(4, N * D);
   float* dx = args.buf(5, N * D);
-  float* dg = args.buf(6, D);
-  float* db = args.buf(7, D);
+  float* dg = args.buf(6, D, true);
+  float* db = args.buf(7, D, true);
   if (!args.ok()) return info.Env().Undefined();
   sl::kernels().layer_norm_backward(x, g, mean, rstd, dy, dx, dg, db, (int)N, (int)D);
   return info.Env().Undefined();
@@ -398,6 +398,178 @@ Napi::Value axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value flashAttentionForward(const Napi::CallbackInfo& info) {
+  Args args(info, "flashAttentionForward");
+  const int64_t B = args.i(3);
+  const int64_t N = args.i(4);
+  const int64_t C = args.i(5);
+  const int64_t H = args.i(6);
+  args.require(H > 0 && C % H == 0, "heads must divide the model width");
+  const float* qkv = args.buf(0, B * N * 3 * C);
+  float* out = args.buf(1, B * N * C);
+  float* lse = args.buf(2, B * H * N);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().flash_attention_forward(qkv, out, lse, (int)B, (int)N, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value flashAttentionBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "flashAttentionBackward");
+  const int64_t B = args.i(5);
+  const int64_t N = args.i(6);
+  const int64_t C = args.i(7);
+  const int64_t H = args.i(8);
+  args.require(H > 0 && C % H == 0, "heads must divide the model width");
+  const float* qkv = args.buf(0, B * N * 3 * C);
+  const float* out = args.buf(1, B * N * C);
+  const float* lse = args.buf(2, B * H * N);
+  const float* dout = args.buf(3, B * N * C);
+  float* dqkv = args.buf(4, B * N * 3 * C);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().flash_attention_backward(qkv, out, lse, dout, dqkv, (int)B, (int)N, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value modulateForward(const Napi::CallbackInfo& info) {
+  Args args(info, "modulateForward");
+  const int64_t B = args.i(4);
+  const int64_t N = args.i(5);
+  const int64_t C = args.i(6);
+  const float* x = args.buf(0, B * N * C);
+  const float* shift = args.buf(1, B * C);
+  const float* scale = args.buf(2, B * C);
+  float* y = args.buf(3, B * N * C);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().modulate_forward(x, shift, scale, y, (int)B, (int)N, (int)C);
+  return info.Env().Undefined();
+}
+
+Napi::Value modulateBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "modulateBackward");
+  const int64_t B = args.i(6);
+  const int64_t N = args.i(7);
+  const int64_t C = args.i(8);
+  const float* x = args.buf(0, B * N * C);
+  const float* scale = args.buf(1, B * C);
+  const float* dy = args.buf(2, B * N * C);
+  float* dx = args.buf(3, B * N * C, true);
+  float* dshift = args.buf(4, B * C, true);
+  float* dscale = args.buf(5, B * C, true);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().modulate_backward(x, scale, dy, dx, dshift, dscale, (int)B, (int)N, (int)C);
+  return info.Env().Undefined();
+}
+
+Napi::Value gateForward(const Napi::CallbackInfo& info) {
+  Args args(info, "gateForward");
+  const int64_t B = args.i(3);
+  const int64_t N = args.i(4);
+  const int64_t C = args.i(5);
+  const float* x = args.buf(0, B * N * C);
+  const float* gate = args.buf(1, B * C);
+  float* y = args.buf(2, B * N * C);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().gate_forward(x, gate, y, (int)B, (int)N, (int)C);
+  return info.Env().Undefined();
+}
+
+Napi::Value gateBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "gateBackward");
+  const int64_t B = args.i(5);
+  const int64_t N = args.i(6);
+  const int64_t C = args.i(7);
+  const float* x = args.buf(0, B * N * C);
+  const float* gate = args.buf(1, B * C);
+  const float* dy = args.buf(2, B * N * C);
+  float* dx = args.buf(3, B * N * C, true);
+  float* dgate = args.buf(4, B * C, true);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().gate_backward(x, gate, dy, dx, dgate, (int)B, (int)N, (int)C);
+  return info.Env().Undefined();
+}
+
+Napi::Value siluForward(const Napi::CallbackInfo& info) {
+  Args args(info, "siluForward");
+  const int64_t n = args.i(2);
+  const float* x = args.buf(0, n);
+  float* y = args.buf(1, n);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().silu_forward(x, y, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value siluBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "siluBackward");
+  const int64_t n = args.i(3);
+  const float* x = args.buf(0, n);
+  const float* dy = args.buf(1, n);
+  float* dx = args.buf(2, n);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().silu_backward(x, dy, dx, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value mse(const Napi::CallbackInfo& info) {
+  Args args(info, "mse");
+  const int64_t n = args.i(3);
+  const float scale = args.f(4);
+  const float* pred = args.buf(0, n);
+  const float* target = args.buf(1, n);
+  float* dpred = args.buf(2, n);
+  if (!args.ok()) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), sl::kernels().mse(pred, target, dpred, n, scale));
+}
+
+Napi::Value timeEmbedding(const Napi::CallbackInfo& info) {
+  Args args(info, "timeEmbedding");
+  const int64_t B = args.i(2);
+  const int64_t dim = args.i(3);
+  const double maxPeriod = args.d(4);
+  args.require(dim > 0 && dim % 2 == 0, "the embedding width must be even");
+  args.require(maxPeriod > 0, "the period must be positive");
+  const float* t = args.buf(0, B);
+  float* out = args.buf(1, B * dim);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().time_embedding(t, out, (int)B, (int)dim, maxPeriod);
+  return info.Env().Undefined();
+}
+
+Napi::Value patchify(const Napi::CallbackInfo& info) {
+  Args args(info, "patchify");
+  const int64_t B = args.i(2);
+  const int64_t T = args.i(3);
+  const int64_t H = args.i(4);
+  const int64_t W = args.i(5);
+  const int64_t Ch = args.i(6);
+  const int64_t pt = args.i(7);
+  const int64_t p = args.i(8);
+  const bool accumulate = args.b(9);
+  args.require(pt > 0 && p > 0 && T % pt == 0 && H % p == 0 && W % p == 0, "patch sizes must divide the clip");
+  const float* video = args.buf(0, B * T * H * W * Ch);
+  float* tokens = args.buf(1, B * T * H * W * Ch);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().patchify(video, tokens, (int)B, (int)T, (int)H, (int)W, (int)Ch, (int)pt, (int)p, accumulate);
+  return info.Env().Undefined();
+}
+
+Napi::Value unpatchify(const Napi::CallbackInfo& info) {
+  Args args(info, "unpatchify");
+  const int64_t B = args.i(2);
+  const int64_t T = args.i(3);
+  const int64_t H = args.i(4);
+  const int64_t W = args.i(5);
+  const int64_t Ch = args.i(6);
+  const int64_t pt = args.i(7);
+  const int64_t p = args.i(8);
+  const bool accumulate = args.b(9);
+  args.require(pt > 0 && p > 0 && T % pt == 0 && H % p == 0 && W % p == 0, "patch sizes must divide the clip");
+  const float* tokens = args.buf(0, B * T * H * W * Ch);
+  float* video = args.buf(1, B * T * H * W * Ch);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().unpatchify(tokens, video, (int)B, (int)T, (int)H, (int)W, (int)Ch, (int)pt, (int)p, accumulate);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void export_kernels(Napi::Env env, Napi::Object exports) {
@@ -428,6 +600,18 @@ void export_kernels(Napi::Env env, Napi::Object exports) {
   exports.Set("sumSquares", Napi::Function::New(env, sumSquares));
   exports.Set("adamw", Napi::Function::New(env, adamw));
   exports.Set("axpy", Napi::Function::New(env, axpy));
+  exports.Set("flashAttentionForward", Napi::Function::New(env, flashAttentionForward));
+  exports.Set("flashAttentionBackward", Napi::Function::New(env, flashAttentionBackward));
+  exports.Set("modulateForward", Napi::Function::New(env, modulateForward));
+  exports.Set("modulateBackward", Napi::Function::New(env, modulateBackward));
+  exports.Set("gateForward", Napi::Function::New(env, gateForward));
+  exports.Set("gateBackward", Napi::Function::New(env, gateBackward));
+  exports.Set("siluForward", Napi::Function::New(env, siluForward));
+  exports.Set("siluBackward", Napi::Function::New(env, siluBackward));
+  exports.Set("mse", Napi::Function::New(env, mse));
+  exports.Set("timeEmbedding", Napi::Function::New(env, timeEmbedding));
+  exports.Set("patchify", Napi::Function::New(env, patchify));
+  exports.Set("unpatchify", Napi::Function::New(env, unpatchify));
 }
 
 }  // namespace sl

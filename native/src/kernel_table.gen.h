@@ -44,6 +44,24 @@ struct KernelTable {
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
       float eps, float weightDecay, double step, float gradScale);
   void (*axpy)(float alpha, const float* src, float* dst, int64_t n);
+  void (*flash_attention_forward)(const float* qkv, float* out, float* lse, int B, int N, int C, int H);
+  void (*flash_attention_backward)(const float* qkv, const float* out, const float* lse, const float* dout,
+      float* dqkv, int B, int N, int C, int H);
+  void (*modulate_forward)(const float* x, const float* shift, const float* scale, float* y, int B, int N,
+      int C);
+  void (*modulate_backward)(const float* x, const float* scale, const float* dy, float* dx, float* dshift,
+      float* dscale, int B, int N, int C);
+  void (*gate_forward)(const float* x, const float* gate, float* y, int B, int N, int C);
+  void (*gate_backward)(const float* x, const float* gate, const float* dy, float* dx, float* dgate, int B,
+      int N, int C);
+  void (*silu_forward)(const float* x, float* y, int64_t n);
+  void (*silu_backward)(const float* x, const float* dy, float* dx, int64_t n);
+  double (*mse)(const float* pred, const float* target, float* dpred, int64_t n, float scale);
+  void (*time_embedding)(const float* t, float* out, int B, int dim, double maxPeriod);
+  void (*patchify)(const float* video, float* tokens, int B, int T, int H, int W, int Ch, int pt, int p,
+      bool accumulate);
+  void (*unpatchify)(const float* tokens, float* video, int B, int T, int H, int W, int Ch, int pt, int p,
+      bool accumulate);
 };
 
 }  // namespace sl
@@ -78,4 +96,16 @@ struct KernelTable {
     sum_squares, \
     adamw, \
     axpy, \
+    flash_attention_forward, \
+    flash_attention_backward, \
+    modulate_forward, \
+    modulate_backward, \
+    gate_forward, \
+    gate_backward, \
+    silu_forward, \
+    silu_backward, \
+    mse, \
+    time_embedding, \
+    patchify, \
+    unpatchify, \
   }

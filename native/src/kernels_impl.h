@@ -373,8 +373,13 @@ static void layer_norm_forward(const float* x, const float* g, const float* b, f
 #pragma omp simd reduction(+ : v)
       for (int i = 0; i < D; i++) v += (xr[i] - mu) * (xr[i] - mu);
       float r = 1.0f / std::sqrt(v / D + eps);
+      if (g && b) {
 #pragma omp simd
-      for (int i = 0; i < D; i++) yr[i] = (xr[i] - mu) * r * g[i] + b[i];
+        for (int i = 0; i < D; i++) yr[i] = (xr[i] - mu) * r * g[i] + b[i];
+      } else {  // no affine part, or half of one (DiT's norms: adaLN modulates them instead)
+#pragma omp simd
+        for (int i = 0; i < D; i++) yr[i] = (xr[i] - mu) * r * (g ? g[i] : 1.0f) + (b ? b[i] : 0.0f);
+      }
       mean[n] = mu;
       rstd[n] = r;
     }
@@ -390,27 +395,43 @@ static void layer_norm_backward(const float* x, const float* g, const float* mea
       float* dxr = dx + n * D;
       const float mu = mean[n], r = rstd[n];
       float sd = 0, sdx = 0;
+      if (g) {
 #pragma omp simd reduction(+ : sd, sdx)
-      for (int i = 0; i < D; i++) {
-        float dxhat = dyr[i] * g[i];
-        sd += dxhat;
-        sdx += dxhat * (xr[i] - mu) * r;
-      }
-      sd /= D;
-      sdx /= D;
+        for (int i = 0; i < D; i++) {
+          float dxhat = dyr[i] * g[i];
+          sd += dxhat;
+          sdx += dxhat * (xr[i] - mu) * r;
+        }
+        sd /= D;
+        sdx /= D;
 #pragma omp simd
-      for (int i = 0; i < D; i++) dxr[i] += r * (dyr[i] * g[i] - sd - (xr[i] - mu) * r * sdx);
+        for (int i = 0; i < D; i++) dxr[i] += r * (dyr[i] * g[i] - sd - (xr[i] - mu) * r * sdx);
+      } else {
+#pragma omp simd reduction(+ : sd, sdx)
+        for (int i = 0; i < D; i++) {
+          sd += dyr[i];
+          sdx += dyr[i] * (xr[i] - mu) * r;
+        }
+        sd /= D;
+        sdx /= D;
+#pragma omp simd
+        for (int i = 0; i < D; i++) dxr[i] += r * (dyr[i] - sd - (xr[i] - mu) * r * sdx);
+      }
     }
   });
+  if (!dg && !db) return;
   parallel_for(D, 16, [&](int64_t c0, int64_t c1) {
     for (int n = 0; n < N; n++) {
       const float* xr = x + (int64_t)n * D;
       const float* dyr = dy + (int64_t)n * D;
       const float mu = mean[n], r = rstd[n];
+      if (dg) {
 #pragma omp simd
-      for (int64_t c = c0; c < c1; c++) {
-        dg[c] += dyr[c] * (xr[c] - mu) * r;
-        db[c] += dyr[c];
+        for (int64_t c = c0; c < c1; c++) dg[c] += dyr[c] * (xr[c] - mu) * r;
+      }
+      if (db) {
+#pragma omp simd
+        for (int64_t c = c0; c < c1; c++) db[c] += dyr[c];
       }
     }
   });
@@ -917,6 +938,342 @@ static void axpy(float alpha, const float* src, float* dst, int64_t n) {
 #pragma omp simd
     for (int64_t i = i0; i < i1; i++) dst[i] += alpha * src[i];
   });
+}
+
+// ---- The diffusion transformer's kernels (src/models/dit.ts) ----
+
+// Bidirectional attention, flash-style (Dao 2022; FlashAttention-2's loop order, Dao 2023):
+// queries and keys in blocks of FA_BLOCK, scores of one block pair at a time in per-thread
+// scratch, an online softmax in forward, and the probabilities recomputed in backward from q, k
+// and the saved log-sum-exp. Memory per thread is two FA_BLOCK² blocks and one row per query;
+// nothing N×N is ever held.
+static constexpr int FA_BLOCK = 64;
+
+// Forward: work units are (batch, head, query block), split statically over threads; each unit
+// is computed the same way whichever thread takes it, so the bits do not depend on the count.
+static void flash_attention_forward(const float* qkv, float* out, float* lse, int B, int N, int C, int H) {
+  const int hd = C / H;
+  const int64_t C3 = 3 * (int64_t)C;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  const int64_t nq = (N + FA_BLOCK - 1) / FA_BLOCK;
+  parallel_for((int64_t)B * H * nq, 1, [&](int64_t u0, int64_t u1) {
+    float* S = thread_scratch((int64_t)FA_BLOCK * FA_BLOCK + 2 * FA_BLOCK);
+    float* m = S + FA_BLOCK * FA_BLOCK;  // running row maxima
+    float* l = m + FA_BLOCK;             // running row sums of e^(s − m)
+    for (int64_t u = u0; u < u1; u++) {
+      const int64_t pair = u / nq;
+      const int b = (int)(pair / H), h = (int)(pair % H);
+      const int i0 = (int)(u % nq) * FA_BLOCK, rows = lo(N, i0 + FA_BLOCK) - i0;
+      const float* q = qkv + (int64_t)b * N * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* o = out + ((int64_t)b * N + i0) * C + h * hd;  // the block's rows, accumulated unnormalised
+      for (int j0 = 0; j0 < N; j0 += FA_BLOCK) {
+        const int cols = lo(N, j0 + FA_BLOCK) - j0;
+        sgemm(false, true, rows, cols, hd, scale, q + (int64_t)i0 * C3, (int)C3, k + (int64_t)j0 * C3, (int)C3, 0.0f, S,
+              FA_BLOCK, 1);
+        for (int r = 0; r < rows; r++) {
+          float* s = S + (int64_t)r * FA_BLOCK;
+          float mx = j0 == 0 ? s[0] : m[r];
+          for (int j = 0; j < cols; j++) mx = hi(mx, s[j]);
+          const float z = exp_shifted(s, s, cols, mx);
+          if (j0 == 0) {
+            l[r] = z;
+          } else {
+            // Rescale what earlier key blocks added to this row to the new maximum.
+            const float corr = fast_exp(m[r] - mx);
+            l[r] = l[r] * corr + z;
+            float* orow = o + (int64_t)r * C;
+#pragma omp simd
+            for (int c = 0; c < hd; c++) orow[c] *= corr;
+          }
+          m[r] = mx;
+        }
+        sgemm(false, false, rows, hd, cols, 1.0f, S, FA_BLOCK, v + (int64_t)j0 * C3, (int)C3, j0 == 0 ? 0.0f : 1.0f, o,
+              C, 1);
+      }
+      float* L = lse + pair * N + i0;
+      for (int r = 0; r < rows; r++) {
+        const float inv = 1.0f / l[r];
+        float* orow = o + (int64_t)r * C;
+#pragma omp simd
+        for (int c = 0; c < hd; c++) orow[c] *= inv;
+        L[r] = m[r] + std::log(l[r]);
+      }
+    }
+  });
+}
+
+// Backward: (batch, head) pairs split over threads, each pair's key blocks in order and for each
+// the query blocks in order, so dK and dV of a key block are finished in one visit and dQ adds
+// up in a fixed order: the same bits for any thread count.
+static void flash_attention_backward(const float* qkv, const float* out, const float* lse, const float* dout,
+                                     float* dqkv, int B, int N, int C, int H) {
+  const int hd = C / H;
+  const int64_t C3 = 3 * (int64_t)C;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
+    float* P = thread_scratch(2 * (int64_t)FA_BLOCK * FA_BLOCK + N);
+    float* dP = P + FA_BLOCK * FA_BLOCK;
+    float* D = dP + FA_BLOCK * FA_BLOCK;  // rowsum(dout∘out) = Σ_j P_ij·dP_ij, per query
+    for (int64_t pair = p0; pair < p1; pair++) {
+      const int b = (int)(pair / H), h = (int)(pair % H);
+      const float* q = qkv + (int64_t)b * N * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* dq = dqkv + (int64_t)b * N * C3 + h * hd;
+      float* dk = dq + C;
+      float* dv = dq + 2 * C;
+      const float* o = out + (int64_t)b * N * C + h * hd;
+      const float* dO = dout + (int64_t)b * N * C + h * hd;
+      const float* L = lse + pair * N;
+      for (int i = 0; i < N; i++) {
+        const float* oi = o + (int64_t)i * C;
+        const float* di = dO + (int64_t)i * C;
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int c = 0; c < hd; c++) dot += oi[c] * di[c];
+        D[i] = dot;
+      }
+      for (int j0 = 0; j0 < N; j0 += FA_BLOCK) {
+        const int cols = lo(N, j0 + FA_BLOCK) - j0;
+        const float* kj = k + (int64_t)j0 * C3;
+        const float* vj = v + (int64_t)j0 * C3;
+        for (int i0 = 0; i0 < N; i0 += FA_BLOCK) {
+          const int rows = lo(N, i0 + FA_BLOCK) - i0;
+          const float* qi = q + (int64_t)i0 * C3;
+          const float* dOi = dO + (int64_t)i0 * C;
+          sgemm(false, true, rows, cols, hd, scale, qi, (int)C3, kj, (int)C3, 0.0f, P, FA_BLOCK, 1);
+          for (int r = 0; r < rows; r++) {
+            float* s = P + (int64_t)r * FA_BLOCK;
+            exp_shifted(s, s, cols, L[i0 + r]);
+          }
+          sgemm(true, false, cols, hd, rows, 1.0f, P, FA_BLOCK, dOi, C, 1.0f, dv + (int64_t)j0 * C3, (int)C3, 1);
+          sgemm(false, true, rows, cols, hd, 1.0f, dOi, C, vj, (int)C3, 0.0f, dP, FA_BLOCK, 1);
+          for (int r = 0; r < rows; r++) {
+            float* s = P + (int64_t)r * FA_BLOCK;
+            const float* d = dP + (int64_t)r * FA_BLOCK;
+            const float Di = D[i0 + r];
+#pragma omp simd
+            for (int j = 0; j < cols; j++) s[j] = s[j] * (d[j] - Di);
+          }
+          sgemm(false, false, rows, hd, cols, scale, P, FA_BLOCK, kj, (int)C3, 1.0f, dq + (int64_t)i0 * C3, (int)C3, 1);
+          sgemm(true, false, cols, hd, rows, scale, P, FA_BLOCK, qi, (int)C3, 1.0f, dk + (int64_t)j0 * C3, (int)C3, 1);
+        }
+      }
+    }
+  });
+}
+
+// adaLN: rows of x[B,N,C] against their batch's shift and scale rows.
+static void modulate_forward(const float* x, const float* shift, const float* scale, float* y, int B, int N, int C) {
+  parallel_for((int64_t)B * N, hi<int64_t>(1, SMALL_WORK / hi(C, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t b = r / N;
+      const float* sh = shift + b * C;
+      const float* sc = scale + b * C;
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+#pragma omp simd
+      for (int c = 0; c < C; c++) yr[c] = xr[c] * (1.0f + sc[c]) + sh[c];
+    }
+  });
+}
+
+// Run f(b, c0, c1) for the columns [c0, c1) of batch b that units [u0, u1) of B·C cover: the
+// backward kernels below sum over tokens per (batch, column), so they split over those.
+template <class F>
+static inline void batch_columns(int64_t u0, int64_t u1, int C, F f) {
+  for (int64_t b = u0 / C; b * C < u1; b++) {
+    const int64_t c0 = hi<int64_t>(u0 - b * C, 0), c1 = lo<int64_t>(u1 - b * C, C);
+    if (c0 < c1) f(b, c0, c1);
+  }
+}
+
+static void modulate_backward(const float* x, const float* scale, const float* dy, float* dx, float* dshift,
+                              float* dscale, int B, int N, int C) {
+  parallel_for((int64_t)B * C, 16, [&](int64_t u0, int64_t u1) {
+    batch_columns(u0, u1, C, [&](int64_t b, int64_t c0, int64_t c1) {
+      const float* sc = scale + b * C;
+      for (int n = 0; n < N; n++) {
+        const int64_t row = (b * N + n) * C;
+        const float* dyr = dy + row;
+        const float* xr = x + row;
+        if (dx) {
+          float* dxr = dx + row;
+#pragma omp simd
+          for (int64_t c = c0; c < c1; c++) dxr[c] += dyr[c] * (1.0f + sc[c]);
+        }
+        if (dshift) {
+          float* d = dshift + b * C;
+#pragma omp simd
+          for (int64_t c = c0; c < c1; c++) d[c] += dyr[c];
+        }
+        if (dscale) {
+          float* d = dscale + b * C;
+#pragma omp simd
+          for (int64_t c = c0; c < c1; c++) d[c] += dyr[c] * xr[c];
+        }
+      }
+    });
+  });
+}
+
+static void gate_forward(const float* x, const float* gate, float* y, int B, int N, int C) {
+  parallel_for((int64_t)B * N, hi<int64_t>(1, SMALL_WORK / hi(C, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* gr = gate + (r / N) * C;
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+#pragma omp simd
+      for (int c = 0; c < C; c++) yr[c] = xr[c] * gr[c];
+    }
+  });
+}
+
+static void gate_backward(const float* x, const float* gate, const float* dy, float* dx, float* dgate, int B, int N,
+                          int C) {
+  parallel_for((int64_t)B * C, 16, [&](int64_t u0, int64_t u1) {
+    batch_columns(u0, u1, C, [&](int64_t b, int64_t c0, int64_t c1) {
+      const float* gr = gate + b * C;
+      for (int n = 0; n < N; n++) {
+        const int64_t row = (b * N + n) * C;
+        const float* dyr = dy + row;
+        if (dx) {
+          float* dxr = dx + row;
+#pragma omp simd
+          for (int64_t c = c0; c < c1; c++) dxr[c] += dyr[c] * gr[c];
+        }
+        if (dgate) {
+          const float* xr = x + row;
+          float* d = dgate + b * C;
+#pragma omp simd
+          for (int64_t c = c0; c < c1; c++) d[c] += dyr[c] * xr[c];
+        }
+      }
+    });
+  });
+}
+
+// SiLU, σ from the same exp as SwiGLU's gate.
+static void silu_forward(const float* x, float* y, int64_t n) {
+  parallel_for(n, SMALL_WORK, [&](int64_t i0, int64_t i1) {
+    int64_t i = i0;
+#ifdef __AVX2__
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    for (; i + 8 <= i1; i += 8) {
+      __m256 v = _mm256_loadu_ps(x + i);
+      __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+      _mm256_storeu_ps(y + i, _mm256_mul_ps(v, s));
+    }
+#endif
+    for (; i < i1; i++) y[i] = x[i] / (1.0f + fast_exp(-x[i]));
+  });
+}
+
+static void silu_backward(const float* x, const float* dy, float* dx, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+    int64_t i = i0;
+#ifdef __AVX2__
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    for (; i + 8 <= i1; i += 8) {
+      __m256 v = _mm256_loadu_ps(x + i);
+      __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+      // silu'(x) = σ(x) + silu(x)·(1 − σ(x))
+      __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(v, s), _mm256_sub_ps(one, s), s);
+      _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dy + i), d, _mm256_loadu_ps(dx + i)));
+    }
+#endif
+    for (; i < i1; i++) {
+      const float s = 1.0f / (1.0f + fast_exp(-x[i]));
+      dx[i] += dy[i] * (s + x[i] * s * (1.0f - s));
+    }
+  });
+}
+
+// Squared error and its gradient in one pass, summed as sum_squares sums: fixed blocks, float
+// runs, float64 across them, the blocks in order.
+static double mse(const float* pred, const float* target, float* dpred, int64_t n, float scale) {
+  constexpr int64_t BLOCK = 1 << 14, RUN = 256;
+  const int64_t nb = (n + BLOCK - 1) / BLOCK;
+  const float two_scale = 2.0f * scale;
+  double* pp = thread_scratch_f64(nb);
+  parallel_for(nb, 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; blk++) {
+      const int64_t i0 = blk * BLOCK, i1 = lo(n, i0 + BLOCK);
+      double s = 0;
+      for (int64_t r0 = i0; r0 < i1; r0 += RUN) {
+        const int64_t r1 = lo(i1, r0 + RUN);
+        float acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t i = r0; i < r1; i++) {
+          const float d = pred[i] - target[i];
+          dpred[i] = two_scale * d;
+          acc += d * d;
+        }
+        s += acc;
+      }
+      pp[blk] = s;
+    }
+  });
+  double total = 0;
+  for (int64_t b = 0; b < nb; b++) total += pp[b];
+  return total;
+}
+
+// A handful of rows per step: one thread, double precision, rounded once to float.
+static void time_embedding(const float* t, float* out, int B, int dim, double max_period) {
+  const int half = dim / 2;
+  const double logp = std::log(max_period);
+  for (int b = 0; b < B; b++) {
+    float* o = out + (int64_t)b * dim;
+    for (int i = 0; i < half; i++) {
+      const double a = (double)t[b] * std::exp(-logp * i / half);
+      o[i] = (float)std::cos(a);
+      o[half + i] = (float)std::sin(a);
+    }
+  }
+}
+
+// Patches are a permutation whose runs of p·Ch values are contiguous on both sides; rows of
+// tubes (batch, frame block, row block) split over threads, every value written by one thread.
+template <bool ToTokens>
+static void patch_permute(const float* src, float* dst, int B, int T, int H, int W, int Ch, int pt, int p,
+                          bool accumulate) {
+  const int Tn = T / pt, Hn = H / p, Wn = W / p;
+  const int64_t width = (int64_t)pt * p * p * Ch, run = (int64_t)p * Ch;
+  parallel_for((int64_t)B * Tn * Hn, hi<int64_t>(1, SMALL_WORK / hi<int64_t>((int64_t)Wn * width, 1)),
+               [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; u++) {
+      const int64_t b = u / ((int64_t)Tn * Hn), tt = (u / Hn) % Tn, hh = u % Hn;
+      for (int ww = 0; ww < Wn; ww++) {
+        const int64_t token = u * Wn + ww;
+        for (int dt = 0; dt < pt; dt++)
+          for (int dh = 0; dh < p; dh++) {
+            const int64_t vid = (((b * T + tt * pt + dt) * H + hh * p + dh) * W + (int64_t)ww * p) * Ch;
+            const int64_t tok = token * width + ((int64_t)dt * p + dh) * run;
+            const float* s = src + (ToTokens ? vid : tok);
+            float* d = dst + (ToTokens ? tok : vid);
+            if (accumulate) {
+#pragma omp simd
+              for (int64_t i = 0; i < run; i++) d[i] += s[i];
+            } else {
+              std::memcpy(d, s, sizeof(float) * run);
+            }
+          }
+      }
+    }
+  });
+}
+
+static void patchify(const float* video, float* tokens, int B, int T, int H, int W, int Ch, int pt, int p,
+                     bool accumulate) {
+  patch_permute<true>(video, tokens, B, T, H, W, Ch, pt, p, accumulate);
+}
+
+static void unpatchify(const float* tokens, float* video, int B, int T, int H, int W, int Ch, int pt, int p,
+                       bool accumulate) {
+  patch_permute<false>(tokens, video, B, T, H, W, Ch, pt, p, accumulate);
 }
 
 const KernelTable table = SL_KERNEL_TABLE;

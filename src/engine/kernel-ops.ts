@@ -28,11 +28,11 @@ export interface KernelOps {
   linearBackward(x: Buf, w: Buf, dy: Buf, dx: Buf | null, dw: Buf, db: Buf | null, N: number, K: number,
     O: number): void;
 
-  /** y = (x − mean)·rstd·g + b over rows of length D; saves mean and rstd per row. */
-  layerNormForward(x: Buf, g: Buf, b: Buf, y: Buf, mean: Buf, rstd: Buf, N: number, D: number,
+  /** y = (x − mean)·rstd·g + b over rows of length D; saves mean and rstd per row. g, b may be null (1 and 0). */
+  layerNormForward(x: Buf, g: Buf | null, b: Buf | null, y: Buf, mean: Buf, rstd: Buf, N: number, D: number,
     eps: number): void;
-  layerNormBackward(x: Buf, g: Buf, mean: Buf, rstd: Buf, dy: Buf, dx: Buf, dg: Buf, db: Buf, N: number,
-    D: number): void;
+  layerNormBackward(x: Buf, g: Buf | null, mean: Buf, rstd: Buf, dy: Buf, dx: Buf, dg: Buf | null,
+    db: Buf | null, N: number, D: number): void;
 
   /** RMSNorm: y = x·rstd·g over rows of length D, rstd = 1/√(mean(x²) + eps); saves rstd per row. */
   rmsNormForward(x: Buf, g: Buf, y: Buf, rstd: Buf, N: number, D: number, eps: number): void;
@@ -118,4 +118,64 @@ export interface KernelOps {
 
   /** dst[i] += alpha·src[i]. */
   axpy(alpha: number, src: Buf, dst: Buf, n: number): void;
+
+  /**
+   * Bidirectional ("full") multi-head self-attention over qkv[B,N,3C] (q, k, v side by side, head h
+   * at columns h·C/H ...), flash-style: keys in blocks with an online softmax, so nothing N×N is
+   * kept. Writes out[B,N,C] and the log-sum-exp of every row's scaled scores, lse[B,H,N].
+   */
+  flashAttentionForward(qkv: Buf, out: Buf, lse: Buf, B: number, N: number, C: number, H: number): void;
+
+  /**
+   * FlashAttention-2's backward: recomputes each block of probabilities P = exp(q·kᵀ/√d − lse)
+   * from q, k and lse, then with D = rowsum(dout∘out): dV += Pᵀ·dout, dS = P∘(dout·Vᵀ − D),
+   * dQ += dS·K/√d, dK += dSᵀ·Q/√d, accumulated into dqkv.
+   */
+  flashAttentionBackward(qkv: Buf, out: Buf, lse: Buf, dout: Buf, dqkv: Buf, B: number, N: number, C: number,
+    H: number): void;
+
+  /**
+   * adaLN modulation: y[b,n,:] = x[b,n,:]·(1 + scale[b,:]) + shift[b,:] over x[B,N,C] (shift and
+   * scale broadcast over the N tokens).
+   */
+  modulateForward(x: Buf, shift: Buf, scale: Buf, y: Buf, B: number, N: number, C: number): void;
+
+  /** dx += dy·(1 + scale), dshift += Σ_n dy, dscale += Σ_n dy·x; any of dx, dshift, dscale may be null. */
+  modulateBackward(x: Buf, scale: Buf, dy: Buf, dx: Buf | null, dshift: Buf | null, dscale: Buf | null,
+    B: number, N: number, C: number): void;
+
+  /** The adaLN-Zero residual gate: y[b,n,:] = x[b,n,:]·gate[b,:] over x[B,N,C]. */
+  gateForward(x: Buf, gate: Buf, y: Buf, B: number, N: number, C: number): void;
+
+  /** dx += dy·gate, dgate += Σ_n dy·x; either may be null. */
+  gateBackward(x: Buf, gate: Buf, dy: Buf, dx: Buf | null, dgate: Buf | null, B: number, N: number,
+    C: number): void;
+
+  /** SiLU (swish): y = x·σ(x). */
+  siluForward(x: Buf, y: Buf, n: number): void;
+  siluBackward(x: Buf, dy: Buf, dx: Buf, n: number): void;
+
+  /**
+   * Squared error fused with its gradient: dpred[i] = 2·(pred[i] − target[i])·scale. Returns
+   * Σ (pred − target)² (float64, summed in fixed blocks: the same bits for any thread count).
+   */
+  mse(pred: Buf, target: Buf, dpred: Buf, n: number, scale: number): number;
+
+  /**
+   * Sinusoidal embedding of the diffusion time (DiT's): with half = dim/2 and
+   * f_i = maxPeriod^(−i/half), out[b] = [cos(t[b]·f_0 …), sin(t[b]·f_0 …)], computed in double.
+   */
+  timeEmbedding(t: Buf, out: Buf, B: number, dim: number, maxPeriod: number): void;
+
+  /**
+   * Video [B,T,H,W,Ch] to spacetime patch tokens [B, (T/pt)·(H/p)·(W/p), pt·p·p·Ch]: tokens in
+   * (frame, row, column) order of their tubes, each token's values in (dt, dy, dx, channel) order.
+   * Overwrites tokens, or adds to them when accumulate (unpatchify's backward).
+   */
+  patchify(video: Buf, tokens: Buf, B: number, T: number, H: number, W: number, Ch: number, pt: number,
+    p: number, accumulate: boolean): void;
+
+  /** The inverse permutation of patchify: tokens back to video; adds when accumulate (patchify's backward). */
+  unpatchify(tokens: Buf, video: Buf, B: number, T: number, H: number, W: number, Ch: number, pt: number,
+    p: number, accumulate: boolean): void;
 }

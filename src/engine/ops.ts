@@ -1,6 +1,7 @@
 // The op set. Each op checks its shapes (naming itself and the shapes when they are wrong, before
 // any kernel runs), calls a forward kernel, and records the matching backward kernel on the tape.
-// Everything the GPT computes is a composition of these ten ops.
+// Everything the GPT computes is a composition of the first ten ops; the diffusion transformer
+// adds the ones at the end (full attention, modulation, gating, SiLU, MSE, time embedding, patches).
 import type { Graph } from './graph.js';
 import { Tensor, shapeStr } from './tensor.js';
 
@@ -73,20 +74,24 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | null = null):
   return out;
 }
 
-/** Layer normalisation over the last dimension with gain and bias. */
-export function layerNorm(g: Graph, x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+/**
+ * Layer normalisation over the last dimension with gain and bias; either may be null (1 and 0):
+ * DiT's norms have no affine part, adaLN's modulation takes its place.
+ */
+export function layerNorm(g: Graph, x: Tensor, gain: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   const op = 'layerNorm';
   const D = x.cols();
-  if (gain.size !== D || bias.size !== D) {
-    fail(op, `gain ${shapeStr(gain)} and bias ${shapeStr(bias)} must match the last dimension of ${shapeStr(x)}`);
+  if ((gain && gain.size !== D) || (bias && bias.size !== D)) {
+    fail(op, `gain ${gain ? shapeStr(gain) : 'none'} and bias ${bias ? shapeStr(bias) : 'none'} must match the last dimension of ${shapeStr(x)}`);
   }
   const N = x.rows();
   const out = g.output([...x.shape], [x, gain, bias], op);
   const mean = g.alloc(N), rstd = g.alloc(N);
-  g.kernels.layerNormForward(x.data, gain.data, bias.data, out.data, mean, rstd, N, D, eps);
+  g.kernels.layerNormForward(x.data, gain ? gain.data : null, bias ? bias.data : null, out.data, mean, rstd, N, D, eps);
   g.record(out, () => {
     if (!out.grad) return;
-    g.kernels.layerNormBackward(x.data, gain.data, mean, rstd, out.grad, g.gradOf(x), g.gradOf(gain), g.gradOf(bias), N, D);
+    g.kernels.layerNormBackward(x.data, gain ? gain.data : null, mean, rstd, out.grad, g.gradOf(x),
+      gain?.requiresGrad ? g.gradOf(gain) : null, bias?.requiresGrad ? g.gradOf(bias) : null, N, D);
   });
   return out;
 }
@@ -189,6 +194,163 @@ export function crossEntropy(g: Graph, logits: Tensor, targets: Int32Array): Ten
     const scale = out.grad[0];
     if (!logits.grad && scale === 1) logits.grad = dlogits; // nothing else flows into logits: adopt the buffer
     else g.kernels.axpy(scale, dlogits, g.gradOf(logits), N * V);
+  });
+  return out;
+}
+
+// ---- The diffusion transformer's ops (src/models/dit.ts) ----
+
+function checkHeads(op: string, qkv: Tensor, heads: number): [number, number, number] {
+  if (qkv.shape.length !== 3 || qkv.shape[2] % 3 !== 0) fail(op, `qkv must be [B, N, 3·C], got ${shapeStr(qkv)}`);
+  const [B, N, C3] = qkv.shape;
+  const C = C3 / 3;
+  if (!Number.isInteger(heads) || heads < 1 || C % heads !== 0) fail(op, `${heads} heads do not divide width ${C}`);
+  return [B, N, C];
+}
+
+/**
+ * Bidirectional multi-head self-attention over tokens: qkv [B, N, 3C] → [B, N, C], every token
+ * attending to every token. Flash-style: saves only each row's log-sum-exp [B, heads, N], and
+ * backward recomputes the probabilities block by block, so no N×N matrix is ever kept.
+ */
+export function fullAttention(g: Graph, qkv: Tensor, heads: number): Tensor {
+  const op = 'fullAttention';
+  const [B, N, C] = checkHeads(op, qkv, heads);
+  const out = g.output([B, N, C], [qkv], op);
+  const lse = g.alloc(B * heads * N);
+  g.kernels.flashAttentionForward(qkv.data, out.data, lse, B, N, C, heads);
+  g.record(out, () => {
+    if (out.grad) g.kernels.flashAttentionBackward(qkv.data, out.data, lse, out.grad, g.gradOf(qkv), B, N, C, heads);
+  });
+  return out;
+}
+
+function checkPerBatch(op: string, x: Tensor, what: string, t: Tensor): [number, number, number] {
+  if (x.shape.length !== 3) fail(op, `input must be [B, N, C], got ${shapeStr(x)}`);
+  const [B, N, C] = x.shape;
+  if (t.shape.length !== 2 || t.shape[0] !== B || t.shape[1] !== C) fail(op, `${what} ${shapeStr(t)} must be [${B},${C}] for input ${shapeStr(x)}`);
+  return [B, N, C];
+}
+
+/** adaLN modulation (Peebles & Xie 2023): x [B, N, C] · (1 + scale [B, C]) + shift [B, C], per batch row. */
+export function modulate(g: Graph, x: Tensor, shift: Tensor, scale: Tensor): Tensor {
+  const op = 'modulate';
+  const [B, N, C] = checkPerBatch(op, x, 'shift', shift);
+  checkPerBatch(op, x, 'scale', scale);
+  const out = g.output([B, N, C], [x, shift, scale], op);
+  g.kernels.modulateForward(x.data, shift.data, scale.data, out.data, B, N, C);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.modulateBackward(x.data, scale.data, out.grad, x.requiresGrad ? g.gradOf(x) : null,
+      shift.requiresGrad ? g.gradOf(shift) : null, scale.requiresGrad ? g.gradOf(scale) : null, B, N, C);
+  });
+  return out;
+}
+
+/** The adaLN-Zero residual gate: x [B, N, C] · gate [B, C], per batch row. */
+export function gate(g: Graph, x: Tensor, gateT: Tensor): Tensor {
+  const op = 'gate';
+  const [B, N, C] = checkPerBatch(op, x, 'gate', gateT);
+  const out = g.output([B, N, C], [x, gateT], op);
+  g.kernels.gateForward(x.data, gateT.data, out.data, B, N, C);
+  g.record(out, () => {
+    if (!out.grad) return;
+    g.kernels.gateBackward(x.data, gateT.data, out.grad, x.requiresGrad ? g.gradOf(x) : null,
+      gateT.requiresGrad ? g.gradOf(gateT) : null, B, N, C);
+  });
+  return out;
+}
+
+/** SiLU (swish), x·σ(x), elementwise: DiT's conditioning MLP and the adaLN input. */
+export function silu(g: Graph, x: Tensor): Tensor {
+  const out = g.output([...x.shape], [x], 'silu');
+  g.kernels.siluForward(x.data, out.data, x.size);
+  g.record(out, () => {
+    if (out.grad) g.kernels.siluBackward(x.data, out.grad, g.gradOf(x), x.size);
+  });
+  return out;
+}
+
+/**
+ * Mean squared error over every element, a scalar. The gradient is computed in the same pass
+ * as the loss and kept until backward; the target gets the opposite gradient if it needs one.
+ */
+export function mse(g: Graph, pred: Tensor, target: Tensor): Tensor {
+  const op = 'mse';
+  if (pred.shape.length !== target.shape.length || pred.shape.some((d, i) => d !== target.shape[i])) {
+    fail(op, `prediction ${shapeStr(pred)} and target ${shapeStr(target)} differ in shape`);
+  }
+  const n = pred.size;
+  const dpred = g.alloc(n);
+  const total = g.kernels.mse(pred.data, target.data, dpred, n, 1 / n);
+  const out = g.output([], [pred, target], op);
+  out.data[0] = total / n;
+  g.record(out, () => {
+    if (!out.grad) return;
+    const scale = out.grad[0];
+    if (target.requiresGrad) g.kernels.axpy(-scale, dpred, g.gradOf(target), n);
+    if (!pred.requiresGrad) return;
+    if (!pred.grad && scale === 1) pred.grad = dpred; // nothing else flows into pred: adopt the buffer
+    else g.kernels.axpy(scale, dpred, g.gradOf(pred), n);
+  });
+  return out;
+}
+
+/**
+ * Sinusoidal embedding of diffusion times t [B] → [B, dim] (DiT's: cosines then sines at
+ * frequencies maxPeriod^(−i/(dim/2))). t is data, so nothing flows back: no backward.
+ */
+export function timeEmbedding(g: Graph, t: ArrayLike<number>, dim: number, maxPeriod = 10000): Tensor {
+  const op = 'timeEmbedding';
+  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) fail(op, `width must be a positive even integer, got ${dim}`);
+  if (t.length < 1) fail(op, 'needs at least one time');
+  const B = t.length;
+  const ts = g.alloc(B);
+  for (let b = 0; b < B; b++) ts[b] = t[b];
+  const out = g.output([B, dim], [], op);
+  g.kernels.timeEmbedding(ts, out.data, B, dim, maxPeriod);
+  return out;
+}
+
+function checkPatches(op: string, dims: readonly number[], pt: number, p: number): void {
+  const [, T, H, W] = dims;
+  if (!Number.isInteger(pt) || !Number.isInteger(p) || pt < 1 || p < 1) fail(op, `patch sizes must be positive integers, got ${pt}×${p}×${p}`);
+  if (T % pt !== 0 || H % p !== 0 || W % p !== 0) fail(op, `${pt}×${p}×${p} patches do not tile a ${T}×${H}×${W} clip`);
+}
+
+/**
+ * Cuts a clip [B, T, H, W, Ch] into spacetime tubes of pt frames × p × p pixels: tokens
+ * [B, (T/pt)·(H/p)·(W/p), pt·p·p·Ch] in (frame, row, column) order of the tubes, each token's
+ * values in (frame, row, column, channel) order. A permutation, so its backward is the inverse.
+ */
+export function patchify(g: Graph, video: Tensor, pt: number, p: number): Tensor {
+  const op = 'patchify';
+  if (video.shape.length !== 5) fail(op, `clip must be [B, T, H, W, channels], got ${shapeStr(video)}`);
+  checkPatches(op, video.shape, pt, p);
+  const [B, T, H, W, Ch] = video.shape;
+  const out = g.output([B, (T / pt) * (H / p) * (W / p), pt * p * p * Ch], [video], op);
+  g.kernels.patchify(video.data, out.data, B, T, H, W, Ch, pt, p, false);
+  g.record(out, () => {
+    if (out.grad) g.kernels.unpatchify(out.grad, g.gradOf(video), B, T, H, W, Ch, pt, p, true);
+  });
+  return out;
+}
+
+/** The inverse of patchify: tokens [B, n, pt·p·p·Ch] back to a clip [B, T, H, W, Ch]. */
+export function unpatchify(g: Graph, tokens: Tensor, clip: readonly [T: number, H: number, W: number, Ch: number], pt: number, p: number): Tensor {
+  const op = 'unpatchify';
+  const [T, H, W, Ch] = clip;
+  checkDims(op, 'clip dimensions', clip);
+  checkPatches(op, [0, T, H, W], pt, p);
+  const n = (T / pt) * (H / p) * (W / p), width = pt * p * p * Ch;
+  if (tokens.shape.length !== 3 || tokens.shape[1] !== n || tokens.shape[2] !== width) {
+    fail(op, `tokens must be [B, ${n}, ${width}] for a ${T}×${H}×${W}×${Ch} clip in ${pt}×${p}×${p} patches, got ${shapeStr(tokens)}`);
+  }
+  const B = tokens.shape[0];
+  const out = g.output([B, T, H, W, Ch], [tokens], op);
+  g.kernels.unpatchify(tokens.data, out.data, B, T, H, W, Ch, pt, p, false);
+  g.record(out, () => {
+    if (out.grad) g.kernels.patchify(out.grad, g.gradOf(tokens), B, T, H, W, Ch, pt, p, true);
   });
   return out;
 }

@@ -78,7 +78,7 @@ export const reference: Kernels = {
       let varsum = 0;
       for (let i = 0; i < D; i++) varsum += (x[row + i] - mu) ** 2;
       const r = 1 / Math.sqrt(varsum / D + eps);
-      for (let i = 0; i < D; i++) y[row + i] = (x[row + i] - mu) * r * g[i] + b[i];
+      for (let i = 0; i < D; i++) y[row + i] = (x[row + i] - mu) * r * (g ? g[i] : 1) + (b ? b[i] : 0);
       mean[n] = mu;
       rstd[n] = r;
     }
@@ -92,7 +92,7 @@ export const reference: Kernels = {
       let sumD = 0, sumDX = 0;
       for (let i = 0; i < D; i++) {
         const xhat = (x[row + i] - mu) * r;
-        const dxhat = dy[row + i] * g[i];
+        const dxhat = dy[row + i] * (g ? g[i] : 1);
         sumD += dxhat;
         sumDX += dxhat * xhat;
       }
@@ -100,10 +100,10 @@ export const reference: Kernels = {
       sumDX /= D;
       for (let i = 0; i < D; i++) {
         const xhat = (x[row + i] - mu) * r;
-        const dxhat = dy[row + i] * g[i];
+        const dxhat = dy[row + i] * (g ? g[i] : 1);
         dx[row + i] += r * (dxhat - sumD - xhat * sumDX);
-        dg[i] += dy[row + i] * xhat;
-        db[i] += dy[row + i];
+        if (dg) dg[i] += dy[row + i] * xhat;
+        if (db) db[i] += dy[row + i];
       }
     }
   },
@@ -379,6 +379,173 @@ export const reference: Kernels = {
   axpy(alpha, src, dst, n) {
     for (let i = 0; i < n; i++) dst[i] += alpha * src[i];
   },
+
+  // The diffusion transformer's kernels.
+
+  flashAttentionForward(qkv, out, lse, B, N, C, H) {
+    // The textbook softmax over each whole row (the flash kernel's blocks are an optimisation).
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    const s = new Float64Array(N);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < N; i++) {
+          const q = (b * N + i) * C3 + h * hd;
+          let max = -Infinity;
+          for (let j = 0; j < N; j++) {
+            const k = (b * N + j) * C3 + C + h * hd;
+            let dot = 0;
+            for (let c = 0; c < hd; c++) dot += qkv[q + c] * qkv[k + c];
+            s[j] = dot * scale;
+            if (s[j] > max) max = s[j];
+          }
+          let z = 0;
+          for (let j = 0; j < N; j++) { s[j] = Math.exp(s[j] - max); z += s[j]; }
+          lse[(b * H + h) * N + i] = max + Math.log(z);
+          const o = (b * N + i) * C + h * hd;
+          for (let c = 0; c < hd; c++) {
+            let acc = 0;
+            for (let j = 0; j < N; j++) acc += (s[j] / z) * qkv[(b * N + j) * C3 + 2 * C + h * hd + c];
+            out[o + c] = acc;
+          }
+        }
+      }
+    }
+  },
+
+  flashAttentionBackward(qkv, out, lse, dout, dqkv, B, N, C, H) {
+    // Probabilities recomputed from lse, and the softmax Jacobian's row term Σ_j P·dP taken
+    // directly (the native kernel uses the equal rowsum(dout∘out), so out is not read here).
+    void out;
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    const p = new Float64Array(N), dp = new Float64Array(N);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < N; i++) {
+          const q = (b * N + i) * C3 + h * hd, o = (b * N + i) * C + h * hd;
+          const L = lse[(b * H + h) * N + i];
+          let dot = 0;
+          for (let j = 0; j < N; j++) {
+            const k = (b * N + j) * C3 + C + h * hd, v = k + C;
+            let sc = 0, d = 0;
+            for (let c = 0; c < hd; c++) {
+              sc += qkv[q + c] * qkv[k + c];
+              d += dout[o + c] * qkv[v + c];
+            }
+            p[j] = Math.exp(sc * scale - L);
+            dp[j] = d;
+            dot += p[j] * d;
+          }
+          for (let j = 0; j < N; j++) {
+            const k = (b * N + j) * C3 + C + h * hd, v = k + C;
+            const ds = p[j] * (dp[j] - dot) * scale;
+            for (let c = 0; c < hd; c++) {
+              dqkv[v + c] += p[j] * dout[o + c];
+              dqkv[q + c] += ds * qkv[k + c];
+              dqkv[k + c] += ds * qkv[q + c];
+            }
+          }
+        }
+      }
+    }
+  },
+
+  modulateForward(x, shift, scale, y, B, N, C) {
+    for (let b = 0; b < B; b++) {
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          const i = (b * N + n) * C + c;
+          y[i] = x[i] * (1 + scale[b * C + c]) + shift[b * C + c];
+        }
+      }
+    }
+  },
+
+  modulateBackward(x, scale, dy, dx, dshift, dscale, B, N, C) {
+    for (let b = 0; b < B; b++) {
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          const i = (b * N + n) * C + c;
+          if (dx) dx[i] += dy[i] * (1 + scale[b * C + c]);
+          if (dshift) dshift[b * C + c] += dy[i];
+          if (dscale) dscale[b * C + c] += dy[i] * x[i];
+        }
+      }
+    }
+  },
+
+  gateForward(x, gate, y, B, N, C) {
+    for (let b = 0; b < B; b++) {
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) y[(b * N + n) * C + c] = x[(b * N + n) * C + c] * gate[b * C + c];
+      }
+    }
+  },
+
+  gateBackward(x, gate, dy, dx, dgate, B, N, C) {
+    for (let b = 0; b < B; b++) {
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          const i = (b * N + n) * C + c;
+          if (dx) dx[i] += dy[i] * gate[b * C + c];
+          if (dgate) dgate[b * C + c] += dy[i] * x[i];
+        }
+      }
+    }
+  },
+
+  siluForward(x, y, n) {
+    for (let i = 0; i < n; i++) y[i] = x[i] / (1 + Math.exp(-x[i]));
+  },
+
+  siluBackward(x, dy, dx, n) {
+    for (let i = 0; i < n; i++) {
+      const s = 1 / (1 + Math.exp(-x[i])); // silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
+      dx[i] += dy[i] * s * (1 + x[i] * (1 - s));
+    }
+  },
+
+  mse(pred, target, dpred, n, scale) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const d = pred[i] - target[i];
+      total += d * d;
+      dpred[i] = 2 * d * scale;
+    }
+    return total;
+  },
+
+  timeEmbedding(t, out, B, dim, maxPeriod) {
+    const half = dim / 2;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < half; i++) {
+        const a = t[b] * Math.exp(-Math.log(maxPeriod) * i / half);
+        out[b * dim + i] = Math.cos(a);
+        out[b * dim + half + i] = Math.sin(a);
+      }
+    }
+  },
+
+  patchify(video, tokens, B, T, H, W, Ch, pt, p, accumulate) {
+    forEachPatchValue(B, T, H, W, Ch, pt, p, (v, k) => { tokens[k] = (accumulate ? tokens[k] : 0) + video[v]; });
+  },
+
+  unpatchify(tokens, video, B, T, H, W, Ch, pt, p, accumulate) {
+    forEachPatchValue(B, T, H, W, Ch, pt, p, (v, k) => { video[v] = (accumulate ? video[v] : 0) + tokens[k]; });
+  },
 };
+
+/**
+ * Calls f(video index, token index) for every value of a [B,T,H,W,Ch] clip cut into pt×p×p
+ * tubes: token (b, t', y', x') in row-major order, its values in (dt, dy, dx, channel) order.
+ */
+function forEachPatchValue(B: number, T: number, H: number, W: number, Ch: number, pt: number, p: number,
+  f: (v: number, k: number) => void): void {
+  const Tn = T / pt, Hn = H / p, Wn = W / p, width = pt * p * p * Ch;
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const token = ((b * Tn + Math.floor(t / pt)) * Hn + Math.floor(y / p)) * Wn + Math.floor(x / p);
+    const within = (((t % pt) * p + (y % p)) * p + (x % p)) * Ch;
+    for (let c = 0; c < Ch; c++) f((((b * T + t) * H + y) * W + x) * Ch + c, token * width + within + c);
+  }
+}
 
 export type { Buf };
