@@ -1,121 +1,89 @@
-// Peak memory (and time) of bidirectional attention forward + backward, recomputing (flash)
-// against naive, at the op level: the same qkv, dout and dqkv buffers in both, each variant in a
-// fresh child process so their peaks do not mix.
+// Peak memory and time of bidirectional attention forward + backward, recomputing (flash)
+// against naive (probabilities kept), at the op level: the same inputs in both, each variant in
+// a fresh child process so their peaks do not mix.
 //
-//   node --import tsx bench/attention-memory.ts [--tokens 1024] [--width 128] [--heads 4] [--batch 2]
+//   node --import tsx bench/attention-memory.ts [--tokens 1024] [--width 128] [--heads 4] [--batch 2] [--threads N]
 //
-// flash: the engine's flashAttentionForward/Backward (src/engine/ops.ts fullAttention), which
-//   keeps out and the log-sum-exp [B,H,N]; per thread two 64×64 score blocks and one row of N.
-// naive: the textbook kernel, written here from the native GEMM (no second native kernel):
-//   forward keeps the probabilities [B,H,N,N] for backward, as the engine's causal attention does;
-//   backward overwrites them with the score gradients and holds one pair's dP [N,N] at a time.
-// causal: the engine's causal attention kernels (not the same maths: half the scores), which
-//   keep [B,H,N,N] probabilities as naive does: for scale, in time and in memory.
+// flash: fullAttention(g, qkv, heads), the engine's flashAttentionForward/Backward: keeps the
+//   output and the log-sum-exp [B,H,N]; per thread two 64×64 score blocks and one row of N.
+// naive: fullAttention(g, qkv, heads, { recompute: false }), naiveFullAttentionForward/Backward:
+//   keeps the probabilities [B,H,N,N] (as the engine's causal attention does), overwritten by
+//   the score gradients in backward, plus one 64-row block of dP per thread.
+// Each runs once through a Graph on the native kernels (the arena then holds what the op keeps)
+// and is then timed over five more steps (the median), as training reuses its arena.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { native } from '../src/engine/native.js';
+import { native, setThreads, getThreads } from '../src/engine/native.js';
+import { Graph } from '../src/engine/graph.js';
+import { Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/engine/random.js';
+import { fullAttention } from '../src/engine/ops.js';
 
 const { values } = parseArgs({
   options: {
     tokens: { type: 'string', default: '1024' }, width: { type: 'string', default: '128' },
-    heads: { type: 'string', default: '4' }, batch: { type: 'string', default: '2' }, mode: { type: 'string' },
+    heads: { type: 'string', default: '4' }, batch: { type: 'string', default: '2' },
+    threads: { type: 'string', default: String(getThreads()) }, mode: { type: 'string' },
   },
 });
 const N = Number(values.tokens), C = Number(values.width), H = Number(values.heads), B = Number(values.batch);
-for (const [k, v] of Object.entries({ tokens: N, width: C, heads: H, batch: B })) {
+const threads = Number(values.threads);
+for (const [k, v] of Object.entries({ tokens: N, width: C, heads: H, batch: B, threads })) {
   if (!Number.isInteger(v) || v < 1) { console.error(`attention-memory: --${k} must be a positive integer`); process.exit(2); }
 }
 if (C % H !== 0) { console.error('attention-memory: --heads must divide --width'); process.exit(2); }
 const MiB = 1 << 20;
 
-function inputs(): { qkv: Float32Array; dout: Float32Array; dqkv: Float32Array; out: Float32Array } {
-  const rng = new Rng(1);
-  const qkv = new Float32Array(B * N * 3 * C), dout = new Float32Array(B * N * C);
-  for (let i = 0; i < qkv.length; i++) qkv[i] = rng.normal();
-  for (let i = 0; i < dout.length; i++) dout[i] = rng.normal();
-  return { qkv, dout, dqkv: new Float32Array(B * N * 3 * C), out: new Float32Array(B * N * C) };
-}
-
-function flash(x: ReturnType<typeof inputs>): number {
-  const lse = new Float32Array(B * H * N);
-  native.flashAttentionForward(x.qkv, x.out, lse, B, N, C, H);
-  native.flashAttentionBackward(x.qkv, x.out, lse, x.dout, x.dqkv, B, N, C, H);
-  return lse.byteLength;
-}
-
-function naive(x: ReturnType<typeof inputs>): number {
-  const hd = C / H, C3 = 3 * C, scale = 1 / Math.sqrt(hd);
-  const att = new Float32Array(B * H * N * N);
-  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-    const P = att.subarray((b * H + h) * N * N, (b * H + h + 1) * N * N);
-    const q = x.qkv.subarray(b * N * C3 + h * hd), k = q.subarray(C), v = q.subarray(2 * C);
-    native.gemm(false, true, N, N, hd, scale, q, C3, k, C3, 0, P, N);
-    for (let i = 0; i < N; i++) {
-      const row = P.subarray(i * N, (i + 1) * N);
-      let mx = -Infinity, z = 0;
-      for (let j = 0; j < N; j++) mx = Math.max(mx, row[j]);
-      for (let j = 0; j < N; j++) z += (row[j] = Math.exp(row[j] - mx));
-      for (let j = 0; j < N; j++) row[j] /= z;
-    }
-    native.gemm(false, false, N, hd, N, 1, P, N, v, C3, 0, x.out.subarray(b * N * C + h * hd), C);
-  }
-  const dP = new Float32Array(N * N);
-  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-    const P = att.subarray((b * H + h) * N * N, (b * H + h + 1) * N * N);
-    const q = x.qkv.subarray(b * N * C3 + h * hd), k = q.subarray(C), v = q.subarray(2 * C);
-    const dq = x.dqkv.subarray(b * N * C3 + h * hd), dk = dq.subarray(C), dv = dq.subarray(2 * C);
-    const dO = x.dout.subarray(b * N * C + h * hd);
-    native.gemm(true, false, N, hd, N, 1, P, N, dO, C, 1, dv, C3);
-    native.gemm(false, true, N, N, hd, 1, dO, C, v, C3, 0, dP, N);
-    for (let i = 0; i < N; i++) {
-      let dot = 0;
-      for (let j = 0; j < N; j++) dot += P[i * N + j] * dP[i * N + j];
-      for (let j = 0; j < N; j++) P[i * N + j] *= dP[i * N + j] - dot;
-    }
-    native.gemm(false, false, N, hd, N, scale, P, N, k, C3, 1, dq, C3);
-    native.gemm(true, false, N, hd, N, scale, P, N, q, C3, 1, dk, C3);
-  }
-  return att.byteLength + dP.byteLength;
-}
-
-// The engine's causal attention, fully native, keeps [B,H,N,N] probabilities too: a yardstick
-// for time (it computes half the scores) and for what keeping them costs.
-function causal(x: ReturnType<typeof inputs>): number {
-  const att = new Float32Array(B * H * N * N);
-  native.attentionForward(x.qkv, x.out, att, B, N, C, H);
-  native.attentionBackward(x.qkv, att, x.dout, x.dqkv, B, N, C, H);
-  return att.byteLength;
-}
-
 if (values.mode) {
-  // A child: one variant, its peak resident memory over the inputs' baseline, and its time.
-  const x = inputs();
+  // A child: one variant. Peak resident memory over the baseline once qkv, its gradient and the
+  // seed exist and are touched; the step then adds out, out's gradient and what the op keeps.
+  setThreads(threads);
+  const rng = new Rng(1);
+  const qkv = new Tensor(Float32Array.from({ length: B * N * 3 * C }, () => rng.normal()), [B, N, 3 * C], true, 'qkv');
+  const seed = Float32Array.from({ length: B * N * C }, () => rng.normal());
+  qkv.grad = new Float32Array(qkv.size).fill(1);
+  qkv.grad.fill(0); // pages written now, so they count in the baseline
+  const g = new Graph(native);
+  const recompute = values.mode === 'flash';
   const base = process.memoryUsage().rss;
-  const run = { flash, naive, causal }[values.mode] ?? flash;
-  const t0 = process.hrtime.bigint();
-  const extra = run(x);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const step = (): void => {
+    g.reset();
+    const out = fullAttention(g, qkv, H, { recompute });
+    g.backward(out, seed);
+  };
+  step();
   const peak = process.resourceUsage().maxRSS * 1024;
+  const arena = g.memory.activations * 4;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    step();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const ms = times.sort((a, b) => a - b)[2]; // the median of five: the machine is shared
   let checksum = 0;
-  for (let i = 0; i < x.dqkv.length; i++) checksum += Math.abs(x.dqkv[i]);
-  process.stdout.write(JSON.stringify({ base, peak, extra, ms, checksum, out0: x.out[0], dq0: x.dqkv[0] }));
+  for (let i = 0; i < qkv.size; i++) checksum += Math.abs(qkv.grad[i]);
+  process.stdout.write(JSON.stringify({ base, peak, arena, ms, checksum }));
 } else {
   const self = fileURLToPath(import.meta.url);
-  const res: Record<string, { base: number; peak: number; extra: number; ms: number; checksum: number }> = {};
-  for (const mode of ['flash', 'naive', 'causal']) {
-    const r = spawnSync(process.execPath, [...process.execArgv, self, '--mode', mode, '--tokens', `${N}`, '--width', `${C}`, '--heads', `${H}`, '--batch', `${B}`], { encoding: 'utf8' });
+  const res: Record<string, { base: number; peak: number; arena: number; ms: number; checksum: number }> = {};
+  const args = ['--tokens', `${N}`, '--width', `${C}`, '--heads', `${H}`, '--batch', `${B}`, '--threads', `${threads}`];
+  for (const mode of ['flash', 'naive']) {
+    const r = spawnSync(process.execPath, [...process.execArgv, self, '--mode', mode, ...args], { encoding: 'utf8' });
     if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
     res[mode] = JSON.parse(r.stdout);
   }
-  const io = (B * N * 3 * C * 2 + B * N * C * 2) * 4; // qkv, dqkv, out, dout
-  console.log(`bidirectional attention forward + backward, B=${B} N=${N} C=${C} heads=${H} (inputs and gradients: ${(io / MiB).toFixed(2)} MiB)`);
-  for (const mode of ['flash', 'naive', 'causal']) {
+  const kept = { flash: B * H * N * 4, naive: B * H * N * N * 4 };
+  const scratch = { flash: threads * (2 * 64 * 64 + N) * 4, naive: threads * 64 * N * 4 };
+  console.log(`bidirectional attention forward + backward, B=${B} N=${N} C=${C} heads=${H}, ${threads} threads ` +
+    `(out and its gradient: ${((B * N * C * 2 * 4) / MiB).toFixed(1)} MiB)`);
+  for (const mode of ['flash', 'naive'] as const) {
     const r = res[mode];
-    console.log(`${mode.padEnd(6)} kept beyond out: ${(r.extra / MiB).toFixed(3).padStart(8)} MiB   ` +
-      `peak RSS over the inputs: ${((r.peak - r.base) / MiB).toFixed(1).padStart(6)} MiB   time ${r.ms.toFixed(0)} ms`);
+    console.log(`${mode.padEnd(6)} kept for backward besides out: ${(kept[mode] / MiB).toFixed(3).padStart(7)} MiB, ` +
+      `native scratch ${(scratch[mode] / MiB).toFixed(3)} MiB; peak RSS over the start: ${((r.peak - r.base) / MiB).toFixed(1).padStart(5)} MiB ` +
+      `(graph arena ${(r.arena / MiB).toFixed(0)} MiB, in 16 MiB chunks); step ${r.ms.toFixed(0)} ms (median of 5)`);
   }
   const rel = Math.abs(res.flash.checksum - res.naive.checksum) / res.naive.checksum;
-  console.log(`Σ|dqkv| agrees to ${rel.toExponential(1)} (relative)`);
+  console.log(`Σ|dqkv| of the two agrees to ${rel.toExponential(1)} (relative)`);
 }

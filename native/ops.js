@@ -243,6 +243,22 @@ dQ += dS·K/√d, dK += dSᵀ·Q/√d, accumulated into dqkv.`,
     checks: [heads],
   },
   {
+    name: 'naiveFullAttentionForward',
+    doc: `The same bidirectional attention, naively: keeps the probabilities att[B,H,N,N] for backward.
+Not used for training; fullAttention's recompute: false option, to measure what recomputing saves.`,
+    args: { qkv: 'in B * N * 3 * C', out: 'out B * N * C', att: 'out B * H * N * N', B: 'int', N: 'int', C: 'int', H: 'int' },
+    checks: [heads],
+  },
+  {
+    name: 'naiveFullAttentionBackward',
+    doc: 'Overwrites att with the score gradients.',
+    args: {
+      qkv: 'in B * N * 3 * C', att: 'out B * H * N * N', dout: 'in B * N * C', dqkv: 'out B * N * 3 * C',
+      B: 'int', N: 'int', C: 'int', H: 'int',
+    },
+    checks: [heads],
+  },
+  {
     name: 'modulateForward',
     doc: `adaLN modulation: y[b,n,:] = x[b,n,:]·(1 + scale[b,:]) + shift[b,:] over x[B,N,C] (shift and
 scale broadcast over the N tokens).`,

@@ -68,6 +68,24 @@ for (const isa of isas) {
       }
     });
 
+    it('naive full attention, keeping the probabilities, against the reference and the flash kernel', () => {
+      use();
+      for (const [B, N, C, H] of [[1, 1, 1, 1], [2, 3, 6, 2], [2, 65, 16, 2], [1, 150, 32, 4]]) {
+        const qkv = randn(rng, B * N * 3 * C, 1.5), att = new Float32Array(B * H * N * N);
+        const f = both([qkv, new Float32Array(B * N * C), att], (k, [q, o, a]) => k.naiveFullAttentionForward(q, o, a, B, N, C, H));
+        compare(f, [1, 2], `naiveFullAttentionForward B=${B} N=${N} C=${C} H=${H}`);
+        const dout = randn(rng, B * N * C), dqkv = randn(rng, B * N * 3 * C);
+        const g = both([qkv, f.n[2], dout, dqkv], (k, [q, a, d, dq]) => k.naiveFullAttentionBackward(q, a, d, dq, B, N, C, H));
+        compare(g, [1, 3], `naiveFullAttentionBackward B=${B} N=${N} C=${C} H=${H}`, Math.sqrt(N));
+        // The recomputing kernels give the same output and gradients within float32 rounding.
+        const out = new Float32Array(B * N * C), lse = new Float32Array(B * H * N), dq2 = copy32(dqkv);
+        native.flashAttentionForward(qkv, out, lse, B, N, C, H);
+        native.flashAttentionBackward(qkv, out, lse, dout, dq2, B, N, C, H);
+        assertClose(out, f.n[1], 1e-4, 1e-5, `flash vs naive output N=${N}`);
+        assertClose(dq2, g.n[3], 1e-4, 1e-4, `flash vs naive gradient N=${N}`);
+      }
+    });
+
     it('full attention equals causal attention where the mask is moot: one query row sees every key', () => {
       use();
       // The last row of a causal window attends to every position: the same maths.
@@ -175,6 +193,8 @@ for (const isa of isas) {
       const B = 2, N = 130, C = 32, H = 4;
       sameBitsAcrossThreads([randn(rng, B * N * 3 * C), new Float32Array(B * N * C), new Float32Array(B * H * N), randn(rng, B * N * C), randn(rng, B * N * 3 * C)],
         ([q, o, l, d, dq]) => { native.flashAttentionForward(q, o, l, B, N, C, H); native.flashAttentionBackward(q, o, l, d, dq, B, N, C, H); }, 'flashAttention');
+      sameBitsAcrossThreads([randn(rng, B * N * 3 * C), new Float32Array(B * N * C), new Float32Array(B * H * N * N), randn(rng, B * N * C), randn(rng, B * N * 3 * C)],
+        ([q, o, a, d, dq]) => { native.naiveFullAttentionForward(q, o, a, B, N, C, H); native.naiveFullAttentionBackward(q, a, d, dq, B, N, C, H); }, 'naiveFullAttention');
       sameBitsAcrossThreads([randn(rng, B * N * C), randn(rng, B * C), randn(rng, B * C), new Float32Array(B * N * C), randn(rng, B * N * C), randn(rng, B * N * C), randn(rng, B * C), randn(rng, B * C)],
         ([x, sh, sc, y, dy, dx, dsh, dsc]) => { native.modulateForward(x, sh, sc, y, B, N, C); native.modulateBackward(x, sc, dy, dx, dsh, dsc, B, N, C); }, 'modulate');
       sameBitsAcrossThreads([randn(rng, B * N * C), randn(rng, B * C), new Float32Array(B * N * C), randn(rng, B * N * C), randn(rng, B * N * C), randn(rng, B * C)],
@@ -196,6 +216,7 @@ describe('video kernels: native argument checks', () => {
     const f = new Float32Array(64);
     assert.throws(() => native.flashAttentionForward(f, f, f, 1, 2, 3, 2), /flashAttentionForward: heads must divide/);
     assert.throws(() => native.flashAttentionBackward(f, f, new Float32Array(3), f, f, 1, 4, 4, 1), /flashAttentionBackward: argument 2 must be at least 4 elements/);
+    assert.throws(() => native.naiveFullAttentionBackward(f, new Float32Array(15), f, f, 1, 4, 4, 1), /naiveFullAttentionBackward: argument 1 must be at least 16 elements/);
     assert.throws(() => native.modulateForward(f, new Float32Array(3), f, f, 1, 4, 4), /modulateForward: argument 1 must be at least 4 elements/);
     assert.throws(() => native.timeEmbedding(f, f, 1, 3, 10000), /timeEmbedding: the embedding width must be even/);
     assert.throws(() => native.patchify(f, f, 1, 3, 2, 2, 1, 2, 1, false), /patchify: patch sizes must divide the clip/);
@@ -249,6 +270,7 @@ describe('video ops: gradients match finite differences (float64 reference)', ()
   it('fullAttention', () => {
     gradCheck('fullAttention', [param([2, 5, 3 * 6])], (g, [qkv]) => ops.fullAttention(g, qkv, 2), 60);
     gradCheck('fullAttention N=1', [param([1, 1, 3 * 4])], (g, [qkv]) => ops.fullAttention(g, qkv, 1));
+    gradCheck('fullAttention, probabilities kept', [param([2, 5, 3 * 6])], (g, [qkv]) => ops.fullAttention(g, qkv, 2, { recompute: false }), 60);
   });
   it('fullAttention after modulate, layerNorm without affine and a linear: the DiT block path', () => {
     gradCheck('dit attention path', [param([2, 4, 6]), param([2, 6]), param([2, 6]), param([18, 6])],

@@ -430,6 +430,37 @@ Napi::Value flashAttentionBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value naiveFullAttentionForward(const Napi::CallbackInfo& info) {
+  Args args(info, "naiveFullAttentionForward");
+  const int64_t B = args.i(3);
+  const int64_t N = args.i(4);
+  const int64_t C = args.i(5);
+  const int64_t H = args.i(6);
+  args.require(H > 0 && C % H == 0, "heads must divide the model width");
+  const float* qkv = args.buf(0, B * N * 3 * C);
+  float* out = args.buf(1, B * N * C);
+  float* att = args.buf(2, B * H * N * N);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().naive_full_attention_forward(qkv, out, att, (int)B, (int)N, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value naiveFullAttentionBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "naiveFullAttentionBackward");
+  const int64_t B = args.i(4);
+  const int64_t N = args.i(5);
+  const int64_t C = args.i(6);
+  const int64_t H = args.i(7);
+  args.require(H > 0 && C % H == 0, "heads must divide the model width");
+  const float* qkv = args.buf(0, B * N * 3 * C);
+  float* att = args.buf(1, B * H * N * N);
+  const float* dout = args.buf(2, B * N * C);
+  float* dqkv = args.buf(3, B * N * 3 * C);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().naive_full_attention_backward(qkv, att, dout, dqkv, (int)B, (int)N, (int)C, (int)H);
+  return info.Env().Undefined();
+}
+
 Napi::Value modulateForward(const Napi::CallbackInfo& info) {
   Args args(info, "modulateForward");
   const int64_t B = args.i(4);
@@ -602,6 +633,8 @@ void export_kernels(Napi::Env env, Napi::Object exports) {
   exports.Set("axpy", Napi::Function::New(env, axpy));
   exports.Set("flashAttentionForward", Napi::Function::New(env, flashAttentionForward));
   exports.Set("flashAttentionBackward", Napi::Function::New(env, flashAttentionBackward));
+  exports.Set("naiveFullAttentionForward", Napi::Function::New(env, naiveFullAttentionForward));
+  exports.Set("naiveFullAttentionBackward", Napi::Function::New(env, naiveFullAttentionBackward));
   exports.Set("modulateForward", Napi::Function::New(env, modulateForward));
   exports.Set("modulateBackward", Napi::Function::New(env, modulateBackward));
   exports.Set("gateForward", Napi::Function::New(env, gateForward));

@@ -47,6 +47,9 @@ struct KernelTable {
   void (*flash_attention_forward)(const float* qkv, float* out, float* lse, int B, int N, int C, int H);
   void (*flash_attention_backward)(const float* qkv, const float* out, const float* lse, const float* dout,
       float* dqkv, int B, int N, int C, int H);
+  void (*naive_full_attention_forward)(const float* qkv, float* out, float* att, int B, int N, int C, int H);
+  void (*naive_full_attention_backward)(const float* qkv, float* att, const float* dout, float* dqkv, int B,
+      int N, int C, int H);
   void (*modulate_forward)(const float* x, const float* shift, const float* scale, float* y, int B, int N,
       int C);
   void (*modulate_backward)(const float* x, const float* scale, const float* dy, float* dx, float* dshift,
@@ -98,6 +101,8 @@ struct KernelTable {
     axpy, \
     flash_attention_forward, \
     flash_attention_backward, \
+    naive_full_attention_forward, \
+    naive_full_attention_backward, \
     modulate_forward, \
     modulate_backward, \
     gate_forward, \

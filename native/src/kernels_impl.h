@@ -689,10 +689,12 @@ static void rope_backward(const float* dout, float* dqkv, int B, int T, int C, i
 
 // Attention works one (batch, head) pair at a time, pairs split over threads; inside a pair the
 // products are small GEMMs on strided views of qkv. Causality is used in blocks of ATT_BLOCK
-// rows: row block [i0, i1) only ever touches keys [0, i1).
+// rows: row block [i0, i1) only ever touches keys [0, i1). Without the mask (Causal false: the
+// DiT's naive full attention, kept to measure what recomputing saves) every row sees all T keys.
 static constexpr int ATT_BLOCK = 64;
 
-static void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int H) {
+template <bool Causal>
+static void attention_probs_forward(const float* qkv, float* out, float* att, int B, int T, int C, int H) {
   const int hd = C / H, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt((float)hd);
   parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
@@ -704,28 +706,29 @@ static void attention_forward(const float* qkv, float* out, float* att, int B, i
       float* P = att + p * T * T;
       float* o = out + (int64_t)b * T * C + h * hd;
       for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
-        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0, keys = Causal ? i1 : T;
         float* S = P + (int64_t)i0 * T;
-        sgemm(false, true, rows, i1, hd, scale, q + (int64_t)i0 * C3, C3, k, C3, 0.0f, S, T, 1);
+        sgemm(false, true, rows, keys, hd, scale, q + (int64_t)i0 * C3, C3, k, C3, 0.0f, S, T, 1);
         for (int i = i0; i < i1; i++) {
           float* s = P + (int64_t)i * T;
-          const int len = i + 1;
+          const int len = Causal ? i + 1 : T;
           float mx = s[0];
           for (int j = 1; j < len; j++) mx = hi(mx, s[j]);
           const float z = exp_shifted(s, s, len, mx);
           const float inv = 1.0f / z;
 #pragma omp simd
           for (int j = 0; j < len; j++) s[j] *= inv;
-          std::memset(s + len, 0, sizeof(float) * (T - len));
+          if (Causal) std::memset(s + len, 0, sizeof(float) * (T - len));
         }
-        sgemm(false, false, rows, hd, i1, 1.0f, S, T, v, C3, 0.0f, o + (int64_t)i0 * C, C, 1);
+        sgemm(false, false, rows, hd, keys, 1.0f, S, T, v, C3, 0.0f, o + (int64_t)i0 * C, C, 1);
       }
     }
   });
 }
 
-static void attention_backward(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C,
-                               int H) {
+template <bool Causal>
+static void attention_probs_backward(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C,
+                                     int H) {
   const int hd = C / H, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt((float)hd);
   parallel_for((int64_t)B * H, 1, [&](int64_t p0, int64_t p1) {
@@ -744,26 +747,44 @@ static void attention_backward(const float* qkv, float* att, const float* dout, 
       //   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)) (overwriting P),
       //   dQ += scale·dS·K,  dK += scale·dSᵀ·Q.
       for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
-        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0;
+        const int i1 = lo(T, i0 + ATT_BLOCK), rows = i1 - i0, keys = Causal ? i1 : T;
         float* Pb = P + (int64_t)i0 * T;
         const float* dOb = dO + (int64_t)i0 * C;
-        sgemm(true, false, i1, hd, rows, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3, 1);
-        sgemm(false, true, rows, i1, hd, 1.0f, dOb, C, v, C3, 0.0f, dP, T, 1);
+        sgemm(true, false, keys, hd, rows, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3, 1);
+        sgemm(false, true, rows, keys, hd, 1.0f, dOb, C, v, C3, 0.0f, dP, T, 1);
         for (int i = i0; i < i1; i++) {
           float* s = P + (int64_t)i * T;
           const float* d = dP + (int64_t)(i - i0) * T;
-          const int len = i + 1;
+          const int len = Causal ? i + 1 : T;
           float dot = 0;
 #pragma omp simd reduction(+ : dot)
           for (int j = 0; j < len; j++) dot += s[j] * d[j];
 #pragma omp simd
           for (int j = 0; j < len; j++) s[j] = s[j] * (d[j] - dot);
         }
-        sgemm(false, false, rows, hd, i1, scale, Pb, T, k, C3, 1.0f, dq + (int64_t)i0 * C3, C3, 1);
-        sgemm(true, false, i1, hd, rows, scale, Pb, T, q + (int64_t)i0 * C3, C3, 1.0f, dk, C3, 1);
+        sgemm(false, false, rows, hd, keys, scale, Pb, T, k, C3, 1.0f, dq + (int64_t)i0 * C3, C3, 1);
+        sgemm(true, false, keys, hd, rows, scale, Pb, T, q + (int64_t)i0 * C3, C3, 1.0f, dk, C3, 1);
       }
     }
   });
+}
+
+static void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int H) {
+  attention_probs_forward<true>(qkv, out, att, B, T, C, H);
+}
+
+static void attention_backward(const float* qkv, float* att, const float* dout, float* dqkv, int B, int T, int C,
+                               int H) {
+  attention_probs_backward<true>(qkv, att, dout, dqkv, B, T, C, H);
+}
+
+static void naive_full_attention_forward(const float* qkv, float* out, float* att, int B, int N, int C, int H) {
+  attention_probs_forward<false>(qkv, out, att, B, N, C, H);
+}
+
+static void naive_full_attention_backward(const float* qkv, float* att, const float* dout, float* dqkv, int B, int N,
+                                          int C, int H) {
+  attention_probs_backward<false>(qkv, att, dout, dqkv, B, N, C, H);
 }
 
 // Decoding attention for one query row qi (C wide, every head) against positions [0, len) of

@@ -135,6 +135,16 @@ export interface KernelOps {
     H: number): void;
 
   /**
+   * The same bidirectional attention, naively: keeps the probabilities att[B,H,N,N] for backward.
+   * Not used for training; fullAttention's recompute: false option, to measure what recomputing saves.
+   */
+  naiveFullAttentionForward(qkv: Buf, out: Buf, att: Buf, B: number, N: number, C: number, H: number): void;
+
+  /** Overwrites att with the score gradients. */
+  naiveFullAttentionBackward(qkv: Buf, att: Buf, dout: Buf, dqkv: Buf, B: number, N: number, C: number,
+    H: number): void;
+
+  /**
    * adaLN modulation: y[b,n,:] = x[b,n,:]·(1 + scale[b,:]) + shift[b,:] over x[B,N,C] (shift and
    * scale broadcast over the N tokens).
    */

@@ -212,11 +212,21 @@ function checkHeads(op: string, qkv: Tensor, heads: number): [number, number, nu
  * Bidirectional multi-head self-attention over tokens: qkv [B, N, 3C] → [B, N, C], every token
  * attending to every token. Flash-style: saves only each row's log-sum-exp [B, heads, N], and
  * backward recomputes the probabilities block by block, so no N×N matrix is ever kept.
+ * `recompute: false` keeps the probabilities [B, heads, N, N] instead (the naive kernel, the same
+ * maths): only to measure what recomputing saves.
  */
-export function fullAttention(g: Graph, qkv: Tensor, heads: number): Tensor {
+export function fullAttention(g: Graph, qkv: Tensor, heads: number, opts: { recompute?: boolean } = {}): Tensor {
   const op = 'fullAttention';
   const [B, N, C] = checkHeads(op, qkv, heads);
   const out = g.output([B, N, C], [qkv], op);
+  if (opts.recompute === false) {
+    const att = g.alloc(B * heads * N * N);
+    g.kernels.naiveFullAttentionForward(qkv.data, out.data, att, B, N, C, heads);
+    g.record(out, () => {
+      if (out.grad) g.kernels.naiveFullAttentionBackward(qkv.data, att, out.grad, g.gradOf(qkv), B, N, C, heads);
+    });
+    return out;
+  }
   const lse = g.alloc(B * heads * N);
   g.kernels.flashAttentionForward(qkv.data, out.data, lse, B, N, C, heads);
   g.record(out, () => {

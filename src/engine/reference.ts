@@ -449,6 +449,56 @@ export const reference: Kernels = {
     }
   },
 
+  naiveFullAttentionForward(qkv, out, att, B, N, C, H) {
+    // The probabilities are exp(s − lse): the flash reference's lse, kept whole.
+    const lse = new Float64Array(B * H * N);
+    this.flashAttentionForward(qkv, out, lse, B, N, C, H);
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < N; i++) {
+          for (let j = 0; j < N; j++) {
+            let dot = 0;
+            for (let c = 0; c < hd; c++) dot += qkv[(b * N + i) * C3 + h * hd + c] * qkv[(b * N + j) * C3 + C + h * hd + c];
+            att[((b * H + h) * N + i) * N + j] = Math.exp(dot * scale - lse[(b * H + h) * N + i]);
+          }
+        }
+      }
+    }
+  },
+
+  naiveFullAttentionBackward(qkv, att, dout, dqkv, B, N, C, H) {
+    const hd = C / H, scale = 1 / Math.sqrt(hd), C3 = 3 * C;
+    const dp = new Float64Array(N);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < N; i++) {
+          const row = ((b * H + h) * N + i) * N, o = (b * N + i) * C + h * hd, q = (b * N + i) * C3 + h * hd;
+          let dot = 0;
+          for (let j = 0; j < N; j++) {
+            const v = (b * N + j) * C3 + 2 * C + h * hd;
+            let d = 0;
+            for (let c = 0; c < hd; c++) {
+              d += dout[o + c] * qkv[v + c];
+              dqkv[v + c] += att[row + j] * dout[o + c];
+            }
+            dp[j] = d;
+            dot += att[row + j] * d;
+          }
+          for (let j = 0; j < N; j++) {
+            const ds = att[row + j] * (dp[j] - dot);
+            att[row + j] = ds;
+            const k = (b * N + j) * C3 + C + h * hd;
+            for (let c = 0; c < hd; c++) {
+              dqkv[q + c] += ds * scale * qkv[k + c];
+              dqkv[k + c] += ds * scale * qkv[q + c];
+            }
+          }
+        }
+      }
+    }
+  },
+
   modulateForward(x, shift, scale, y, B, N, C) {
     for (let b = 0; b < B; b++) {
       for (let n = 0; n < N; n++) {
