@@ -26,8 +26,20 @@
       "cflags_cc": ["-mavx2", "-mfma"]
     },
     {
+      "target_name": "portable_avx2",
+      "type": "static_library",
+      "sources": ["src/portable_avx2.cc"],
+      "cflags_cc": ["-mavx2", "-mfma", "-ffp-contract=off"]
+    },
+    {
+      "target_name": "portable_generic",
+      "type": "static_library",
+      "sources": ["src/portable_generic.cc"],
+      "cflags_cc": ["-ffp-contract=off"]
+    },
+    {
       "target_name": "scalelab_native",
-      "dependencies": ["gemm_avx2", "gemm_avx512", "kernels_avx2"],
+      "dependencies": ["gemm_avx2", "gemm_avx512", "kernels_avx2", "portable_avx2", "portable_generic"],
       "sources": ["src/addon.cc", "src/bindings.gen.cc", "src/gemm.cc", "src/kernels.cc", "src/kernels_generic.cc"],
       "libraries": ["-fopenmp"],
       "ldflags": ["-fopenmp"]

@@ -329,3 +329,17 @@ Overwrites tokens, or adds to them when accumulate (unpatchify's backward).`,
     checks: [['pt > 0 && p > 0 && T % pt == 0 && H % p == 0 && W % p == 0', 'patch sizes must divide the clip']],
   },
 ];
+
+// The portable decode kernels (native/src/portable_impl.h): the forward ops of a decode step,
+// with the arguments and semantics of the op they are named after, computed in one fixed order
+// of float32 operations, so every instruction set gives the same bits (compressed files rely on
+// it). linearPackedForward and addForward already do.
+const PORTABLE = ['layerNormForward', 'rmsNormForward', 'geluForward', 'swigluForward', 'ropeForward', 'attentionDecodeBatch'];
+for (const base of PORTABLE) {
+  const op = ops.find((o) => o.name === base);
+  ops.push({
+    ...op,
+    name: `${base}Portable`,
+    doc: `${base} with the same bits on every instruction set (native/src/portable_impl.h).`,
+  });
+}

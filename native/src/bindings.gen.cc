@@ -601,6 +601,91 @@ Napi::Value unpatchify(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value layerNormForwardPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "layerNormForwardPortable");
+  const int64_t N = args.i(6);
+  const int64_t D = args.i(7);
+  const float eps = args.f(8);
+  const float* x = args.buf(0, N * D);
+  const float* g = args.buf(1, D, true);
+  const float* b = args.buf(2, D, true);
+  float* y = args.buf(3, N * D);
+  float* mean = args.buf(4, N);
+  float* rstd = args.buf(5, N);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().layer_norm_forward_portable(x, g, b, y, mean, rstd, (int)N, (int)D, eps);
+  return info.Env().Undefined();
+}
+
+Napi::Value rmsNormForwardPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "rmsNormForwardPortable");
+  const int64_t N = args.i(4);
+  const int64_t D = args.i(5);
+  const float eps = args.f(6);
+  const float* x = args.buf(0, N * D);
+  const float* g = args.buf(1, D);
+  float* y = args.buf(2, N * D);
+  float* rstd = args.buf(3, N);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().rms_norm_forward_portable(x, g, y, rstd, (int)N, (int)D, eps);
+  return info.Env().Undefined();
+}
+
+Napi::Value geluForwardPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "geluForwardPortable");
+  const int64_t n = args.i(2);
+  const float* x = args.buf(0, n);
+  float* y = args.buf(1, n);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().gelu_forward_portable(x, y, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value swigluForwardPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "swigluForwardPortable");
+  const int64_t N = args.i(2);
+  const int64_t H = args.i(3);
+  const float* x = args.buf(0, N * 2 * H);
+  float* y = args.buf(1, N * H);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().swiglu_forward_portable(x, y, (int)N, (int)H);
+  return info.Env().Undefined();
+}
+
+Napi::Value ropeForwardPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "ropeForwardPortable");
+  const int64_t B = args.i(2);
+  const int64_t T = args.i(3);
+  const int64_t C = args.i(4);
+  const int64_t H = args.i(5);
+  args.require(H > 0 && C % H == 0 && (C / H) % 2 == 0, "heads must divide the model width into even head dimensions");
+  const float* qkv = args.buf(0, B * T * 3 * C);
+  float* out = args.buf(1, B * T * 3 * C);
+  const int32_t* pos = args.positions(6, T);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().rope_forward_portable(qkv, out, (int)B, (int)T, (int)C, (int)H, pos);
+  return info.Env().Undefined();
+}
+
+Napi::Value attentionDecodeBatchPortable(const Napi::CallbackInfo& info) {
+  Args args(info, "attentionDecodeBatchPortable");
+  const int64_t layer = args.i(5);
+  const int64_t ctx = args.i(6);
+  const int64_t C = args.i(7);
+  const int64_t H = args.i(8);
+  const int64_t B = args.len(2);
+  args.require(H > 0 && C % H == 0, "heads must divide the model width");
+  std::vector<float*> caches = args.bufs(1, B, (2 * layer + 2) * ctx * C);
+  const int32_t* starts = args.ints(2, B);
+  const int32_t* counts = args.ints(3, B);
+  const int64_t R = batch_rows(args, starts, counts, B, ctx);
+  const float* qkv = args.buf(0, R * 3 * C);
+  float* out = args.buf(4, R * C);
+  if (!args.ok()) return info.Env().Undefined();
+  sl::kernels().attention_decode_batch_portable(qkv, caches.data(), starts, counts, out, (int)layer, (int)ctx, (int)C, (int)H, (int)B);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void export_kernels(Napi::Env env, Napi::Object exports) {
@@ -645,6 +730,12 @@ void export_kernels(Napi::Env env, Napi::Object exports) {
   exports.Set("timeEmbedding", Napi::Function::New(env, timeEmbedding));
   exports.Set("patchify", Napi::Function::New(env, patchify));
   exports.Set("unpatchify", Napi::Function::New(env, unpatchify));
+  exports.Set("layerNormForwardPortable", Napi::Function::New(env, layerNormForwardPortable));
+  exports.Set("rmsNormForwardPortable", Napi::Function::New(env, rmsNormForwardPortable));
+  exports.Set("geluForwardPortable", Napi::Function::New(env, geluForwardPortable));
+  exports.Set("swigluForwardPortable", Napi::Function::New(env, swigluForwardPortable));
+  exports.Set("ropeForwardPortable", Napi::Function::New(env, ropeForwardPortable));
+  exports.Set("attentionDecodeBatchPortable", Napi::Function::New(env, attentionDecodeBatchPortable));
 }
 
 }  // namespace sl

@@ -65,6 +65,15 @@ struct KernelTable {
       bool accumulate);
   void (*unpatchify)(const float* tokens, float* video, int B, int T, int H, int W, int Ch, int pt, int p,
       bool accumulate);
+  void (*layer_norm_forward_portable)(const float* x, const float* g, const float* b, float* y, float* mean,
+      float* rstd, int N, int D, float eps);
+  void (*rms_norm_forward_portable)(const float* x, const float* g, float* y, float* rstd, int N, int D,
+      float eps);
+  void (*gelu_forward_portable)(const float* x, float* y, int64_t n);
+  void (*swiglu_forward_portable)(const float* x, float* y, int N, int H);
+  void (*rope_forward_portable)(const float* qkv, float* out, int B, int T, int C, int H, const int32_t* pos);
+  void (*attention_decode_batch_portable)(const float* qkv, float* const* caches, const int32_t* starts,
+      const int32_t* counts, float* out, int layer, int ctx, int C, int H, int B);
 };
 
 }  // namespace sl
@@ -113,4 +122,10 @@ struct KernelTable {
     time_embedding, \
     patchify, \
     unpatchify, \
+    layer_norm_forward_portable, \
+    rms_norm_forward_portable, \
+    gelu_forward_portable, \
+    swiglu_forward_portable, \
+    rope_forward_portable, \
+    attention_decode_batch_portable, \
   }

@@ -21,6 +21,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "portable.h"  // the *_portable entries of the table
 
 namespace sl {
 namespace SL_ISA {
@@ -311,8 +312,10 @@ static inline void packed_tile(const float* x, int K, const float* wp, const flo
       for (int j = 0; j < PANEL; j++) {
         const int o = o0 + p * PANEL + j;
         if (o >= O) break;
+        // Fused multiply-adds, as the AVX2 tile does: the same bits on every instruction set,
+        // which compressed files rely on (src/compress/). glibc's fmaf is exact everywhere.
         float acc = 0;
-        for (int k = 0; k < K; k++) acc += x[(int64_t)r * K + k] * wp[p * pstride + (int64_t)k * PANEL + j];
+        for (int k = 0; k < K; k++) acc = std::fmaf(x[(int64_t)r * K + k], wp[p * pstride + (int64_t)k * PANEL + j], acc);
         y[(int64_t)r * O + o] = acc + (b ? b[o] : 0.0f);
       }
 }

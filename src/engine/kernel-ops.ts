@@ -188,4 +188,25 @@ export interface KernelOps {
   /** The inverse permutation of patchify: tokens back to video; adds when accumulate (patchify's backward). */
   unpatchify(tokens: Buf, video: Buf, B: number, T: number, H: number, W: number, Ch: number, pt: number,
     p: number, accumulate: boolean): void;
+
+  /** layerNormForward with the same bits on every instruction set (native/src/portable_impl.h). */
+  layerNormForwardPortable(x: Buf, g: Buf | null, b: Buf | null, y: Buf, mean: Buf, rstd: Buf, N: number,
+    D: number, eps: number): void;
+
+  /** rmsNormForward with the same bits on every instruction set (native/src/portable_impl.h). */
+  rmsNormForwardPortable(x: Buf, g: Buf, y: Buf, rstd: Buf, N: number, D: number, eps: number): void;
+
+  /** geluForward with the same bits on every instruction set (native/src/portable_impl.h). */
+  geluForwardPortable(x: Buf, y: Buf, n: number): void;
+
+  /** swigluForward with the same bits on every instruction set (native/src/portable_impl.h). */
+  swigluForwardPortable(x: Buf, y: Buf, N: number, H: number): void;
+
+  /** ropeForward with the same bits on every instruction set (native/src/portable_impl.h). */
+  ropeForwardPortable(qkv: Buf, out: Buf, B: number, T: number, C: number, H: number,
+    pos?: Int32Array | null): void;
+
+  /** attentionDecodeBatch with the same bits on every instruction set (native/src/portable_impl.h). */
+  attentionDecodeBatchPortable(qkv: Buf, caches: Buf[], starts: Int32Array, counts: Int32Array, out: Buf,
+    layer: number, ctx: number, C: number, H: number): void;
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Kernels } from './kernels.js';
 import { applyDefaultWaitPolicy } from './wait-policy.js';
+import { UsageError } from '../errors.js';
 
 interface Addon extends Omit<Kernels, 'name'> {
   setThreads(n: number): void;
@@ -28,6 +29,20 @@ function load(): Addon {
 }
 
 export const addon: Addon = load();
+
+/** Names SCALELAB_KERNELS accepts: force one kernel family for every kernel of this process. */
+export const KERNEL_FAMILIES = ['generic', 'avx2', 'avx512'] as const;
+
+// SCALELAB_KERNELS=generic|avx2|avx512 forces the family at load, as setKernel does (to test,
+// for instance, that a file compressed under one family decompresses under another). A name
+// this CPU cannot run is refused here, once, rather than silently replaced.
+const forced = process.env.SCALELAB_KERNELS;
+if (forced !== undefined && forced !== '' && forced !== 'auto') {
+  if (!(KERNEL_FAMILIES as readonly string[]).includes(forced)) {
+    throw new UsageError(`SCALELAB_KERNELS must be one of auto, ${KERNEL_FAMILIES.join(', ')}, got '${forced}'`);
+  }
+  if (!addon.setKernel(forced)) throw new UsageError(`SCALELAB_KERNELS=${forced}: this CPU cannot run the ${forced} kernels`);
+}
 
 export const native: Kernels = { ...addon, name: 'native' };
 

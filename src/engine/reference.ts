@@ -582,6 +582,13 @@ export const reference: Kernels = {
   unpatchify(tokens, video, B, T, H, W, Ch, pt, p, accumulate) {
     forEachPatchValue(B, T, H, W, Ch, pt, p, (v, k) => { video[v] = (accumulate ? video[v] : 0) + tokens[k]; });
   },
+  // The portable decode kernels compute the same functions in one fixed order (native/ops.js).
+  layerNormForwardPortable(...a) { reference.layerNormForward(...a); },
+  rmsNormForwardPortable(...a) { reference.rmsNormForward(...a); },
+  geluForwardPortable(...a) { reference.geluForward(...a); },
+  swigluForwardPortable(...a) { reference.swigluForward(...a); },
+  ropeForwardPortable(...a) { reference.ropeForward(...a); },
+  attentionDecodeBatchPortable(...a) { reference.attentionDecodeBatch(...a); },
 };
 
 /**
