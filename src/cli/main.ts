@@ -10,6 +10,7 @@ import { dashboardCommand } from './dashboard.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { emergenceCommand } from './emergence.js';
 import { evalCommand } from './eval.js';
+import { compressCommand, decompressCommand } from './compress.js';
 import { UsageError } from '../errors.js';
 import { ShapeError } from '../engine/ops.js';
 
@@ -32,6 +33,8 @@ export function program(): Command {
   p.addCommand(benchCommand());
   p.addCommand(serveCommand());
   p.addCommand(dashboardCommand());
+  p.addCommand(compressCommand());
+  p.addCommand(decompressCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }

@@ -1,0 +1,99 @@
+// `scalelab compress --model RUN[@STEP] IN OUT` and `scalelab decompress IN OUT`: a trained run
+// as a lossless compressor (src/compress/). `-` is stdin or stdout. The output is written to a
+// temporary file and renamed into place, so a failure leaves nothing half-written.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { compressBytes, decompressBytes, openModel } from '../compress/index.js';
+import { UsageError, positiveInt } from '../errors.js';
+import { flag } from './flags.js';
+import { HOME } from './shared-options.js';
+
+/** Inputs above this are refused: the whole input is held in memory (as are the model's caches). */
+const MAX_INPUT = 2 ** 31 - 1;
+
+export function readInput(file: string): Uint8Array {
+  try {
+    if (file === '-') return fs.readFileSync(0);
+    const st = fs.statSync(file);
+    if (st.isDirectory()) throw new UsageError(`'${file}' is a directory; give a file (or - for stdin)`);
+    if (st.size > MAX_INPUT) throw new UsageError(`'${file}' is ${st.size} bytes; scalelab compresses inputs up to 2 GiB`);
+    return fs.readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UsageError(`no such file: '${file}'`);
+    if (e.code === 'EACCES') throw new UsageError(`cannot read '${file}': permission denied`);
+    throw err;
+  }
+}
+
+/** Write all of `data` to OUT (a temp file renamed into place) or to stdout for `-`. */
+export function writeOutput(file: string, data: Uint8Array): void {
+  if (file === '-') {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(1, data, off, data.length - off);
+    return;
+  }
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new UsageError(`cannot write '${file}': no folder ${dir}`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`'${file}' is a directory; give a file name (or - for stdout)`);
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC') throw new UsageError(`cannot write '${file}': ${e.code}`);
+    throw err;
+  }
+}
+
+export function compressCommand(): Command {
+  return new Command('compress')
+    .description("compress a file losslessly with a trained run's model (range coding on its next-byte probabilities)")
+    .argument('<in>', 'file to compress, or - for stdin')
+    .argument('<out>', 'compressed file to write, or - for stdout')
+    .requiredOption('--model <run>', 'RUN (its final weights) or RUN@STEP (a checkpoint)')
+    .option('--segment <bytes>', "bytes per independently coded segment, at most the model's context (default: the context); longer: better rate", positiveInt('--segment'))
+    .option('--group <n>', 'segments decoded together (default: what 512 MB of caches hold, at most 256)', positiveInt('--group'))
+    .addOption(flag('home', HOME))
+    .action((input: string, output: string, o: { model: string; segment?: number; group?: number; home?: string }) => {
+      const data = readInput(input);
+      const m = openModel(o.model, o.home);
+      let out: Uint8Array;
+      try {
+        out = compressBytes(data, m, { segment: o.segment, group: o.group });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      writeOutput(output, out);
+      if (output !== '-') {
+        const bpb = data.length ? ((out.length * 8) / data.length).toFixed(3) : '-';
+        process.stderr.write(`${input}: ${data.length} → ${out.length} bytes (${bpb} bits per byte) with ${m.name}\n`);
+      }
+    });
+}
+
+export function decompressCommand(): Command {
+  return new Command('decompress')
+    .description('restore a file made by `scalelab compress` (the model is found by its weights hash)')
+    .argument('<in>', 'compressed file, or - for stdin')
+    .argument('<out>', 'file to write, or - for stdout')
+    .option('--model <run>', 'RUN or RUN@STEP to decode with (default: the run whose weights have the hash the file records)')
+    .addOption(flag('home', HOME))
+    .action((input: string, output: string, o: { model?: string; home?: string }) => {
+      const file = readInput(input);
+      const { data } = decompressBytes(file, { model: o.model, home: o.home });
+      writeOutput(output, data);
+    });
+}
