@@ -29,3 +29,10 @@ export { fitLaw, predictWithInterval, type LawReport } from './laws/report.js';
 export { compareToBaseline, equivalentCompute, verdict, type CompareResult } from './laws/compare.js';
 export * from './dashboard/index.js';
 export { benchDashboard } from './bench/dashboard.js';
+export {
+  compressBytes, decompressBytes, openModel, findModel, encodeBytes, decodeBytes, codingParams,
+  readContainer, writeContainer, ContainerError, RangeEncoder, RangeDecoder, CorruptStreamError, cumulativeFrequencies, exp64, FREQUENCY_RULE,
+  type CodingModel, type CodingOptions, type CompressedHeader, type CodingParams, type DecompressOptions,
+} from './compress/index.js';
+export { portable } from './engine/portable.js';
+export { benchCompress, formatCompressBench, type CompressBenchResult, type CompressBenchRow } from './bench/compress.js';

@@ -4,6 +4,7 @@ import { benchTrain } from '../bench/train.js';
 import { benchGemm } from '../bench/gemm.js';
 import { benchServe } from '../bench/serve.js';
 import { benchDashboard } from '../bench/dashboard.js';
+import { compressBenchCommand } from './compress.js';
 import { REFERENCE_CONFIG, validateConfig } from '../models/gpt.js';
 import { positiveInt, UsageError } from '../errors.js';
 import { MODEL_OPTIONS as M, TRAIN_OPTIONS, variantsOf } from '../train/options.js';
@@ -38,6 +39,7 @@ export function benchCommand(): Command {
     .addCommand(serveBenchCommand())
     .addCommand(dashboardBenchCommand())
     .addCommand(evalBenchCommand())
+    .addCommand(compressBenchCommand())
     .action((o) => {
       if (o.gemm) {
         const res = benchGemm({ threads: o.threads });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { compressBytes, decompressBytes, openModel } from '../compress/index.js';
+import { benchCompress, formatCompressBench } from '../bench/compress.js';
 import { UsageError, positiveInt } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
@@ -95,5 +96,28 @@ export function decompressCommand(): Command {
       const file = readInput(input);
       const { data } = decompressBytes(file, { model: o.model, home: o.home });
       writeOutput(output, data);
+    });
+}
+
+/** `scalelab bench compress [--model RUN]... [FILE]` (registered under `bench`). */
+export function compressBenchCommand(): Command {
+  return new Command('compress')
+    .description("rate (bits per byte) and speed both ways of scalelab's compressor and of gzip, xz, zstd, bzip2 and 7-Zip PPMd on one file (default: Brown's validation split)")
+    .argument('[file]', "the file to compress (default: Brown's held-out documents)")
+    .option('--model <run>', 'RUN or RUN@STEP to measure (repeat for several)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--segment <bytes>', 'bytes per segment (default: the context)', positiveInt('--segment'))
+    .option('--group <n>', 'segments decoded together', positiveInt('--group'))
+    .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--json', 'print one JSON object')
+    .addOption(flag('home', HOME))
+    .action((file: string | undefined, o: { model?: string[]; segment?: number; group?: number; threads?: number; json?: boolean; home?: string }) => {
+      let res;
+      try {
+        res = benchCompress({ models: o.model, home: o.home, file, segment: o.segment, group: o.group, threads: o.threads });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      console.log(o.json ? JSON.stringify(res) : formatCompressBench(res));
     });
 }

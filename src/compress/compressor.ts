@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { Decoder, type Chunk, type KVCache } from '../models/decode.js';
 import type { GPT } from '../models/gpt.js';
 import { portable } from '../engine/portable.js';
-import { RangeDecoder, RangeEncoder } from './range-coder.js';
+import { CorruptStreamError, RangeDecoder, RangeEncoder } from './range-coder.js';
 import { cumulativeFrequencies, findSymbol, FREQUENCY_RULE, SYMBOLS } from './frequencies.js';
 import type { CodingParams } from './container.js';
 
@@ -149,6 +149,8 @@ export function decodeBytes(model: GPT, payload: Uint8Array, n: number, p: Codin
       for (const c of caches) decoder.release(c);
     }
   }
+  // The encoder's stream ends exactly where decoding it ends: bytes beyond were added later.
+  if (dec.unread !== 0) throw new CorruptStreamError(`${dec.unread} bytes follow the coded stream`);
   return out;
 }
 

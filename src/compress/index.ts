@@ -51,6 +51,7 @@ export function decompressBytes(file: Uint8Array, o: DecompressOptions = {}): { 
     throw err;
   }
   if (header.length === 0) {
+    if (payload.length !== 0) throw new UsageError(`the input is damaged (${payload.length} bytes follow the header of an empty file)`);
     if (header.contentSha256 !== sha256Hex(new Uint8Array(0))) throw new UsageError('the input is damaged (the content check failed)');
     return { data: new Uint8Array(0), header, model: null };
   }

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Kernels } from './kernels.js';
 import { applyDefaultWaitPolicy } from './wait-policy.js';
-import { UsageError } from '../errors.js';
 
 interface Addon extends Omit<Kernels, 'name'> {
   setThreads(n: number): void;
@@ -35,13 +34,18 @@ export const KERNEL_FAMILIES = ['generic', 'avx2', 'avx512'] as const;
 
 // SCALELAB_KERNELS=generic|avx2|avx512 forces the family at load, as setKernel does (to test,
 // for instance, that a file compressed under one family decompresses under another). A name
-// this CPU cannot run is refused here, once, rather than silently replaced.
+// this CPU cannot run is refused, with one line and exit code 2, rather than silently replaced:
+// the variable is the process's setting, read as the addon loads, before any command runs.
+function refuse(message: string): never {
+  process.stderr.write(`scalelab: ${message}\n`);
+  process.exit(2);
+}
 const forced = process.env.SCALELAB_KERNELS;
 if (forced !== undefined && forced !== '' && forced !== 'auto') {
   if (!(KERNEL_FAMILIES as readonly string[]).includes(forced)) {
-    throw new UsageError(`SCALELAB_KERNELS must be one of auto, ${KERNEL_FAMILIES.join(', ')}, got '${forced}'`);
+    refuse(`SCALELAB_KERNELS must be one of auto, ${KERNEL_FAMILIES.join(', ')}, got '${forced}'`);
   }
-  if (!addon.setKernel(forced)) throw new UsageError(`SCALELAB_KERNELS=${forced}: this CPU cannot run the ${forced} kernels`);
+  if (!addon.setKernel(forced)) refuse(`SCALELAB_KERNELS=${forced}: this CPU cannot run the ${forced} kernels`);
 }
 
 export const native: Kernels = { ...addon, name: 'native' };
