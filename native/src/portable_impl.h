@@ -9,7 +9,8 @@
 //     generic one elsewhere);
 //   - every reduction has one order: 8 lanes, lane l summing elements i ≡ l (mod 8) of the
 //     whole blocks of 8, then the lanes combined as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then
-//     the elements past the last whole block one by one;
+//     the elements past the last whole block one by one (attention's scores sum the lanes by
+//     another fixed tree, tree8, below);
 //   - exp is Cephes' polynomial, the same operations as the training kernels' exp8, and an
 //     elementwise loop's last partial block goes through the same 8-lane code (padded), so a
 //     value's bits never depend on where it sits in its row.
@@ -155,6 +156,35 @@ inline float dot(const float* x, const float* y, int n) {
   return s;
 }
 
+// Attention's scores use a second fixed order, the pairwise tree
+// ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)) over the 8 lanes of each dot product, because eight
+// such reductions go together in a few horizontal adds (tree8x8), where hsum8's order would
+// cost a shuffle sequence per score.
+#ifdef __AVX2__
+inline float tree8(V8 a) {
+  const __m256 h = _mm256_hadd_ps(a.v, a.v);  // l0+l1, l2+l3, ., ., l4+l5, l6+l7, ., .
+  const __m256 h2 = _mm256_hadd_ps(h, h);     // (l0+l1)+(l2+l3), ., ., ., (l4+l5)+(l6+l7), ...
+  return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(h2), _mm256_extractf128_ps(h2, 1)));
+}
+// Lane i of the result is tree8(a[i]).
+inline V8 tree8x8(const V8* a) {
+  const __m256 h01 = _mm256_hadd_ps(a[0].v, a[1].v), h23 = _mm256_hadd_ps(a[2].v, a[3].v);
+  const __m256 h45 = _mm256_hadd_ps(a[4].v, a[5].v), h67 = _mm256_hadd_ps(a[6].v, a[7].v);
+  const __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+  return {_mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31))};
+}
+#else
+inline float tree8(V8 a) {
+  const float* l = a.v;
+  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+inline V8 tree8x8(const V8* a) {
+  V8 r;
+  for (int i = 0; i < 8; i++) r.v[i] = tree8(a[i]);
+  return r;
+}
+#endif
+
 template <class F>
 inline void rows_for(int64_t n, int64_t min_per_thread, F f) {
   int nt = threads();
@@ -291,9 +321,39 @@ namespace {
 void attend_row_portable(const float* qi, const float* kc, const float* vc, float* o, int len, int C, int H, float* s) {
   const int hd = C / H;
   const float scale = 1.0f / std::sqrt((float)hd);
-  for (int j = 0; j < len; j++) {
+  // Scores q·k_j: per lane an FMA chain over the whole blocks of 8, the lanes summed by tree8,
+  // then the rest of the head one FMA at a time; eight positions at a time where there are eight.
+  const int hd8 = hd & ~7;
+  int j = 0;
+  for (; j + 8 <= len; j += 8) {
+    for (int h = 0; h < H; h++) {
+      const float* qh = qi + h * hd;
+      V8 acc[8];
+      for (int i = 0; i < 8; i++) acc[i] = set8(0.0f);
+      for (int c = 0; c < hd8; c += 8) {
+        const V8 qv = load8(qh + c);
+        for (int i = 0; i < 8; i++) acc[i] = fma8(qv, load8(kc + (int64_t)(j + i) * C + h * hd + c), acc[i]);
+      }
+      float d[8];
+      store8(d, tree8x8(acc));
+      for (int i = 0; i < 8; i++) {
+        const float* kh = kc + (int64_t)(j + i) * C + h * hd;
+        for (int c = hd8; c < hd; c++) d[i] = fma1(qh[c], kh[c], d[i]);
+        s[h * len + j + i] = d[i] * scale;
+      }
+    }
+  }
+  for (; j < len; j++) {
     const float* kj = kc + (int64_t)j * C;
-    for (int h = 0; h < H; h++) s[h * len + j] = dot(qi + h * hd, kj + h * hd, hd) * scale;
+    for (int h = 0; h < H; h++) {
+      const float* qh = qi + h * hd;
+      const float* kh = kj + h * hd;
+      V8 acc = set8(0.0f);
+      for (int c = 0; c < hd8; c += 8) acc = fma8(load8(qh + c), load8(kh + c), acc);
+      float d = tree8(acc);
+      for (int c = hd8; c < hd; c++) d = fma1(qh[c], kh[c], d);
+      s[h * len + j] = d * scale;
+    }
   }
   float* inv = s + (int64_t)H * len;
   for (int h = 0; h < H; h++) {
