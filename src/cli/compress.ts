@@ -6,13 +6,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { compressBytes, decompressBytes, openModel } from '../compress/index.js';
+import { MAX_LENGTH } from '../compress/container.js';
 import { benchCompress, formatCompressBench } from '../bench/compress.js';
 import { UsageError, positiveInt } from '../errors.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
 
-/** Inputs above this are refused: the whole input is held in memory (as are the model's caches). */
-const MAX_INPUT = 2 ** 31 - 1;
+/** Inputs above this are refused: the whole input is held in memory. */
+const MAX_INPUT = MAX_LENGTH;
 
 export function readInput(file: string): Uint8Array {
   try {

@@ -16,6 +16,8 @@ export const MAGIC = 'SCLZ';
 export const VERSION = 1;
 /** Bytes before the header JSON. */
 const FIXED = 4 + 1 + 4;
+/** The longest input scalelab compresses (2 GiB − 1): a header claiming more is refused. */
+export const MAX_LENGTH = 2 ** 31 - 1;
 /** A header is a few hundred bytes; anything near this is not one. */
 const MAX_HEADER = 1 << 16;
 
@@ -83,7 +85,7 @@ export function readContainer(file: Uint8Array): { header: CompressedHeader; pay
   const ok = h !== null && typeof h === 'object' && typeof h.model === 'string'
     && typeof h.weightsSha256 === 'string' && HEX64.test(h.weightsSha256)
     && typeof h.contentSha256 === 'string' && HEX64.test(h.contentSha256)
-    && int(h.length, 0, Number.MAX_SAFE_INTEGER) && int(h.segment, 1, 1 << 20) && int(h.group, 1, 1 << 20)
+    && int(h.length, 0, MAX_LENGTH) && int(h.segment, 1, 1 << 20) && int(h.group, 1, 1 << 20)
     && int(h.prefix, 0, 255) && typeof h.frequencies === 'string' && typeof h.kernels === 'string';
   if (!ok) throw new ContainerError('damaged (the header lacks a field or has a wrong one)');
   return { header: h, payload: buf.subarray(FIXED + n + 4) };

@@ -1,7 +1,7 @@
 // `compress` and `decompress` as library functions: a trained run as a lossless compressor.
 // compressor.ts codes the bytes, container.ts wraps them, model.ts finds the model.
 import { codingParams, decodeBytes, encodeBytes, sha256Hex, type CodingOptions } from './compressor.js';
-import { ContainerError, readContainer, writeContainer, type CompressedHeader } from './container.js';
+import { ContainerError, MAX_LENGTH, readContainer, writeContainer, type CompressedHeader } from './container.js';
 import { CorruptStreamError } from './range-coder.js';
 import { findModel, type CodingModel } from './model.js';
 import { UsageError } from '../errors.js';
@@ -21,6 +21,7 @@ const MAX_BYTES_PER_CODED_BYTE = 1500;
 
 /** `data` compressed with model `m`: a whole container. */
 export function compressBytes(data: Uint8Array, m: CodingModel, o: CodingOptions = {}): Uint8Array {
+  if (data.length > MAX_LENGTH) throw new RangeError(`inputs up to ${MAX_LENGTH} bytes can be compressed, got ${data.length}`);
   const params = codingParams(m.model, o);
   const payload = data.length === 0 ? new Uint8Array(0) : encodeBytes(m.model, data, params);
   const header: CompressedHeader = {
