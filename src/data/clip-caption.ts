@@ -78,6 +78,8 @@ export function parseCaption(text: string): Caption {
     if (word === ',' || word === 'while' || word === 'and') groups.push([]);
     else groups[groups.length - 1].push(word);
   }
+  // Joins may repeat (", and"): empty runs between them are not objects.
+  if (groups.length > 1) for (let i = groups.length - 1; i >= 0; i--) if (groups[i].length === 0) groups.splice(i, 1);
   if (groups.length > MAX_OBJECTS) throw new UsageError(`the prompt asks for ${groups.length} objects; clips hold at most ${MAX_OBJECTS}`);
   const objects = groups.map((g): CaptionObject => {
     const phrase = g.join(' ');

@@ -7,6 +7,7 @@
 // or down are placed so that they stay inside the frame for the whole clip; a bouncing one hits a
 // wall at least once, with frames on both sides of the reflection.
 import type { Rng } from '../engine/random.js';
+import { UsageError } from '../errors.js';
 import type { Caption, CaptionObject } from './clip-caption.js';
 import { COLOURS, MAX_OBJECTS, MOTIONS, SHAPES, clipGeometry, type ClipConfig, type Shape } from './clip-world.js';
 
@@ -34,6 +35,13 @@ export interface Scene {
 
 /** Pixels between an object's box and the bar when it is "wholly clear" of it (the detector sees a box that touches the bar as perhaps partly hidden). */
 const CLEARANCE = 1;
+
+/** Whether an object can pass wholly behind the bar and out within a clip of this size. */
+export function barFits(c: ClipConfig): boolean {
+  const g = clipGeometry(c);
+  const crossing = g.occluderWidth + 2 * (g.radius + CLEARANCE);
+  return Math.max(...g.linearSpeeds) * (c.frames - 1) >= crossing && crossing + 2 * g.radius <= c.width;
+}
 
 /** An object centred at x (half size r) is wholly clear of a vertical bar. */
 export function clearOfBar(x: number, r: number, bar: Rect): boolean {
@@ -81,7 +89,7 @@ const uniformIn = (rng: Rng, lo: number, hi: number) => (hi <= lo ? lo : lo + rn
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 /** The objects a caption asks for, or a random set of one to three with distinct colours. */
-function drawIntent(rng: Rng): Caption {
+function drawIntent(rng: Rng, c: ClipConfig): Caption {
   const n = 1 + rng.int(MAX_OBJECTS);
   const colours = [...COLOURS];
   const objects: CaptionObject[] = [];
@@ -89,7 +97,7 @@ function drawIntent(rng: Rng): Caption {
     const colour = colours.splice(rng.int(colours.length), 1)[0];
     objects.push({ colour, shape: pick(rng, SHAPES), motion: pick(rng, MOTIONS) });
   }
-  const occluder = rng.uniform() < OCCLUDER_PROBABILITY;
+  const occluder = rng.uniform() < OCCLUDER_PROBABILITY && barFits(c);
   // A bar is there to be passed behind: the first object then moves left or right across it.
   if (occluder && !objects.some((o) => o.motion === 'left' || o.motion === 'right')) objects[0].motion = rng.int(2) ? 'right' : 'left';
   return { objects, occluder };
@@ -152,7 +160,10 @@ export interface SceneChecks {
  * stream alone.
  */
 export function drawScene(rng: Rng, c: ClipConfig, checks: SceneChecks, o: SceneOptions = {}): Scene {
-  const intent = o.intent ?? drawIntent(rng);
+  const intent = o.intent ?? drawIntent(rng, c);
+  if (intent.occluder && !barFits(c)) {
+    throw new UsageError(`clips of ${c.frames} frames of ${c.width}×${c.height} are too small for an object to pass behind the bar; ask without 'behind a grey bar'`);
+  }
   const g = clipGeometry(c);
   const r = g.radius;
   const crosser = intent.objects.findIndex((q) => q.motion === 'left' || q.motion === 'right');

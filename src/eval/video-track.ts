@@ -136,9 +136,22 @@ export function physicallyConsistent(fit: PhysicsFit | null): boolean | null {
 }
 
 /**
+ * Speed along the bar's normal before frame t: from the last two whole frames (a partly hidden
+ * object's box moves slower than the object), else from the last two seen; 0 if fewer.
+ */
+function speedBefore(track: Track, t: number, pos: (p: TrackPoint) => number): number {
+  for (const whole of [true, false]) {
+    const ks: number[] = [];
+    for (let j = t - 1; j >= 0 && ks.length < 2; j--) if (track[j] && (!whole || track[j]!.whole)) ks.push(j);
+    if (ks.length === 2) return Math.abs(pos(track[ks[0]]!) - pos(track[ks[1]]!)) / (ks[0] - ks[1]);
+  }
+  return 0;
+}
+
+/**
  * Object permanence: each time the object goes out of sight right beside the bar, it must come out
- * on the far side within the frames its speed needs to cross it (bar width plus two pixels at the
- * speed it went in with, plus two frames of slack). true if every such passage does; false if one
+ * on the far side within the frames its speed needs to cross it (the bar's width at the speed it
+ * went in with, but at least the world's slowest speed, plus two frames of slack). true if every such passage does; false if one
  * does not (it comes back on the same side, or not at all though the clip lasted long enough);
  * null when nothing goes behind the bar, or the clip ends before the object was due.
  */
@@ -155,12 +168,10 @@ export function permanence(track: Track, bar: Rect | null, c: ClipConfig): boole
     if (track[t] !== null || before === null) continue;
     // Gone out of sight: beside the bar (its box within a pixel of it)?
     if (pos(before) + half(before) < b0 - 1 || pos(before) - half(before) > b1 + 1) continue;
-    const k = (() => {
-      for (let j = t - 2; j >= Math.max(0, t - 4); j--) if (track[j]) return j;
-      return -1;
-    })();
-    const speed = Math.max(0.5, k >= 0 ? Math.abs(pos(before) - pos(track[k]!)) / (t - 1 - k) : 0.5);
-    const due = t - 1 + Math.ceil((b1 - b0 + 2) / speed) + 2;
+    // No object of this world moves slower than its slowest linear speed; a box that snaps to
+    // pixels can make one look slower, so that is the floor.
+    const speed = Math.max(Math.min(...clipGeometry(c).linearSpeeds), speedBefore(track, t, pos));
+    const due = t - 1 + Math.ceil((b1 - b0) / speed) + 2;
     let back = -1;
     for (let s = t + 1; s < c.frames; s++) if (track[s]) { back = s; break; }
     let ok: boolean | null;

@@ -1,0 +1,230 @@
+// Procedural clips: deterministic from the seed, the ground truth agrees with the pixels, captions
+// round-trip through the parser and the word ids, bad prompts are refused in one line, and the GIF
+// and PNG writers produce files that decode back to the clip.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import omggif from 'omggif';
+import pngjs from 'pngjs';
+import { ClipStream, clipFromCaption, generateClip, stackClips, trainClipSeed, validationClipSeed, validationClips, type Clip } from '../src/data/clips.js';
+import { CAPTION_LENGTH, CAPTION_VOCAB, decodeCaption, encodeCaption, parseCaption, writeCaption } from '../src/data/clip-caption.js';
+import { CLIP_DEFAULTS, PALETTE, clipGeometry, clipLength, type ClipConfig } from '../src/data/clip-world.js';
+import { clipGif, contactSheet, writeClipGif, writeContactSheet } from '../src/data/clip-images.js';
+import { assertUsageError } from './helpers.js';
+
+const streamClips = (seed: number, n: number, c?: ClipConfig) => {
+  const s = new ClipStream(seed, c);
+  return Array.from({ length: n }, () => s.next());
+};
+
+/** Pixels of frame t that have exactly this palette colour. */
+function colourPixels(clip: Clip, t: number, rgb: readonly number[]): number[] {
+  const { height, width } = clip.config, hw = height * width, out: number[] = [];
+  for (let p = 0; p < hw; p++) {
+    const at = (t * hw + p) * 3;
+    if ([0, 1, 2].every((ch) => clip.frames[at + ch] === 2 * rgb[ch] - 1)) out.push(p);
+  }
+  return out;
+}
+
+describe('procedural clips', () => {
+  it('are a function of the seed; a stream resumes from its cursor', () => {
+    const a = streamClips(3, 6), b = streamClips(3, 6);
+    a.forEach((clip, i) => {
+      assert.deepEqual(clip.frames, b[i].frames);
+      assert.equal(clip.caption, b[i].caption);
+    });
+    const resumed = new ClipStream(3, CLIP_DEFAULTS, 4).next();
+    assert.deepEqual(resumed.frames, a[4].frames);
+    assert.notDeepEqual(streamClips(4, 1)[0].frames, a[0].frames);
+  });
+
+  it('draw training and validation clips from disjoint seeds; validation is the same for every run', () => {
+    for (let i = 0; i < 200; i++) {
+      assert.equal(trainClipSeed(1, i) % 2, 0);
+      assert.equal(validationClipSeed(i) % 2, 1);
+    }
+    const v1 = validationClips(3), v2 = validationClips(3);
+    v1.forEach((c, i) => assert.deepEqual(c.frames, v2[i].frames));
+  });
+
+  it('are float32 [T, H, W, 3] in [−1, 1], in any size', () => {
+    for (const c of [CLIP_DEFAULTS, { frames: 8, height: 24, width: 20 }, { frames: 1, height: 16, width: 16 }]) {
+      for (const clip of streamClips(2, 5, c)) {
+        assert.equal(clip.frames.length, clipLength(c));
+        assert.ok(clip.frames.every((v) => v >= -1 && v <= 1));
+        assert.equal(clip.truth.objects[0].x.length, c.frames);
+      }
+    }
+  });
+
+  it('hold one to three objects of distinct colours, the bar in some', () => {
+    const clips = streamClips(5, 200);
+    const counts = [0, 0, 0, 0];
+    for (const c of clips) {
+      counts[c.truth.objects.length]++;
+      assert.equal(new Set(c.truth.objects.map((o) => o.colour)).size, c.truth.objects.length);
+    }
+    assert.ok(counts[1] > 30 && counts[2] > 30 && counts[3] > 30, `object counts ${counts}`);
+    const barred = clips.filter((c) => c.truth.occluder).length;
+    assert.ok(barred > 30 && barred < 100, `${barred} of 200 clips have the bar`);
+  });
+
+  it("ground truth agrees with the pixels: each object's visible share, position and motion", () => {
+    const r = clipGeometry(CLIP_DEFAULTS).radius;
+    for (const clip of streamClips(6, 60)) {
+      for (const o of clip.truth.objects) {
+        for (let t = 0; t < clip.config.frames; t++) {
+          const px = colourPixels(clip, t, PALETTE[o.colour]);
+          assert.equal(px.length, Math.round(o.visible[t] * o.area[t]), `${clip.caption}: ${o.colour} pixels in frame ${t}`);
+          if (o.visible[t] === 1) {
+            const cols = px.map((p) => p % clip.config.width);
+            const middle = (Math.min(...cols) + Math.max(...cols) + 1) / 2;
+            assert.ok(Math.abs(middle - o.x[t]) <= 0.5, `${clip.caption}: ${o.colour} box centre ${middle}, truth ${o.x[t]}`);
+          }
+          assert.ok(o.x[t] >= r && o.x[t] <= clip.config.width - r && o.y[t] >= r && o.y[t] <= clip.config.height - r);
+        }
+        const T = clip.config.frames - 1;
+        const dx = o.x[T] - o.x[0], dy = o.y[T] - o.y[0];
+        const expected = { right: [o.speed * T, 0], left: [-o.speed * T, 0], down: [0, o.speed * T], up: [0, -o.speed * T] } as const;
+        if (o.motion === 'bounces') {
+          const steps = o.x.slice(1).map((x, t) => [x - o.x[t], o.y[t + 1] - o.y[t]]);
+          const reverses = steps.slice(1).some(([sx, sy], t) => sx * steps[t][0] < 0 || sy * steps[t][1] < 0);
+          assert.ok(reverses, `${clip.caption}: the bouncing ${o.colour} ${o.shape} never turns`);
+        } else {
+          assert.ok(Math.abs(dx - expected[o.motion][0]) < 1e-9 && Math.abs(dy - expected[o.motion][1]) < 1e-9, `${clip.caption}: ${o.motion}`);
+        }
+      }
+    }
+  });
+
+  it('with the bar, one object goes behind it and comes out the other side', () => {
+    const barred = streamClips(8, 120).filter((c) => c.truth.occluder);
+    assert.ok(barred.length > 10);
+    for (const clip of barred) {
+      const mover = clip.truth.objects.find((o) => o.motion === 'left' || o.motion === 'right')!;
+      const hidden = mover.visible.findIndex((v) => v < 0.5);
+      assert.ok(hidden > 0, `${clip.caption}: the ${mover.colour} ${mover.shape} never goes behind the bar`);
+      assert.ok(mover.visible.slice(hidden).some((v) => v === 1), `${clip.caption}: it never comes out`);
+      assert.match(clip.caption, / behind a grey bar$/);
+    }
+  });
+
+  it('make the clip a caption asks for', () => {
+    const prompt = 'a green triangle moves right while a white square bounces behind a grey bar';
+    const clip = clipFromCaption(prompt, 7);
+    assert.equal(clip.caption, prompt);
+    assert.deepEqual(clip.truth.objects.map((o) => [o.colour, o.shape, o.motion]), [['green', 'triangle', 'right'], ['white', 'square', 'bounces']]);
+    assert.ok(clip.truth.occluder);
+    assert.deepEqual(clipFromCaption(prompt, 7).frames, clip.frames);
+    assert.notDeepEqual(clipFromCaption(prompt, 8).frames, clip.frames);
+  });
+
+  it('stack into batches of frames and word ids', () => {
+    const clips = streamClips(1, 3);
+    const b = stackClips(clips);
+    assert.equal(b.frames.length, 3 * clipLength(CLIP_DEFAULTS));
+    assert.equal(b.tokens.length, 3 * CAPTION_LENGTH);
+    assert.deepEqual(b.frames.subarray(clipLength(CLIP_DEFAULTS), 2 * clipLength(CLIP_DEFAULTS)), clips[1].frames);
+    assert.deepEqual(b.tokens.subarray(CAPTION_LENGTH, 2 * CAPTION_LENGTH), encodeCaption(clips[1].caption));
+  });
+});
+
+describe('captions', () => {
+  it('round-trip through the parser and the word ids; the vocabulary holds every word written', () => {
+    for (const clip of streamClips(9, 300)) {
+      const parsed = parseCaption(clip.caption);
+      assert.equal(writeCaption(parsed), clip.caption);
+      assert.deepEqual(parsed.objects, clip.truth.objects.map((o) => ({ colour: o.colour, shape: o.shape, motion: o.motion })));
+      const ids = encodeCaption(clip.caption);
+      assert.equal(ids.length, CAPTION_LENGTH);
+      assert.equal(decodeCaption(ids), clip.caption);
+      assert.ok(ids.every((id) => id >= 0 && id < CAPTION_VOCAB.length));
+    }
+  });
+
+  it('read prompts loosely: case, a full stop, commas and "and" as joins', () => {
+    assert.deepEqual(parseCaption('A Red circle moves right, and a blue square bounces.').objects.length, 2);
+    assert.deepEqual(parseCaption('a red circle moves right and a blue square bounces'), parseCaption('a red circle moves right while a blue square bounces'));
+    const longest = 'a red circle moves right, a blue square moves left and a green triangle moves down behind a grey bar';
+    assert.equal(decodeCaption(encodeCaption(longest)), longest);
+  });
+
+  it('refuse unknown words, too many objects, repeated colours and other sentences, in one line', () => {
+    assertUsageError(() => parseCaption('a purple circle moves right'), /unknown word 'purple' in the prompt; known colours: red, green, blue, yellow, white; shapes: circle, square, triangle/);
+    assertUsageError(() => encodeCaption('a red hexagon bounces'), /unknown word 'hexagon'/);
+    assertUsageError(
+      () => parseCaption('a red circle moves right, a blue square bounces, a green circle moves up and a white square moves left'),
+      /the prompt asks for 4 objects; clips hold at most 3/,
+    );
+    assertUsageError(() => parseCaption('a red circle moves right while a red square bounces'), /two objects in the prompt are red/);
+    assertUsageError(() => parseCaption('a red moves right'), /cannot read 'a red moves right'/);
+    assertUsageError(() => parseCaption('a red circle moves'), /cannot read 'a red circle moves'/);
+    assertUsageError(() => parseCaption('   '), /the prompt is empty/);
+  });
+});
+
+describe('clip images', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-clips-'));
+  const clip = clipFromCaption('a red circle moves right while a blue square bounces behind a grey bar', 1);
+  const c = clip.config;
+
+  it('a GIF decodes to the clip: size, frame count, palette colours exact', () => {
+    const file = path.join(dir, 'clip.gif');
+    writeClipGif(file, clip.frames, c, { scale: 3 });
+    const gif = new omggif.GifReader(fs.readFileSync(file));
+    assert.equal(gif.width, c.width * 3);
+    assert.equal(gif.height, c.height * 3);
+    assert.equal(gif.numFrames(), c.frames);
+    assert.equal(gif.loopCount(), 0);
+    const rgba = new Uint8Array(gif.width * gif.height * 4);
+    for (const t of [0, c.frames - 1]) {
+      gif.decodeAndBlitFrameRGBA(t, rgba);
+      for (let y = 0; y < c.height; y++) {
+        for (let x = 0; x < c.width; x++) {
+          const at = ((t * c.height + y) * c.width + x) * 3, out = ((3 * y + 1) * gif.width + 3 * x + 1) * 4;
+          for (let ch = 0; ch < 3; ch++) assert.equal(rgba[out + ch], Math.round((clip.frames[at + ch] + 1) * 127.5));
+        }
+      }
+    }
+  });
+
+  it('a one-frame clip (an image) makes a one-frame GIF', () => {
+    const one = generateClip(5, { frames: 1, height: 32, width: 32 });
+    const gif = new omggif.GifReader(clipGif(one.frames, one.config, { scale: 1 }));
+    assert.equal(gif.numFrames(), 1);
+  });
+
+  it('a contact sheet decodes to one row per clip and one column per shown frame', () => {
+    const file = path.join(dir, 'sheet.png');
+    const other = generateClip(11);
+    writeContactSheet(file, [clip.frames, other.frames], c, { scale: 2, frameStep: 4, gap: 1 });
+    const png = pngjs.PNG.sync.read(fs.readFileSync(file));
+    assert.equal(png.width, 4 * (c.width * 2 + 1) + 1);
+    assert.equal(png.height, 2 * (c.height * 2 + 1) + 1);
+    // Row 2, frame 4 (column 1), pixel (y, x) of the clip.
+    const [y, x] = [10, 20];
+    const at = ((4 * c.height + y) * c.width + x) * 3;
+    const out = ((1 + (2 * c.height + 1) + 2 * y) * png.width + 1 + (2 * c.width + 1) + 2 * x) * 4;
+    for (let ch = 0; ch < 3; ch++) assert.equal(png.data[out + ch], Math.round((other.frames[at + ch] + 1) * 127.5));
+    assert.ok(contactSheet([clip.frames], c).length > 0);
+  });
+
+  it('a path that cannot be written is one line, and nothing is left behind', () => {
+    assertUsageError(() => writeClipGif(path.join(dir, 'missing', 'clip.gif'), clip.frames, c), /cannot write '.*clip\.gif': its folder does not exist/);
+    assertUsageError(() => writeContactSheet(dir, [clip.frames], c), /cannot write '.*': it is a folder/);
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, 'x');
+    assertUsageError(() => writeClipGif(path.join(blocker, 'clip.gif'), clip.frames, c), /a part of the path is not a folder/);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+  });
+
+  it('replaces an existing file whole', () => {
+    const file = path.join(dir, 'again.gif');
+    fs.writeFileSync(file, 'old');
+    writeClipGif(file, clip.frames, c);
+    assert.equal(new omggif.GifReader(fs.readFileSync(file)).numFrames(), c.frames);
+  });
+});
