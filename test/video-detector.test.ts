@@ -60,6 +60,12 @@ describe('video detector on the generator’s own clips', () => {
 });
 
 describe('video detector on spoilt clips', () => {
+  it('reads clips through the noise a sampler leaves', () => {
+    const rng = new Rng(5);
+    const readings = clips.slice(0, 40).map((c) => read(c, c.frames.map((v) => v + 0.2 * rng.normal())));
+    for (const m of VIDEO_METRICS) assert.ok(mean(readings, m) >= 0.95, `${m} ${mean(readings, m)} under noise of σ 0.2`);
+  });
+
   it('frames in random order: no physics, little direction', () => {
     const rng = new Rng(3);
     const readings = clips.map((c) => read(c, shuffleFrames(c.frames, c.config, rng)));
