@@ -150,6 +150,8 @@ describe('captions', () => {
     assert.deepEqual(parseCaption('a red circle moves right and a blue square bounces'), parseCaption('a red circle moves right while a blue square bounces'));
     const longest = 'a red circle moves right, a blue square moves left and a green triangle moves down behind a grey bar';
     assert.equal(decodeCaption(encodeCaption(longest)), longest);
+    // A prompt is given to the model in the templates' own words.
+    assert.deepEqual(encodeCaption('A red circle moves right , , and a blue square bounces.'), encodeCaption('a red circle moves right while a blue square bounces'));
   });
 
   it('refuse unknown words, too many objects, repeated colours and other sentences, in one line', () => {

@@ -59,6 +59,23 @@ describe('video detector on the generator’s own clips', () => {
   });
 });
 
+describe('video detector on other clip sizes', () => {
+  it('reads smaller and longer clips, and a one-frame clip (an image) for colour and shape alone', () => {
+    for (const c of [{ frames: 8, height: 24, width: 24 }, { frames: 24, height: 32, width: 32 }]) {
+      const s = new ClipStream(2, c);
+      for (let i = 0; i < 10; i++) {
+        const clip = s.next(), r = read(clip);
+        for (const m of VIDEO_METRICS) if (r.scores[m] !== null) assert.equal(r.scores[m], 1, `${c.frames}×${c.height}×${c.width} ${clip.caption}: ${m}`);
+      }
+    }
+    const image = new ClipStream(3, { frames: 1, height: 32, width: 32 }).next();
+    const r = read(image);
+    assert.equal(r.scores.object, 1);
+    assert.equal(r.scores.direction, null);
+    assert.equal(r.scores.physics, null);
+  });
+});
+
 describe('video detector on spoilt clips', () => {
   it('reads clips through the noise a sampler leaves', () => {
     const rng = new Rng(5);

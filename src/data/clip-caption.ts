@@ -97,11 +97,14 @@ export function parseCaption(text: string): Caption {
   return { objects, occluder };
 }
 
-/** Word ids of a caption or prompt, padded with PAD_ID to CAPTION_LENGTH; refuses what parseCaption refuses. */
+/**
+ * Word ids of a caption or prompt, padded with PAD_ID to CAPTION_LENGTH; refuses what parseCaption
+ * refuses. A prompt is encoded as the caption the templates would write for it ("X and Y" as
+ * "X while Y"), so the model is given exactly the phrasing it was trained on.
+ */
 export function encodeCaption(text: string): Int32Array {
-  parseCaption(text);
   const ids = new Int32Array(CAPTION_LENGTH);
-  words(text).forEach((w, i) => (ids[i] = WORD_ID.get(w)!));
+  words(writeCaption(parseCaption(text))).forEach((w, i) => (ids[i] = WORD_ID.get(w)!));
   return ids;
 }
 
