@@ -155,9 +155,9 @@ export interface SceneChecks {
 }
 
 /**
- * Draw a scene: each object is placed until it passes the checks on its own, then the whole
- * scene until it passes together. Everything comes from `rng`, so the scene is a function of the
- * stream alone.
+ * Draw a scene: each object is placed until it passes the checks on its own and together with the
+ * objects placed before it; if one cannot be placed, the scene starts over. Everything comes from
+ * `rng`, so the scene is a function of the stream alone.
  */
 export function drawScene(rng: Rng, c: ClipConfig, checks: SceneChecks, o: SceneOptions = {}): Scene {
   const intent = o.intent ?? drawIntent(rng, c);
@@ -175,18 +175,19 @@ export function drawScene(rng: Rng, c: ClipConfig, checks: SceneChecks, o: Scene
     }
     const objects: SceneObject[] = [];
     for (const [i, q] of intent.objects.entries()) {
-      for (let tries = 0; tries < 1000; tries++) {
+      for (let tries = 0; tries < 200; tries++) {
         const s = place(rng, q, c, occluder, i === crosser);
         const crosses = !occluder || i !== crosser || crossesBar(s, c, occluder, r);
-        if (crosses && sceneObjectFits(s, c, r, occluder) && checks.object(s, occluder)) {
-          objects.push(s);
-          break;
-        }
+        if (!crosses || !sceneObjectFits(s, c, r, occluder) || !checks.object(s, occluder)) continue;
+        // Placed one by one, each against those before it (a later object may hide an earlier
+        // one, so the check is of them all): a clash redraws one object, not the whole scene.
+        if (i > 0 && !checks.scene({ objects: [...objects, s], occluder })) continue;
+        objects.push(s);
+        break;
       }
+      if (objects.length <= i) break;
     }
-    if (objects.length < intent.objects.length) continue;
-    const scene: Scene = { objects, occluder };
-    if (checks.scene(scene)) return scene;
+    if (objects.length === intent.objects.length) return { objects, occluder };
   }
   throw new Error(`no scene for ${JSON.stringify(intent)} fits in ${c.width}×${c.height}×${c.frames}`);
 }

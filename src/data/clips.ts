@@ -46,24 +46,33 @@ const MIN_WHOLE_FRAMES = 4;
 const MIN_SHARE_OF_FRAMES_SEEN = 0.4;
 const MAX_FRAMES_TOUCHING = 2;
 
-/** Pixel masks of every object in every frame: masks[t][k] lists pixel indices (row·W + column). */
-function masks(scene: Scene, c: ClipConfig): number[][][] {
+/** Pixels (row·W + column) of one object in every frame, kept while the object lives: a scene is checked as it grows. */
+const objectMasks = new WeakMap<SceneObject, { c: ClipConfig; px: number[][] }>();
+
+function masksOf(o: SceneObject, c: ClipConfig): number[][] {
+  const kept = objectMasks.get(o);
+  if (kept && kept.c.frames === c.frames && kept.c.height === c.height && kept.c.width === c.width) return kept.px;
   const r = clipGeometry(c).radius;
-  const inside = insideShape; // one binding lookup per clip, not per pixel
-  const out: number[][][] = [];
+  const inside = insideShape; // one binding lookup per object, not per pixel
+  const out: number[][] = [];
   for (let t = 0; t < c.frames; t++) {
-    out.push(scene.objects.map((o) => {
-      const [cx, cy] = positionAt(o, t, c);
-      const px: number[] = [];
-      for (let i = Math.max(0, Math.floor(cy - r - 1)); i < Math.min(c.height, Math.ceil(cy + r + 1)); i++) {
-        for (let j = Math.max(0, Math.floor(cx - r - 1)); j < Math.min(c.width, Math.ceil(cx + r + 1)); j++) {
-          if (inside(o.shape, j + 0.5 - cx, i + 0.5 - cy, r)) px.push(i * c.width + j);
-        }
+    const [cx, cy] = positionAt(o, t, c);
+    const px: number[] = [];
+    for (let i = Math.max(0, Math.floor(cy - r - 1)); i < Math.min(c.height, Math.ceil(cy + r + 1)); i++) {
+      for (let j = Math.max(0, Math.floor(cx - r - 1)); j < Math.min(c.width, Math.ceil(cx + r + 1)); j++) {
+        if (inside(o.shape, j + 0.5 - cx, i + 0.5 - cy, r)) px.push(i * c.width + j);
       }
-      return px;
-    }));
+    }
+    out.push(px);
   }
+  objectMasks.set(o, { c, px: out });
   return out;
+}
+
+/** Pixel masks of every object in every frame: masks[t][k] lists object k's pixels in frame t. */
+function masks(scene: Scene, c: ClipConfig): number[][][] {
+  const per = scene.objects.map((o) => masksOf(o, c));
+  return Array.from({ length: c.frames }, (_, t) => per.map((m) => m[t]));
 }
 
 /** Who owns each pixel of frame t, into `own`: −1 background, −2 the bar, k object k (later objects on top). */
@@ -140,15 +149,16 @@ export function renderScene(scene: Scene, c: ClipConfig): { frames: Float32Array
   const frames = new Float32Array(clipLength(c));
   const hw = c.height * c.width;
   const own = new Int8Array(hw);
+  // Colour of owner k at index k + 2 (−2 the bar, −1 the background), in the frames' [−1, 1].
+  const colours = [PALETTE.grey, PALETTE.background, ...scene.objects.map((o) => PALETTE[o.colour])].map((rgb) => rgb.map((v) => 2 * v - 1));
   for (let t = 0; t < c.frames; t++) {
     owners(own, m[t], scene.occluder, c);
     for (let p = 0; p < hw; p++) {
-      const k = own[p];
-      const rgb = PALETTE[k === -1 ? 'background' : k === -2 ? 'grey' : scene.objects[k].colour];
+      const rgb = colours[own[p] + 2];
       const at = (t * hw + p) * 3;
-      frames[at] = 2 * rgb[0] - 1;
-      frames[at + 1] = 2 * rgb[1] - 1;
-      frames[at + 2] = 2 * rgb[2] - 1;
+      frames[at] = rgb[0];
+      frames[at + 1] = rgb[1];
+      frames[at + 2] = rgb[2];
     }
   }
   return { frames, truth: truthOf(scene, c, m).truth };

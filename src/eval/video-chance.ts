@@ -46,10 +46,10 @@ const CHANCE_SALT = 0xc4a4ce;
 export const VIDEO_CHANCE: Readonly<Record<VideoMetric, { value: number; stderr: number; n: number }>> = {
   colour: { value: 0.4028, stderr: 0.0133, n: 960 },
   object: { value: 0.1299, stderr: 0.0088, n: 960 },
-  direction: { value: 0.0898, stderr: 0.0079, n: 960 },
+  direction: { value: 0.0908, stderr: 0.008, n: 960 },
   adherence: { value: 0.0135, stderr: 0.0037, n: 960 },
-  physics: { value: 0.0016, stderr: 0.0012, n: 960 },
-  permanence: { value: 0.2774, stderr: 0.0352, n: 155 },
+  physics: { value: 0.0021, stderr: 0.0013, n: 960 },
+  permanence: { value: 0.3019, stderr: 0.0364, n: 154 },
 };
 
 /**
