@@ -18,6 +18,12 @@ describe('emergence', () => {
     assert.equal(shapeOf(pts([3, 2.4, 1.9, 1.2, 0.6]), false).verdict, 'smooth', 'lower is better: a falling bpb rises');
     assert.equal(shapeOf(pts([0.5, 0.51, 0.5, 0.49]), true).verdict, 'flat', 'within the noise');
     assert.equal(shapeOf(pts([0, 1]), true).verdict, 'too few points');
+    assert.equal(shapeOf(pts([0, 0, 0.002, 0.002, 0], 0).map((p, i) => ({ ...p, stderr: i === 2 || i === 3 ? 0.002 : 0 })), true).verdict, 'flat',
+      'one right answer in 500 is within its own standard error');
+    // Evenly rising per decade but unevenly spaced: the widest interval holds most of the rise, yet it is smooth.
+    const uneven: EmergencePoint[] = [10, 13, 14, 15].map((d, i) => ({ label: `r${i}`, x: 10 ** d, value: d, stderr: 0.01, n: 100 }));
+    assert.equal(shapeOf(uneven, true).verdict, 'smooth');
+    assert.equal(shapeOf(uneven, true, false).verdict, 'abrupt', 'on a linear axis the last decade is most of the span');
   });
 
   it("reads a run's checkpoints against step from the store, final weights at the last step", () => {

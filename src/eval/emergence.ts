@@ -27,7 +27,7 @@ export interface EmergenceSeries {
 }
 
 export interface Shape {
-  /** The largest share of the total rise between two neighbouring points (0 … 1), null with fewer than 3 points or no rise. */
+  /** The largest share of the rise (first point to best) between two neighbouring points, null with fewer than 3 points or no rise. */
   largestJump: number | null;
   /** Between which x values that jump happens. */
   between: [number, number] | null;
@@ -39,28 +39,38 @@ export const ABRUPT_SHARE = 0.5;
 
 export const LOWER_IS_BETTER = (metric: string) => metric === 'edit_distance' || metric === 'bpb' || metric.startsWith('bpb:');
 
-/** Describe how a metric rises along x (points sorted by x). */
-export function shapeOf(points: readonly EmergencePoint[], higherIsBetter: boolean): Shape {
+/**
+ * Describe how a metric rises along x (points sorted by x). `logX`: measure the x spacing in
+ * decades (compute), else linearly (steps). An interval is abrupt when it holds more than half of
+ * the rise and at least 1.5 times the rise its width would carry if the metric rose evenly along x, so
+ * unevenly spaced points do not make a steady rise look sudden.
+ */
+export function shapeOf(points: readonly EmergencePoint[], higherIsBetter: boolean, logX = true): Shape {
   const vals = points.filter((p) => p.value !== null && Number.isFinite(p.value));
   if (vals.length < 3) return { largestJump: null, between: null, verdict: 'too few points' };
   const v = vals.map((p) => (higherIsBetter ? p.value! : -p.value!));
-  const rise = Math.max(...v) - v[0];
-  // A rise within the points' own noise is no rise: compare with the typical standard error.
-  const se = vals.map((p) => p.stderr ?? 0).reduce((a, b) => a + b, 0) / vals.length;
-  if (!(rise > 2 * se) || rise <= 0) return { largestJump: null, between: null, verdict: 'flat' };
+  const top = v.indexOf(Math.max(...v));
+  const rise = v[top] - v[0];
+  // A rise within the noise of its two ends is no rise.
+  const noise = Math.hypot(vals[0].stderr ?? 0, vals[top].stderr ?? 0);
+  if (!(rise > 2 * noise) || rise <= 0) return { largestJump: null, between: null, verdict: 'flat' };
+  const xs = vals.map((p) => (logX ? Math.log10(p.x) : p.x));
+  const span = xs[xs.length - 1] - xs[0];
   let best = 0, at = 0;
   for (let i = 0; i + 1 < v.length; i++) {
     const jump = (v[i + 1] - v[i]) / rise;
     if (jump > best) [best, at] = [jump, i];
   }
-  return { largestJump: best, between: [vals[at].x, vals[at + 1].x], verdict: best > ABRUPT_SHARE ? 'abrupt' : 'smooth' };
+  const width = span > 0 ? (xs[at + 1] - xs[at]) / span : 1;
+  const verdict = best > ABRUPT_SHARE && best >= 1.5 * width ? 'abrupt' : 'smooth';
+  return { largestJump: best, between: [vals[at].x, vals[at + 1].x], verdict };
 }
 
 /**
  * One series per metric from stored results, x taken from `xOf` (undefined drops the result),
  * points sorted by x. Metrics come in the order the results first name them.
  */
-export function emergenceSeries(results: readonly EvalResult[], xOf: (r: EvalResult) => { x: number; label: string } | undefined): EmergenceSeries[] {
+export function emergenceSeries(results: readonly EvalResult[], xOf: (r: EvalResult) => { x: number; label: string } | undefined, logX = true): EmergenceSeries[] {
   const byMetric = new Map<string, EmergencePoint[]>();
   for (const r of results) {
     const at = xOf(r);
@@ -72,7 +82,7 @@ export function emergenceSeries(results: readonly EvalResult[], xOf: (r: EvalRes
   return [...byMetric].map(([metric, points]) => {
     points.sort((a, b) => a.x - b.x);
     const higherIsBetter = !LOWER_IS_BETTER(metric);
-    return { metric, higherIsBetter, points, shape: shapeOf(points, higherIsBetter) };
+    return { metric, higherIsBetter, points, shape: shapeOf(points, higherIsBetter, logX) };
   });
 }
 
@@ -126,5 +136,5 @@ export function emergenceView(store: Store, q: EmergenceQuery): EmergenceView {
     const last = store.series.span(store.getRun(q.run).id)?.last;
     if (last !== undefined && steps.has(`${last}`)) results = results.filter((r) => r.step !== -1);
   }
-  return { task: q.task, taskVersion: version, shots: q.shots, axis: q.sweep !== undefined ? 'flops' : 'step', series: emergenceSeries(results, xOf) };
+  return { task: q.task, taskVersion: version, shots: q.shots, axis: q.sweep !== undefined ? 'flops' : 'step', series: emergenceSeries(results, xOf, q.sweep !== undefined) };
 }
