@@ -120,7 +120,7 @@ describe('units and column names: bits per byte, both parameter counts, average 
     assert.match(row, /^u1 +done +- +12\.8k +23\.0k /);
   });
 
-  it('`runs --json` carries shape, sweep, context, bits per byte and the average tokens/s, the same numbers as the dashboard', () => {
+  it('`runs --json` carries shape, sweep, context, bits per byte and the average tokens/s, the same numbers as the dashboard', async () => {
     const r = scalelab('runs', '--json', '--home', home);
     assert.equal(r.code, 0, r.err);
     const [o] = JSON.parse(r.out);
@@ -132,12 +132,12 @@ describe('units and column names: bits per byte, both parameter counts, average 
     assert.equal(o.tokens_per_s_avg, o.tokens_seen / o.train_seconds);
     const store = RunStore.open(home);
     try {
-      const [s] = runSummaries(store);
+      const [s] = await runSummaries(store);
       assert.equal(s.tokensPerS, o.tokens_per_s_avg);
       assert.equal(s.lastTrainBpb, o.last_train_bpb);
       assert.equal(s.shape, o.shape);
     } finally {
-      store.close();
+      await store.close();
     }
     const show = scalelab('show', 'u1', '--home', home);
     assert.match(show.out, /params +12,768 non-embedding, 23,008 total/);

@@ -77,9 +77,9 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     const res = await train({ layers: 1, dModel: 32, heads: 2, ctx: 64, batch: 4, tokens: 4 * 64 * 20, evalTokens: 1024, checkpointEvery: 10, threads: 2, name: 'tiny' }, { home });
     assert.equal(res.status, 'done');
     store = RunStore.open(home);
-    addSyntheticSweep(store, 'iso', { verifyFlops: 4e13, queued: 2 });
-    addSyntheticRun(store, { name: 'long-baseline', steps: 5000, spikes: [2500], params: 4e6 });
-    addSyntheticRun(store, { name: 'long-variant', steps: 4000, params: 4e6, seed: 9 });
+    await addSyntheticSweep(store, 'iso', { verifyFlops: 4e13, queued: 2 });
+    await addSyntheticRun(store, { name: 'long-baseline', steps: 5000, spikes: [2500], params: 4e6 });
+    await addSyntheticRun(store, { name: 'long-variant', steps: 4000, params: 4e6, seed: 9 });
     dash = await startDashboard({ home, port: 0, resamples: 40, intervalMs: 100 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -95,7 +95,7 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
   after(async () => {
     await browser?.close();
     await dash?.close();
-    store?.close();
+    await store?.close();
     if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -103,7 +103,7 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
     await page.goto(`${dash.url}/`);
     await interactive(page);
     const rows = await page.locator('#runs-table tbody tr[data-id]').count();
-    assert.equal(rows, store.listRuns().length);
+    assert.equal(rows, (await store.listRuns()).length);
     await page.waitForFunction(() => (window as unknown as Win).scalelab.curves.charts.length === 2);
     assert.equal(await page.locator('#charts .chart canvas').count(), 2);
     await page.screenshot({ path: path.join(artifacts, 'runs.png'), fullPage: true });
@@ -111,27 +111,27 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
 
   it('clicking "best val bpb" puts the best (lowest) run first; "params (non-emb)" the largest', async () => {
     const firstRow = () => page.evaluate(() => (document.querySelector('#runs-table tbody tr[data-id]') as HTMLElement).dataset.id!);
-    const runs = store.listRuns().filter((r) => r.bestValBpb !== null);
+    const runs = (await store.listRuns()).filter((r) => r.bestValBpb !== null);
     const best = runs.reduce((a, b) => (b.bestValBpb! < a.bestValBpb! ? b : a));
     await page.click('#runs-table th[data-key=best]');
     assert.equal(await firstRow(), best.id);
     assert.match(await page.locator('#runs-table th[data-key=params]').innerText(), /params \(non-emb\)/);
     await page.click('#runs-table th[data-key=params]');
-    const biggest = Math.max(...store.listRuns().map((r) => r.nonEmbeddingParams ?? 0));
-    assert.equal(store.findRun(await firstRow())!.nonEmbeddingParams, biggest);
+    const biggest = Math.max(...(await store.listRuns()).map((r) => r.nonEmbeddingParams ?? 0));
+    assert.equal((await store.findRun(await firstRow()))!.nonEmbeddingParams, biggest);
     await page.click('#runs-table th[data-key=started]');
   });
 
   it('a run that starts training shows up, and its curve grows as rows are logged', async () => {
     const writer = RunStore.open(home);
     try {
-      const run = writer.createRun({ name: 'fresh', config: { layers: 2, dModel: 64 }, params: 1e5, nonEmbeddingParams: 5e4, flopsPerToken: 3e5, tokensTarget: 64_000 });
-      writer.updateRun(run.id, { status: 'running', startedAt: new Date().toISOString() });
-      const log = (from: number, to: number) => writer.logMetrics(run.id, Array.from({ length: to - from + 1 }, (_, i) => {
+      const run = await writer.createRun({ name: 'fresh', config: { layers: 2, dModel: 64 }, params: 1e5, nonEmbeddingParams: 5e4, flopsPerToken: 3e5, tokensTarget: 64_000 });
+      await writer.updateRun(run.id, { status: 'running', startedAt: new Date().toISOString() });
+      const log = async (from: number, to: number) => await writer.logMetrics(run.id, Array.from({ length: to - from + 1 }, (_, i) => {
         const step = from + i;
         return { step, tokens: step * 64, flops: step * 64 * 3e5, trainLoss: 2 + 3 / Math.sqrt(step), valBpb: step % 10 === 0 ? 3 + 3 / Math.sqrt(step) : null };
       }));
-      log(1, 20);
+      await log(1, 20);
       await page.locator('#runs-table tbody tr', { hasText: 'fresh' }).waitFor();
       await page.waitForFunction((id) => (window as unknown as Win).scalelab.state.selected.includes(id), run.id);
       await page.waitForFunction((id) => {
@@ -142,7 +142,7 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
       }, run.id);
       const before = await lastDrawnStep(page, run.id);
       assert.ok(before >= 20, `drawn up to step ${before}`);
-      log(21, 60);
+      await log(21, 60);
       await page.waitForFunction((id) => {
         const s = (window as unknown as Win).scalelab;
         const k = s.state.selected.indexOf(id);
@@ -154,10 +154,10 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
       // The table follows too: the newest row's step reached the tokens column.
       await page.locator('#runs-table tbody tr', { hasText: 'fresh' }).locator('td', { hasText: '3.84k' }).waitFor();
       await page.screenshot({ path: path.join(artifacts, 'runs-live.png'), fullPage: true });
-      writer.updateRun(run.id, { status: 'done', finishedAt: new Date().toISOString() });
+      await writer.updateRun(run.id, { status: 'done', finishedAt: new Date().toISOString() });
       await page.locator('#runs-table tbody tr', { hasText: 'fresh' }).locator('.st-done').waitFor();
     } finally {
-      writer.close();
+      await writer.close();
     }
   });
 
@@ -299,7 +299,7 @@ describe('dashboard in Chromium', { skip: !fs.existsSync(CHROMIUM) && `no ${CHRO
   });
 
   it("the emergence view plots a sweep's task: exact match beside log-prob, each with its verdict", async () => {
-    addSyntheticEvaluatedSweep(store, 'emg');
+    await addSyntheticEvaluatedSweep(store, 'emg');
     await page.goto(`${dash.url}/#emergence?sweep=emg&task=add3`);
     await page.waitForFunction(() => (window as unknown as Win).scalelab.emergence.charts.length === 3);
     const charts = await page.evaluate(() => (window as unknown as Win).scalelab.emergence.charts.map((c) => ({ metric: c.metric, xs: c.u.data[0], ys: c.u.data[1] })));

@@ -29,15 +29,15 @@ describe('dashboard emergence API', () => {
   before(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-dashboard-emergence-'));
     store = RunStore.open(home);
-    addSyntheticEvaluatedSweep(store, 'emg');
-    addSyntheticEvaluatedRun(store, 'induction');
-    new SweepQueue(store).createSweep('bare', {}, [{ options: {}, runName: 'bare-0', estimatedSeconds: 10 }]);
+    await addSyntheticEvaluatedSweep(store, 'emg');
+    await addSyntheticEvaluatedRun(store, 'induction');
+    await new SweepQueue(store).createSweep('bare', {}, [{ options: {}, runName: 'bare-0', estimatedSeconds: 10 }]);
     dash = await startDashboard({ home, port: 0 });
   });
 
   after(async () => {
     await dash?.close();
-    store?.close();
+    await store?.close();
     if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -50,7 +50,7 @@ describe('dashboard emergence API', () => {
         { task: 'brown-cloze', shots: 2, taskVersion: 'v1', metrics: ['acc', 'p_gold'], points: 4 },
       ],
     });
-    const run = await get<EvalTasks>(`/api/evals?run=${store.getRun('induction').id}`);
+    const run = await get<EvalTasks>(`/api/evals?run=${(await store.getRun('induction')).id}`);
     assert.deepEqual(run.body, { sweep: null, run: 'induction', tasks: [{ task: 'copy', shots: 0, taskVersion: 'v2', metrics: ['exact_match', 'logprob_per_byte'], points: 3 }] });
     assert.deepEqual((await get<EvalTasks>('/api/evals?sweep=bare')).body, { sweep: 'bare', run: null, tasks: [] });
   });
@@ -58,7 +58,7 @@ describe('dashboard emergence API', () => {
   it('a sweep: each metric against training FLOPs, one point per run, exact match abrupt where log-prob is smooth', async () => {
     const { status, body } = await get<EmergenceView>('/api/emergence?sweep=emg&task=add3&shots=0');
     assert.equal(status, 200);
-    assert.deepEqual(body, JSON.parse(JSON.stringify(emergenceView(store, { sweep: 'emg', task: 'add3', shots: 0 }))), 'the view `scalelab emergence --json` prints');
+    assert.deepEqual(body, JSON.parse(JSON.stringify(await emergenceView(store, { sweep: 'emg', task: 'add3', shots: 0 }))), 'the view `scalelab emergence --json` prints');
     assert.equal(body.axis, 'flops');
     const em = body.series.find((s) => s.metric === 'exact_match')!;
     assert.deepEqual(em.points.map((p) => [p.label, p.x, p.value, p.stderr, p.n]), [

@@ -228,16 +228,16 @@ describe('dashboard API', () => {
   before(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-dashboard-'));
     store = RunStore.open(home);
-    spiky = addSyntheticRun(store, { name: 'spiky', steps: 60_000, spikes: [31_337], evalEvery: 1000 }).id;
-    addSyntheticRun(store, { name: 'small', steps: 300, params: 2e5, seed: 2 });
-    addSyntheticSweep(store, 'iso', { verifyFlops: 4e13, queued: 2 });
-    new SweepQueue(store).createSweep('few', {}, [0, 1].map((i) => ({ options: {}, runName: `few-${i}`, estimatedSeconds: 10 })));
+    spiky = (await addSyntheticRun(store, { name: 'spiky', steps: 60_000, spikes: [31_337], evalEvery: 1000 })).id;
+    await addSyntheticRun(store, { name: 'small', steps: 300, params: 2e5, seed: 2 });
+    await addSyntheticSweep(store, 'iso', { verifyFlops: 4e13, queued: 2 });
+    await new SweepQueue(store).createSweep('few', {}, [0, 1].map((i) => ({ options: {}, runName: `few-${i}`, estimatedSeconds: 10 })));
     dash = await startDashboard({ home, port: 0, resamples: 40, intervalMs: 50 });
   });
 
   after(async () => {
     await dash?.close();
-    store?.close();
+    await store?.close();
     fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -256,13 +256,13 @@ describe('dashboard API', () => {
   it('runs carry one meaning per column: both parameter counts, tokens/s averaged over training, bits per byte, shape and context', async () => {
     const { body } = await get<{ runs: RunSummary[] }>(`${dash.url}/api/runs`);
     const small = body.runs.find((r) => r.name === 'small')!;
-    const rec = store.findRun('small')!;
+    const rec = (await store.findRun('small'))!;
     assert.equal(small.params, rec.params);
     assert.equal(small.nonEmbeddingParams, rec.nonEmbeddingParams);
     assert.ok(small.params! > small.nonEmbeddingParams!);
     // The average `scalelab runs` prints, not the last step's (which has its own field).
     assert.equal(small.tokensPerS, rec.tokensSeen / rec.trainSeconds);
-    const last = store.metrics(rec.id).at(-1)!;
+    const last = (await store.metrics(rec.id)).at(-1)!;
     assert.equal(small.lastTokensPerS, last.tokensPerS);
     assert.notEqual(small.tokensPerS, small.lastTokensPerS);
     assert.equal(small.lastTrainBpb, last.trainLoss! / Math.LN2);
@@ -384,7 +384,7 @@ describe('dashboard API', () => {
     assert.equal(v.verify[0].run, 'iso-verify-4.0e13');
     assert.ok(v.verify[0].interval[0] < v.verify[0].predicted && v.verify[0].predicted < v.verify[0].interval[1]);
     // Fitted once per state of the sweep: the same answer until a run finishes.
-    assert.equal(dash.laws.view('iso'), dash.laws.view('iso'));
+    assert.equal(await dash.laws.view('iso'), await dash.laws.view('iso'));
   });
 
   it('a sweep without enough finished runs says why there is no fit', async () => {
@@ -399,26 +399,26 @@ describe('dashboard API', () => {
     await sse.next('hello');
     const writer = RunStore.open(home);
     try {
-      const run = writer.createRun({ name: 'live', config: { layers: 1 }, params: 100, nonEmbeddingParams: 10, flopsPerToken: 60, tokensTarget: 1000 });
-      writer.updateRun(run.id, { status: 'running' });
+      const run = await writer.createRun({ name: 'live', config: { layers: 1 }, params: 100, nonEmbeddingParams: 10, flopsPerToken: 60, tokensTarget: 1000 });
+      await writer.updateRun(run.id, { status: 'running' });
       const created = await sse.next<{ runs: RunSummary[] }>('runs', (d) => d.runs.some((r) => r.id === run.id));
       assert.equal(created.runs.find((r) => r.id === run.id)!.status, 'running');
-      writer.logMetrics(run.id, [{ step: 7, tokens: 70, flops: 4200, trainLoss: Math.LN2 * 2.5, valBpb: 2.75 }]);
+      await writer.logMetrics(run.id, [{ step: 7, tokens: 70, flops: 4200, trainLoss: Math.LN2 * 2.5, valBpb: 2.75 }]);
       const m = await sse.next<{ runs: Record<string, MetricsResponse['columns']> }>('metrics', (d) => run.id in d.runs);
       assert.deepEqual(m.runs[run.id].step, [7]);
       assert.equal(m.runs[run.id].trainBpb[0], 2.5);
       assert.equal(m.runs[run.id].valBpb[0], 2.75);
-      writer.logMetrics(run.id, [{ step: 8, trainLoss: 1 }, { step: 9, trainLoss: 1 }]);
+      await writer.logMetrics(run.id, [{ step: 8, trainLoss: 1 }, { step: 9, trainLoss: 1 }]);
       const m2 = await sse.next<{ runs: Record<string, MetricsResponse['columns']> }>('metrics', (d) => run.id in d.runs);
       assert.deepEqual(m2.runs[run.id].step, [8, 9], 'each row once, in order');
       // A job changing state pushes the sweeps.
       const q = new SweepQueue(writer);
-      const job = q.claim('tester', 60, 'iso')!;
+      const job = (await q.claim('tester', 60, 'iso'))!;
       const sw = await sse.next<{ sweeps: { name: string; counts: Record<string, number> }[] }>('sweeps', (d) => d.sweeps.some((s) => s.name === 'iso' && s.counts.running === 1));
       assert.equal(sw.sweeps.find((s) => s.name === 'iso')!.counts.queued, 1);
-      q.release(job, 'tester');
+      await q.release(job, 'tester');
     } finally {
-      writer.close();
+      await writer.close();
       await sse.close();
     }
     // A closed page stops its subscription (and the ticker with the last one), once the server sees the socket close.

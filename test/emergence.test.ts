@@ -26,25 +26,25 @@ describe('emergence', () => {
     assert.equal(shapeOf(uneven, true, false).verdict, 'abrupt', 'on a linear axis the last decade is most of the span');
   });
 
-  it("reads a run's checkpoints against step from the store, final weights at the last step", () => {
+  it("reads a run's checkpoints against step from the store, final weights at the last step", async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-emergence-'));
     const store = RunStore.open(home);
     try {
-      const run = store.createRun({ name: 'r', config: {} });
-      store.logMetrics(run.id, [{ step: 300, tokens: 1, trainLoss: 1 }]);
+      const run = await store.createRun({ name: 'r', config: {} });
+      await store.logMetrics(run.id, [{ step: 300, tokens: 1, trainLoss: 1 }]);
       const key = (step: number) => ({ subject: run.id, runId: run.id, step, task: 'copy', taskVersion: 'v1', shots: 0, seed: 0 });
       for (const [step, em] of [[100, 0], [200, 0.1], [-1, 0.9]] as const) {
-        store.evals.saveResults(key(step), [{ metric: 'exact_match', value: em, stderr: 0.01, n: 50 }, { metric: 'logprob_per_byte', value: -2 + em, stderr: 0.01, n: 50 }]);
+        await store.evals.saveResults(key(step), [{ metric: 'exact_match', value: em, stderr: 0.01, n: 50 }, { metric: 'logprob_per_byte', value: -2 + em, stderr: 0.01, n: 50 }]);
       }
-      const v = emergenceView(store, { task: 'copy', shots: 0, run: 'r' });
+      const v = await emergenceView(store, { task: 'copy', shots: 0, run: 'r' });
       assert.equal(v.axis, 'step');
       assert.deepEqual(v.series.map((s) => s.metric), ['exact_match', 'logprob_per_byte']);
       assert.deepEqual(v.series[0].points.map((p) => [p.x, p.value]), [[100, 0], [200, 0.1], [300, 0.9]]);
       assert.equal(v.series[0].shape.verdict, 'abrupt');
       assert.match(formatEmergence(v), /exact_match \(higher is better\): abrupt: 89% of the rise between steps 200 and 300/);
-      assert.throws(() => emergenceView(store, { task: 'copy', shots: 0 }), /either --sweep NAME or --run NAME/);
+      await assert.rejects(async () => await emergenceView(store, { task: 'copy', shots: 0 }), /either --sweep NAME or --run NAME/);
     } finally {
-      store.close();
+      await store.close();
       fs.rmSync(home, { recursive: true, force: true });
     }
   });

@@ -59,10 +59,10 @@ describe('scalelab eval', () => {
     assert.ok(a.some((r) => r.metric === 'logprob_per_byte' && r.value < 0));
     const store = RunStore.openForReading(home);
     try {
-      const subjects = new Set(store.evals.results().map((r) => r.subject));
-      assert.deepEqual([...subjects].sort(), [store.getRun('tiny').id, `endpoint:${server.url}/v1#tiny`].sort());
+      const subjects = new Set((await store.evals.results()).map((r) => r.subject));
+      assert.deepEqual([...subjects].sort(), [(await store.getRun('tiny')).id, `endpoint:${server.url}/v1#tiny`].sort());
     } finally {
-      store.close();
+      await store.close();
     }
     const table = await scalelab(home, 'eval', 'tiny', '--tasks', 'add2', '--limit', '12');
     assert.match(table.out, /^model\s+task\s+shots\s+metric\s+value\s+± se\s+n$/m);
@@ -108,9 +108,9 @@ describe('scalelab eval', () => {
       try {
         const key = { subject: `endpoint:${url}/v1#tiny`, runId: null, step: -1, task: 'brown-cloze', shots: 0, seed: 0 };
         const version = 'brown-cloze-v1';
-        kept = store.evals.outcomes({ ...key, taskVersion: version }).size;
+        kept = (await store.evals.outcomes({ ...key, taskVersion: version })).size;
       } finally {
-        store.close();
+        await store.close();
       }
       assert.ok(kept > 0 && kept < 200, `kept ${kept}`);
       served = -1e9; // the endpoint recovers

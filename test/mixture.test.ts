@@ -160,14 +160,14 @@ describe('a mixed run', () => {
     assert.notEqual(plain.weightsSha256, whole.weightsSha256, 'the mixture changes what is trained on');
     const store = RunStore.open(home);
     try {
-      const run = store.getRun('whole');
+      const run = await store.getRun('whole');
       assert.equal((run.config as { train: TrainOptions }).train.mix, 'add3:0.3,copy:0.2');
-      const ev = store.events(run.id).find((e) => e.kind === 'mixture');
+      const ev = (await store.events(run.id)).find((e) => e.kind === 'mixture');
       assert.match(ev?.message ?? '', /corpus 50\.0%, add3 30\.0%, copy 20\.0% .*validation is corpus only/);
       // Validation is pure corpus: the same held-out batches as a run without a mixture.
       assert.equal(whole.finalValBpb !== null, true);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -73,11 +73,11 @@ describe('read-only commands on a home without a database', () => {
 });
 
 describe('scalelab worker --sweep', () => {
-  it('refuses a sweep that does not exist, naming it, instead of finishing 0 jobs', () => {
+  it('refuses a sweep that does not exist, naming it, instead of finishing 0 jobs', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-worker-'));
     const store = RunStore.open(home);
-    new SweepQueue(store).createSweep('real', {}, []);
-    store.close();
+    await new SweepQueue(store).createSweep('real', {}, []);
+    await store.close();
     const r = scalelab('worker', '--sweep', 'nosuch', '--home', home);
     assert.equal(r.code, 2, r.err);
     assert.equal(r.err.trim(), "scalelab: unknown sweep 'nosuch'; `scalelab sweep list` lists them");

@@ -24,12 +24,12 @@ afterEach(() => {
 
 const newRun = { config: { model: { layers: 2, dModel: 64 }, train: { lr: 1e-3 } }, params: 1234, nonEmbeddingParams: 1000, flopsPerToken: 6000, tokensTarget: 1e6 };
 
-function withStore<T>(fn: (store: RunStore) => T): T {
+async function withStore<T>(fn: (store: RunStore) => T | Promise<T>): Promise<T> {
   const store = RunStore.open(tmp);
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -55,16 +55,16 @@ describe('home', () => {
     }
   });
 
-  it('a home for reading must exist already, and a home without a database reads as empty without one', () => {
+  it('a home for reading must exist already, and a home without a database reads as empty without one', async () => {
     const missing = path.join(tmp, 'no', 'such');
     assert.throws(() => existingHome(missing), (e: Error) => e instanceof UsageError && e.message.startsWith(`no scalelab home at ${missing};`));
     assert.ok(!fs.existsSync(path.join(tmp, 'no')));
     assert.equal(existingHome(tmp), tmp);
     const store = RunStore.openForReading(tmp);
     try {
-      assert.deepEqual(store.listRuns(), []);
+      assert.deepEqual(await store.listRuns(), []);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.ok(!fs.existsSync(path.join(tmp, DB_FILE)), 'no database created');
   });
@@ -87,8 +87,8 @@ describe('home', () => {
 });
 
 describe('RunStore', () => {
-  it('creates, gets, lists and updates runs', () => withStore((store) => {
-    const a = store.createRun({ ...newRun, name: 'alpha' });
+  it('creates, gets, lists and updates runs', () => withStore(async (store) => {
+    const a = await store.createRun({ ...newRun, name: 'alpha' });
     assert.match(a.id, /^r[0-9a-z]{15}$/);
     assert.equal(a.name, 'alpha');
     assert.equal(a.status, 'created');
@@ -103,16 +103,16 @@ describe('RunStore', () => {
     assert.equal(a.startedAt, null);
     assert.equal(a.bestValBpb, null);
     assert.ok(!Number.isNaN(Date.parse(a.createdAt)));
-    assert.deepEqual(store.getRun(a.id), a);
-    assert.deepEqual(store.getRun('alpha'), a);
+    assert.deepEqual(await store.getRun(a.id), a);
+    assert.deepEqual(await store.getRun('alpha'), a);
 
-    const b = store.createRun({ ...newRun, name: 'beta' });
+    const b = await store.createRun({ ...newRun, name: 'beta' });
     assert.ok(b.id > a.id, 'ids sort by creation');
-    assert.deepEqual(store.listRuns().map((r) => r.name), ['beta', 'alpha']);
-    assert.deepEqual(store.listRuns({ limit: 1 }).map((r) => r.name), ['beta']);
+    assert.deepEqual((await store.listRuns()).map((r) => r.name), ['beta', 'alpha']);
+    assert.deepEqual((await store.listRuns({ limit: 1 })).map((r) => r.name), ['beta']);
 
     const started = new Date().toISOString();
-    const u = store.updateRun(a.id, { status: 'running', startedAt: started, pid: 42, host: 'box', tokensSeen: 500, flops: 3e6, bestValBpb: 2.5 });
+    const u = await store.updateRun(a.id, { status: 'running', startedAt: started, pid: 42, host: 'box', tokensSeen: 500, flops: 3e6, bestValBpb: 2.5 });
     assert.equal(u.status, 'running');
     assert.equal(u.startedAt, started);
     assert.equal(u.pid, 42);
@@ -121,70 +121,70 @@ describe('RunStore', () => {
     assert.equal(u.bestValBpb, 2.5);
     assert.ok(u.updatedAt >= a.updatedAt);
     assert.equal(u.createdAt, a.createdAt);
-    assert.deepEqual(store.listRuns({ status: 'running' }).map((r) => r.name), ['alpha']);
-    assert.deepEqual(store.listRuns({ status: 'done' }), []);
+    assert.deepEqual((await store.listRuns({ status: 'running' })).map((r) => r.name), ['alpha']);
+    assert.deepEqual(await store.listRuns({ status: 'done' }), []);
 
-    const d = store.updateRun(a.id, { status: 'done', pid: null, finalTrainLoss: 1.25, finalValBpb: 2.25, weightsSha256: 'ab'.repeat(32), trainSeconds: 12.5 });
+    const d = await store.updateRun(a.id, { status: 'done', pid: null, finalTrainLoss: 1.25, finalValBpb: 2.25, weightsSha256: 'ab'.repeat(32), trainSeconds: 12.5 });
     assert.equal(d.pid, null, 'null clears a field');
     assert.equal(d.host, 'box', 'absent fields are left alone');
     assert.equal(d.finalTrainLoss, 1.25);
     assert.equal(d.trainSeconds, 12.5);
-    assert.throws(() => store.updateRun('r-nope', { status: 'done' }), /unknown run 'r-nope'/);
+    await assert.rejects(async () => await store.updateRun('r-nope', { status: 'done' }), /unknown run 'r-nope'/);
   }));
 
-  it('names runs readably by default and refuses duplicate names', () => withStore((store) => {
-    const a = store.createRun(newRun);
+  it('names runs readably by default and refuses duplicate names', () => withStore(async (store) => {
+    const a = await store.createRun(newRun);
     assert.match(a.name, /^[a-z]+-[a-z]+-\d{3}$/);
     assert.equal(a.name, defaultRunName(a.id), 'the default name is a function of the id');
     assert.equal(defaultRunName(a.id), defaultRunName(a.id));
-    const names = new Set(Array.from({ length: 20 }, () => store.createRun(newRun).name));
+    const names = new Set(Array.from({ length: 20 }, async () => (await store.createRun(newRun)).name));
     assert.ok(names.size >= 19, 'generated names rarely collide');
 
-    store.createRun({ ...newRun, name: 'baseline' });
-    assert.throws(() => store.createRun({ ...newRun, name: 'baseline' }), (e: Error) =>
+    await store.createRun({ ...newRun, name: 'baseline' });
+    await assert.rejects(async () => await store.createRun({ ...newRun, name: 'baseline' }), (e: Error) =>
       e instanceof UsageError && e.message === "a run named 'baseline' already exists; pick another --name or --resume it");
-    assert.throws(() => store.createRun({ ...newRun, name: a.name }), UsageError);
-    assert.throws(() => store.createRun({ ...newRun, name: a.id }), UsageError, 'a name may not shadow an id');
-    assert.throws(() => store.createRun({ ...newRun, name: '../evil' }), /bad run name/);
-    assert.equal(store.listRuns().length, 22);
+    await assert.rejects(async () => await store.createRun({ ...newRun, name: a.name }), UsageError);
+    await assert.rejects(async () => await store.createRun({ ...newRun, name: a.id }), UsageError, 'a name may not shadow an id');
+    await assert.rejects(async () => await store.createRun({ ...newRun, name: '../evil' }), /bad run name/);
+    assert.equal((await store.listRuns()).length, 22);
   }));
 
-  it('says how to find runs when one is unknown', () => withStore((store) => {
-    assert.throws(() => store.getRun('ghost'), (e: Error) =>
+  it('says how to find runs when one is unknown', () => withStore(async (store) => {
+    await assert.rejects(async () => await store.getRun('ghost'), (e: Error) =>
       e instanceof UsageError && e.message === "unknown run 'ghost'; `scalelab runs` lists them");
-    assert.equal(store.findRun('ghost'), undefined);
-    assert.throws(() => store.metrics('ghost'), UsageError);
-    assert.throws(() => store.events('ghost'), UsageError);
-    assert.throws(() => store.logMetrics('ghost', [{ step: 1, trainLoss: 1 }]), /unknown run 'ghost'/);
-    assert.throws(() => store.logEvent('ghost', { kind: 'x', message: 'y' }), /unknown run 'ghost'/);
+    assert.equal(await store.findRun('ghost'), undefined);
+    await assert.rejects(async () => await store.metrics('ghost'), UsageError);
+    await assert.rejects(async () => await store.events('ghost'), UsageError);
+    await assert.rejects(async () => await store.logMetrics('ghost', [{ step: 1, trainLoss: 1 }]), /unknown run 'ghost'/);
+    await assert.rejects(async () => await store.logEvent('ghost', { kind: 'x', message: 'y' }), /unknown run 'ghost'/);
   }));
 
-  it('keeps one metrics row per step: re-logging a step replaces it', () => withStore((store) => {
-    const run = store.createRun(newRun);
-    assert.deepEqual(store.metrics(run.id), []);
-    store.logMetrics(run.id, [{ step: 5, trainLoss: 3 }, { step: 10, trainLoss: 2.5, lr: 1e-3, valBpb: 3.1 }]);
-    store.logMetrics(run.id, [{ step: 10, trainLoss: 2.4, lr: 9e-4, tokens: 640 }, { step: 15, trainLoss: NaN, gradNorm: Infinity }]);
-    const rows = store.metrics(run.id);
+  it('keeps one metrics row per step: re-logging a step replaces it', () => withStore(async (store) => {
+    const run = await store.createRun(newRun);
+    assert.deepEqual(await store.metrics(run.id), []);
+    await store.logMetrics(run.id, [{ step: 5, trainLoss: 3 }, { step: 10, trainLoss: 2.5, lr: 1e-3, valBpb: 3.1 }]);
+    await store.logMetrics(run.id, [{ step: 10, trainLoss: 2.4, lr: 9e-4, tokens: 640 }, { step: 15, trainLoss: NaN, gradNorm: Infinity }]);
+    const rows = await store.metrics(run.id);
     assert.deepEqual(rows.map((r) => r.step), [5, 10, 15]);
     assert.deepEqual(rows[1], { step: 10, tokens: 640, flops: null, trainLoss: 2.4, valBpb: null, lr: 9e-4, tokensPerS: null, gradNorm: null, time: null });
     assert.equal(rows[2].trainLoss, null, 'SQLite stores NaN as NULL');
     assert.equal(rows[2].gradNorm, Infinity);
-    assert.deepEqual(store.metrics(run.id, { sinceStep: 5 }).map((r) => r.step), [10, 15]);
-    assert.deepEqual(store.metrics(run.id, { sinceStep: 15 }), []);
+    assert.deepEqual((await store.metrics(run.id, { sinceStep: 5 })).map((r) => r.step), [10, 15]);
+    assert.deepEqual(await store.metrics(run.id, { sinceStep: 15 }), []);
   }));
 
-  it('rolls back a whole metrics batch when one row is bad', () => withStore((store) => {
-    const run = store.createRun(newRun);
-    assert.throws(() => store.logMetrics(run.id, [{ step: 1 }, { step: 1.5 }]));
-    assert.deepEqual(store.metrics(run.id), []);
+  it('rolls back a whole metrics batch when one row is bad', () => withStore(async (store) => {
+    const run = await store.createRun(newRun);
+    await assert.rejects(async () => await store.logMetrics(run.id, [{ step: 1 }, { step: 1.5 }]));
+    assert.deepEqual(await store.metrics(run.id), []);
   }));
 
-  it('logs events in order with JSON data', () => withStore((store) => {
-    const run = store.createRun(newRun);
-    const id1 = store.logEvent(run.id, { kind: 'start', message: 'started' });
-    const id2 = store.logEvent(run.id, { step: 100, kind: 'checkpoint', message: 'saved', data: { file: 'c.bin', bytes: 12 } });
+  it('logs events in order with JSON data', () => withStore(async (store) => {
+    const run = await store.createRun(newRun);
+    const id1 = await store.logEvent(run.id, { kind: 'start', message: 'started' });
+    const id2 = await store.logEvent(run.id, { step: 100, kind: 'checkpoint', message: 'saved', data: { file: 'c.bin', bytes: 12 } });
     assert.ok(id2 > id1);
-    const events = store.events(run.id);
+    const events = await store.events(run.id);
     assert.deepEqual(events.map((e) => [e.kind, e.step, e.data]), [['start', null, null], ['checkpoint', 100, { file: 'c.bin', bytes: 12 }]]);
     assert.equal(events[1].runId, run.id);
     assert.ok(!Number.isNaN(Date.parse(events[0].time)));
@@ -207,11 +207,11 @@ describe('migrations', () => {
     }
   };
 
-  it('brings a fresh database to the latest version and does not re-run on reopen', () => {
-    withStore((store) => store.createRun({ ...newRun, name: 'kept' }));
+  it('brings a fresh database to the latest version and does not re-run on reopen', async () => {
+    await withStore(async (store) => await store.createRun({ ...newRun, name: 'kept' }));
     assert.equal(userVersion(), SCHEMA_VERSION);
     // A re-run of migration 1 would fail on CREATE TABLE, and the run must survive reopening.
-    withStore((store) => assert.equal(store.getRun('kept').name, 'kept'));
+    await withStore(async (store) => assert.equal((await store.getRun('kept')).name, 'kept'));
     assert.equal(userVersion(), SCHEMA_VERSION);
     const db = new Database(file(), { readonly: true });
     try {
@@ -221,8 +221,8 @@ describe('migrations', () => {
     }
   });
 
-  it('refuses a database from a newer scalelab', () => {
-    withStore(() => {});
+  it('refuses a database from a newer scalelab', async () => {
+    await withStore(() => {});
     const db = new Database(file());
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
@@ -243,20 +243,20 @@ process.stdout.write('ready\\n');
 await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
 const start = Date.now();
 const store = RunStore.open(home);
-const run = store.createRun({ name, config: { writer: name }, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: rows });
-store.updateRun(run.id, { status: 'running', pid: process.pid });
-store.logEvent(run.id, { step: 0, kind: 'start', message: 'started' });
+const run = await store.createRun({ name, config: { writer: name }, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: rows });
+await store.updateRun(run.id, { status: 'running', pid: process.pid });
+await store.logEvent(run.id, { step: 0, kind: 'start', message: 'started' });
 for (let s = 0; s < rows; s += batch) {
   const chunk = [];
   for (let k = s; k < Math.min(s + batch, rows); k++) chunk.push({ step: k, trainLoss: 1 / (k + 1), tokens: k * 10, time: Date.now() / 1000 });
-  store.logMetrics(run.id, chunk);
-  store.updateRun(run.id, { tokensSeen: (s + batch) * 10 });
-  if (s % 200 === 0) store.logEvent(run.id, { step: s, kind: 'progress', message: 'at ' + s, data: { s } });
+  await store.logMetrics(run.id, chunk);
+  await store.updateRun(run.id, { tokensSeen: (s + batch) * 10 });
+  if (s % 200 === 0) await store.logEvent(run.id, { step: s, kind: 'progress', message: 'at ' + s, data: { s } });
   // Read while others write, as a dashboard would.
-  if (s % 500 === 0) store.listRuns();
+  if (s % 500 === 0) await store.listRuns();
 }
-store.updateRun(run.id, { status: 'done' });
-store.close();
+await store.updateRun(run.id, { status: 'done' });
+await store.close();
 process.stdout.write(JSON.stringify({ start, end: Date.now() }) + '\\n');
 `;
 
@@ -294,18 +294,18 @@ describe('concurrent writers', () => {
 
     const store = RunStore.open(home);
     try {
-      const runs = store.listRuns();
+      const runs = await store.listRuns();
       assert.deepEqual(runs.map((r) => r.name).sort(), Array.from({ length: WRITERS }, (_, i) => `writer-${i}`));
       for (const run of runs) {
         assert.equal(run.status, 'done');
         assert.equal(run.tokensSeen, ROWS * 10);
-        const rows = store.metrics(run.id);
+        const rows = await store.metrics(run.id);
         assert.equal(rows.length, ROWS, `${run.name} lost metric rows`);
         assert.ok(rows.every((r, k) => r.step === k && r.tokens === k * 10));
-        assert.equal(store.events(run.id).length, 1 + ROWS / 200);
+        assert.equal((await store.events(run.id)).length, 1 + ROWS / 200);
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

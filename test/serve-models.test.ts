@@ -56,8 +56,8 @@ describe('model registry', () => {
     assert.equal(res.status, 'done');
   });
 
-  after(() => {
-    for (const r of registries) r.close();
+  after(async () => {
+    for (const r of registries) await r.close();
     fs.rmSync(home, { recursive: true, force: true });
   });
 

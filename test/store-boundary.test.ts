@@ -67,14 +67,14 @@ describe('the store boundary', () => {
     for (const line of fine) assert.deepEqual(sqlSigns(line), [], line);
   });
 
-  it('the store hands out no connection', () => {
+  it('the store hands out no connection', async () => {
     const store = RunStore.openForReading(fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-boundary-')));
     try {
       for (const holder of [store, store.sweeps, store.series] as unknown as Record<string, unknown>[]) {
         for (const key of ['db', 'connection', 'c']) assert.equal(holder[key], undefined, `.${key} is reachable`);
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -53,20 +53,20 @@ describe('sweep plan', () => {
     assert.deepEqual(grid().map((r) => r.options.lr), [2e-3, 2e-3, 2e-3]);
   });
 
-  it('sweep status prices jobs planned without estimates at the finished runs\' FLOP rate', () => {
+  it('sweep status prices jobs planned without estimates at the finished runs\' FLOP rate', async () => {
     const store = RunStore.open(tmpHome());
     const q = new SweepQueue(store);
     const opts = { layers: 1, dModel: 16, heads: 1, ctx: 32, tokens: 1e6 };
-    q.createSweep('eta', {}, [0, 1].map((i) => ({ options: opts, runName: `eta-${i}`, estimatedSeconds: null })));
-    assert.equal(sweepStatus(store, 'eta').etaKnown, false, 'no basis before a run finishes');
+    await q.createSweep('eta', {}, [0, 1].map((i) => ({ options: opts, runName: `eta-${i}`, estimatedSeconds: null })));
+    assert.equal((await sweepStatus(store, 'eta')).etaKnown, false, 'no basis before a run finishes');
     const fpt = flopsPerToken({ ...opts, vocab: 256 });
-    const run = store.createRun({ name: 'eta-0', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: fpt, tokensTarget: 1e6 });
-    store.updateRun(run.id, { status: 'done', tokensSeen: 1e6, trainSeconds: 50 });
+    const run = await store.createRun({ name: 'eta-0', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: fpt, tokensTarget: 1e6 });
+    await store.updateRun(run.id, { status: 'done', tokensSeen: 1e6, trainSeconds: 50 });
     withSql(store, (db) => db.prepare("UPDATE jobs SET status = 'done' WHERE run_name = 'eta-0'").run());
-    const st = sweepStatus(store, 'eta');
+    const st = await sweepStatus(store, 'eta');
     assert.equal(st.etaKnown, true);
     assert.ok(Math.abs(st.etaSeconds - 50) < 1e-6, `eta ${st.etaSeconds}`);
-    store.close();
+    await store.close();
   });
 
   it('the ladder grows monotonically and shapes parse', () => {
@@ -77,7 +77,7 @@ describe('sweep plan', () => {
     assert.throws(() => parseShape('4by128'), /bad model shape '4by128'/);
   });
 
-  it('bad plans fail with one line and exit code 2, and store nothing', () => {
+  it('bad plans fail with one line and exit code 2, and store nothing', async () => {
     const home = tmpHome();
     for (const [args, msg] of [
       [['sweep', 'plan', 'a'], /give compute budgets/],
@@ -93,8 +93,8 @@ describe('sweep plan', () => {
       assert.equal(r.err.trim().split('\n').length, 1);
     }
     const store = RunStore.open(home);
-    assert.equal(new SweepQueue(store).listSweeps().length, 0);
-    store.close();
+    assert.equal((await new SweepQueue(store).listSweeps()).length, 0);
+    await store.close();
   });
 });
 
@@ -142,13 +142,13 @@ describe('sweep planning, refused and priced', () => {
     assert.ok(Math.abs(estimateRun(plan({}), c, 2).seconds - 2 * estimateRun(plan({}), c).seconds) < 1e-9, 'calibration scales it');
   });
 
-  it('calibrates from earlier estimated jobs run in one attempt, and sweep status puts estimated beside actual', () => {
+  it('calibrates from earlier estimated jobs run in one attempt, and sweep status puts estimated beside actual', async () => {
     const store = RunStore.open(tmpHome());
     const q = new SweepQueue(store);
-    assert.deepEqual(calibrate(store), { factor: 1, jobs: 0 });
+    assert.deepEqual(await calibrate(store), { factor: 1, jobs: 0 });
     const opts = { layers: 1, dModel: 16, heads: 1, ctx: 32, tokens: 1e5 };
-    q.createSweep('old', {}, [{ options: opts, runName: 'old-0', estimatedSeconds: 5 }]); // no estimate model: ignored
-    q.createSweep('cal', { estimate: { model: ESTIMATE_MODEL, calibration: 2 } },
+    await q.createSweep('old', {}, [{ options: opts, runName: 'old-0', estimatedSeconds: 5 }]); // no estimate model: ignored
+    await q.createSweep('cal', { estimate: { model: ESTIMATE_MODEL, calibration: 2 } },
       [0, 1, 2].map((i) => ({ options: opts, runName: `cal-${i}`, estimatedSeconds: 20 })));
     const finish = (name: string, seconds: number, attempts = 1) => withSql(store, (db) => db.prepare(
       "UPDATE jobs SET status = 'done', attempts = ?, started_at = ?, finished_at = ? WHERE run_name = ?",
@@ -156,12 +156,12 @@ describe('sweep planning, refused and priced', () => {
     finish('old-0', 50);
     finish('cal-0', 30); // raw estimate 10 s: 3x
     finish('cal-1', 99, 2); // resumed: its wall time includes a wait, ignored
-    assert.deepEqual(calibrate(store), { factor: 3, jobs: 1 });
-    const st = sweepStatus(store, 'cal');
+    assert.deepEqual(await calibrate(store), { factor: 3, jobs: 1 });
+    const st = await sweepStatus(store, 'cal');
     assert.deepEqual(st.estimate, { jobs: 1, estimatedSeconds: 20, actualSeconds: 30 });
     assert.equal(st.jobs[0].wallSeconds, 30);
     assert.ok(Math.abs(st.etaSeconds - 20 * 1.5) < 1e-6, `the queued job's estimate scaled by 30/20: ${st.etaSeconds}`);
-    store.close();
+    await store.close();
   });
 
   it('the refusal prints the candidate table on stdout and one line on stderr', () => {
@@ -179,7 +179,7 @@ describe('sweep planning, refused and priced', () => {
 describe('sweep rm and plan --replace', () => {
   const grid = ['--models', '1x16', '--tokens', '20480', '--ctx', '32', '--batch', '8', '--no-estimate'];
 
-  it('plan --replace swaps a plan that has not started, and refuses one that has', () => {
+  it('plan --replace swaps a plan that has not started, and refuses one that has', async () => {
     const home = tmpHome();
     assert.equal(cli(home, 'sweep', 'plan', 's', ...grid).code, 0);
     const again = cli(home, 'sweep', 'plan', 's', ...grid);
@@ -188,71 +188,68 @@ describe('sweep rm and plan --replace', () => {
     const r = cli(home, 'sweep', 'plan', 's', ...grid.map((a) => (a === '20480' ? '20480,40960' : a)), '--replace');
     assert.equal(r.code, 0, r.err);
     let store = RunStore.open(home);
-    assert.equal(new SweepQueue(store).jobs('s').length, 2, 'the new plan replaced the old');
-    new SweepQueue(store).claim('w', 60, 's');
-    store.close();
+    assert.equal((await new SweepQueue(store).jobs('s')).length, 2, 'the new plan replaced the old');
+    await new SweepQueue(store).claim('w', 60, 's');
+    await store.close();
     const refused = cli(home, 'sweep', 'plan', 's', ...grid, '--replace');
     assert.equal(refused.code, 2);
     assert.match(refused.err, /sweep 's' has started \(1 of its jobs has run\); remove it with `scalelab sweep rm s` first/);
     assert.equal(refused.err.trim().split('\n').length, 1);
     store = RunStore.open(home);
-    assert.equal(new SweepQueue(store).jobs('s').length, 2, 'the started plan is untouched');
-    store.close();
+    assert.equal((await new SweepQueue(store).jobs('s')).length, 2, 'the started plan is untouched');
+    await store.close();
   });
 
-  function sweepWithRuns(home: string) {
+  async function sweepWithRuns(home: string) {
     const store = RunStore.open(home);
     const q = new SweepQueue(store);
-    q.createSweep('gone', {}, [0, 1].map((i) => ({ options: {}, runName: `gone-${i}`, estimatedSeconds: null })));
-    const runs = [0, 1].map((i) => store.createRun({ name: `gone-${i}`, config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 }));
-    const verify = store.createRun({ name: 'gone-verify', config: { train: { sweep: 'gone' } }, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
-    const other = store.createRun({ name: 'other', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
+    await q.createSweep('gone', {}, [0, 1].map((i) => ({ options: {}, runName: `gone-${i}`, estimatedSeconds: null })));
+    const runs = await Promise.all([0, 1].map(async (i) => await store.createRun({ name: `gone-${i}`, config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 })));
+    const verify = await store.createRun({ name: 'gone-verify', config: { train: { sweep: 'gone' } }, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
+    const other = await store.createRun({ name: 'other', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 1, tokensTarget: 1 });
     for (const r of [...runs, verify, other]) {
       fs.mkdirSync(path.join(home, 'runs', r.id), { recursive: true });
-      store.logMetrics(r.id, [{ step: 1, trainLoss: 1 }]);
+      await store.logMetrics(r.id, [{ step: 1, trainLoss: 1 }]);
     }
     return { store, q, runs: [...runs, verify], other };
   }
 
-  it('rm refuses a sweep with a job under a live lease, deletes it with --force, with its runs, their metrics and folders', () => {
+  it('rm refuses a sweep with a job under a live lease, deletes it with --force, with its runs, their metrics and folders', async () => {
     const home = tmpHome();
-    const { store, q, runs, other } = sweepWithRuns(home);
-    q.claim('w', 600, 'gone');
-    assert.throws(() => removeSweep(store, home, 'gone'), /sweep 'gone' has 1 running job \(gone-0\); stop its workers first, or pass --force/);
-    assert.ok(q.findSweep('gone') && store.findRun('gone-0'), 'a refused rm deletes nothing');
-    const r = removeSweep(store, home, 'gone', { force: true });
+    const { store, q, runs, other } = await sweepWithRuns(home);
+    await q.claim('w', 600, 'gone');
+    await assert.rejects(async () => await removeSweep(store, home, 'gone'), /sweep 'gone' has 1 running job \(gone-0\); stop its workers first, or pass --force/);
+    assert.ok(await q.findSweep('gone') && await store.findRun('gone-0'), 'a refused rm deletes nothing');
+    const r = await removeSweep(store, home, 'gone', { force: true });
     assert.deepEqual(r.deletedRuns.sort(), ['gone-0', 'gone-1', 'gone-verify']);
-    assert.equal(q.findSweep('gone'), undefined);
-    assert.equal(q.jobs('gone').length, 0);
+    assert.equal(await q.findSweep('gone'), undefined);
+    assert.equal((await q.jobs('gone')).length, 0);
     for (const run of runs) {
-      assert.equal(store.findRun(run.name), undefined);
+      assert.equal(await store.findRun(run.name), undefined);
       assert.equal(fs.existsSync(path.join(home, 'runs', run.id)), false);
       assert.equal(withSql(store, (db) => (db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(run.id) as { n: number }).n), 0);
     }
-    assert.ok(store.findRun('other') && fs.existsSync(path.join(home, 'runs', other.id)), 'other runs are left alone');
-    assert.throws(() => removeSweep(store, home, 'gone'), /unknown sweep 'gone'/);
-    store.close();
+    assert.ok(await store.findRun('other') && fs.existsSync(path.join(home, 'runs', other.id)), 'other runs are left alone');
+    await assert.rejects(async () => await removeSweep(store, home, 'gone'), /unknown sweep 'gone'/);
+    await store.close();
   });
 
-  it('rm --keep-runs keeps the runs, and a failure mid-delete leaves the sweep whole', () => {
+  it('rm --keep-runs keeps the runs, and a failure mid-delete leaves the sweep whole', async () => {
     const home = tmpHome();
-    const { store, q } = sweepWithRuns(home);
-    const orig = store.deleteRuns.bind(store);
-    store.deleteRuns = (names) => {
-      orig(names);
-      throw new Error('disk gone');
-    };
-    assert.throws(() => removeSweep(store, home, 'gone'), /disk gone/);
-    assert.ok(q.findSweep('gone') && q.jobs('gone').length === 2 && store.findRun('gone-1') && store.findRun('gone-verify'), 'rolled back whole');
-    store.deleteRuns = orig;
-    const r = removeSweep(store, home, 'gone', { keepRuns: true });
+    const { store, q } = await sweepWithRuns(home);
+    // The last run's delete fails, after the others' went through inside the transaction.
+    withSql(store, (db) => db.exec("CREATE TRIGGER boom BEFORE DELETE ON runs WHEN old.name = 'gone-verify' BEGIN SELECT RAISE(ABORT, 'disk gone'); END"));
+    await assert.rejects(async () => await removeSweep(store, home, 'gone'), /disk gone/);
+    assert.ok(await q.findSweep('gone') && (await q.jobs('gone')).length === 2 && await store.findRun('gone-1') && await store.findRun('gone-verify'), 'rolled back whole');
+    withSql(store, (db) => db.exec('DROP TRIGGER boom'));
+    const r = await removeSweep(store, home, 'gone', { keepRuns: true });
     assert.deepEqual(r.keptRuns.sort(), ['gone-0', 'gone-1', 'gone-verify']);
-    assert.equal(q.findSweep('gone'), undefined);
-    assert.ok(store.findRun('gone-0'));
+    assert.equal(await q.findSweep('gone'), undefined);
+    assert.ok(await store.findRun('gone-0'));
     // Its kept runs hold their names: a new plan that would reuse them is refused.
-    assert.throws(() => q.createSweep('gone', {}, [{ options: {}, runName: 'gone-0', estimatedSeconds: null }]), /a run named 'gone-0' is already in the store/);
-    assert.equal(q.findSweep('gone'), undefined);
-    store.close();
+    await assert.rejects(async () => await q.createSweep('gone', {}, [{ options: {}, runName: 'gone-0', estimatedSeconds: null }]), /a run named 'gone-0' is already in the store/);
+    assert.equal(await q.findSweep('gone'), undefined);
+    await store.close();
   });
 
   it('the rm command: one line for a mistake, exit code 2', () => {
@@ -283,14 +280,14 @@ describe('sweep run with a worker killed by SIGKILL', () => {
     try {
       // Bounded, so a worker that never gets going fails the test instead of hanging it.
       for (let waited = 0; ; waited += 50) {
-        const run = store0.findRun('kill-000');
+        const run = await store0.findRun('kill-000');
         if (run && run.tokensSeen > 0) break;
         assert.ok(waited < 120_000, 'the first worker never checkpointed its first job');
         assert.equal(victim.exitCode, null, 'the first worker exited before it could be killed');
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
-      store0.close();
+      await store0.close();
     }
     victim.kill('SIGKILL');
     await new Promise((r) => victim.once('close', r));
@@ -305,20 +302,20 @@ describe('sweep run with a worker killed by SIGKILL', () => {
     const store = RunStore.open(home);
     try {
       const q = new SweepQueue(store);
-      assert.deepEqual(q.counts('kill'), { queued: 0, running: 0, done: 4, failed: 0 });
-      const runs = store.listRuns();
+      assert.deepEqual(await q.counts('kill'), { queued: 0, running: 0, done: 4, failed: 0 });
+      const runs = await store.listRuns();
       assert.equal(runs.length, 4, 'one run per job, none twice');
       assert.deepEqual(runs.map((r) => r.name).sort(), ['kill-000', 'kill-001', 'kill-002', 'kill-003']);
       for (const r of runs) {
         assert.equal(r.status, 'done');
-        const steps = store.metrics(r.id).map((m) => m.step);
+        const steps = (await store.metrics(r.id)).map((m) => m.step);
         const n = r.tokensTarget! / (8 * 32);
         assert.deepEqual(steps, Array.from({ length: n }, (_, i) => i + 1), `${r.name}: every step exactly once`);
       }
-      const resumed = q.jobs('kill').filter((j) => j.attempts > 1);
+      const resumed = (await q.jobs('kill')).filter((j) => j.attempts > 1);
       assert.equal(resumed.length, 1, 'exactly the killed job was claimed twice');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -42,7 +42,7 @@ describe('train --corpus FOLDER', () => {
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
   });
 
-  it('with --skip-non-text trains, and streams, prints and stores the split and its warning before the first step', () => {
+  it('with --skip-non-text trains, and streams, prints and stores the split and its warning before the first step', async () => {
     const r = cli(home, 'train', '--corpus', dir, '--skip-non-text', '--name', 'mixed', '--json', ...tiny);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
@@ -59,12 +59,12 @@ describe('train --corpus FOLDER', () => {
 
     const store = RunStore.open(home);
     try {
-      const events = store.events(store.getRun('mixed').id);
+      const events = await store.events((await store.getRun('mixed')).id);
       assert.deepEqual(events.filter((e) => e.kind === 'split' || e.kind === 'warning').map((e) => e.kind), ['split', 'warning']);
       const stored = events.find((e) => e.kind === 'split')!;
       assert.deepEqual((stored.data as Record<string, unknown>).held_out, ['notes.md']);
     } finally {
-      store.close();
+      await store.close();
     }
     const text = cli(home, 'train', '--corpus', dir, '--skip-non-text', ...tiny);
     assert.match(text.err, /^split: .*: 5 documents, .*validation 1 document, .*\(notes\.md\)/m);

@@ -30,12 +30,12 @@ function cli(home: string, ...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function metricSteps(home: string, run: string): number[] {
+async function metricSteps(home: string, run: string): Promise<number[]> {
   const store = RunStore.open(home);
   try {
-    return store.metrics(store.getRun(run).id).map((m) => m.step);
+    return (await store.metrics((await store.getRun(run)).id)).map((m) => m.step);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -70,10 +70,10 @@ describe('scalelab train', () => {
     const res = await train({ resume: 'killed' }, { home });
     assert.equal(res.status, 'done');
     assert.equal(res.weightsSha256, reference);
-    assert.deepEqual(metricSteps(home, 'killed'), range(1, 30), 'every step logged exactly once');
+    assert.deepEqual(await metricSteps(home, 'killed'), range(1, 30), 'every step logged exactly once');
     const store = RunStore.open(home);
-    const takeover = store.events(res.run.id).find((e) => e.kind === 'takeover');
-    store.close();
+    const takeover = (await store.events(res.run.id)).find((e) => e.kind === 'takeover');
+    await store.close();
     assert.match(takeover?.message ?? '', new RegExp(`took the run over from pid ${child.pid} on ${os.hostname()}`), 'the killed trainer\'s claim was taken over');
   });
 
@@ -91,8 +91,8 @@ describe('scalelab train', () => {
     const res = await train({ resume: 'flipped' }, { home });
     assert.equal(res.weightsSha256, reference, 'resumed from step 10, the result is still exact');
     const store = RunStore.open(home);
-    const events = store.events(res.run.id);
-    store.close();
+    const events = await store.events(res.run.id);
+    await store.close();
     const corrupt = events.find((e) => e.kind === 'checkpoint_corrupt');
     assert.ok(corrupt, 'an event says the checkpoint was corrupt');
     assert.match(corrupt!.message, /ckpt-000000012.*sha256 mismatch/);
@@ -116,9 +116,9 @@ describe('scalelab train', () => {
     assert.equal(r.code, 2, r.err);
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
     const store = RunStore.open(home);
-    assert.equal(store.getRun('wrecked').status, 'stopped', 'the refusal changed nothing');
-    assert.equal(store.trainerOf(stopped.run.id), null, 'and holds no claim on the run');
-    store.close();
+    assert.equal((await store.getRun('wrecked')).status, 'stopped', 'the refusal changed nothing');
+    assert.equal(await store.trainerOf(stopped.run.id), null, 'and holds no claim on the run');
+    await store.close();
     assert.equal(fs.readdirSync(dir).length, 3);
 
     const res = await train({ resume: 'wrecked', restart: true }, { home });
@@ -139,12 +139,12 @@ describe('scalelab train', () => {
     assert.equal(res.status, 'done');
     assert.equal(res.steps, 30);
     const store = RunStore.open(home);
-    const rollback = store.events(res.run.id).find((e) => e.kind === 'rollback');
-    store.close();
+    const rollback = (await store.events(res.run.id)).find((e) => e.kind === 'rollback');
+    await store.close();
     assert.ok(rollback);
     assert.match(rollback!.message, /loss NaN at step 17.*rolled back to step 15 and skipped 3 batches/);
     assert.notEqual(res.weightsSha256, reference, 'the skipped batches change the result');
-    assert.deepEqual(metricSteps(home, 'spiky'), range(1, 30));
+    assert.deepEqual(await metricSteps(home, 'spiky'), range(1, 30));
   });
 
   it('a crash while writing a checkpoint leaves the previous one intact', () => {
@@ -182,8 +182,8 @@ describe('scalelab train', () => {
       assert.equal(r.code, 0, r.err);
       assert.doesNotMatch(r.err, /database is locked|SQLITE_BUSY/);
     }
-    assert.deepEqual(metricSteps(shared, 'left'), range(1, 30));
-    assert.deepEqual(metricSteps(shared, 'right'), range(1, 30));
+    assert.deepEqual(await metricSteps(shared, 'left'), range(1, 30));
+    assert.deepEqual(await metricSteps(shared, 'right'), range(1, 30));
   });
 });
 
@@ -217,10 +217,10 @@ describe('scalelab train rejects bad input with one line, exit code 2 and nothin
       assert.equal(r.err.trim().split('\n').length, 1, `one line, got: ${r.err}`);
     });
   }
-  it('left no run and no run folder behind', () => {
+  it('left no run and no run folder behind', async () => {
     const store = RunStore.open(home);
-    assert.equal(store.listRuns().length, 0);
-    store.close();
+    assert.equal((await store.listRuns()).length, 0);
+    await store.close();
     assert.ok(!fs.existsSync(path.join(home, 'runs')) || fs.readdirSync(path.join(home, 'runs')).length === 0);
   });
 });

@@ -16,6 +16,7 @@ import { GPT } from '../src/models/gpt.js';
 import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import { native } from '../src/engine/native.js';
 import { SweepQueue } from '../src/sweep/queue.js';
+import { withSql } from './sql.js';
 import {
   RunStore, RunClaim, RunBusyError, RunTakenOverError, processStartToken, isProcessAlive, type TrainerRecord,
 } from '../src/runs/index.js';
@@ -46,24 +47,24 @@ async function stoppedRun(home: string, name: string): Promise<string> {
 }
 
 /** Write `trainer` as the run's holder, whoever holds it now. */
-function setHolder(home: string, runId: string, trainer: Partial<TrainerRecord>): void {
+async function setHolder(home: string, runId: string, trainer: Partial<TrainerRecord>): Promise<void> {
   const store = RunStore.open(home);
   try {
-    const current = store.trainerOf(runId);
+    const current = await store.trainerOf(runId);
     const record: TrainerRecord = { pid: process.pid, host: os.hostname(), token: `test-${Math.random()}`, start: processStartToken(process.pid),
       heartbeat: Date.now() / 1000, ...trainer };
-    assert.ok(store.claimTrainer(runId, record, current?.token ?? null));
+    assert.ok(await store.claimTrainer(runId, record, current?.token ?? null));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function events(home: string, runId: string) {
+async function events(home: string, runId: string) {
   const store = RunStore.open(home);
   try {
-    return store.events(runId);
+    return await store.events(runId);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -71,7 +72,7 @@ describe('one trainer per run', () => {
   it('refuses to resume a run whose trainer is alive, naming its pid and host, in the library and the CLI', async () => {
     const home = tmpHome();
     const id = await stoppedRun(home, 'live');
-    setHolder(home, id, {}); // this test process holds it, and is alive
+    await setHolder(home, id, {}); // this test process holds it, and is alive
     await assert.rejects(train({ resume: 'live' }, { home }), (e: Error) => {
       assert.ok(e instanceof RunBusyError, String(e));
       assert.match(e.message, new RegExp(`run 'live' is being trained by pid ${process.pid} on ${os.hostname()}`));
@@ -83,10 +84,10 @@ describe('one trainer per run', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     const store = RunStore.open(home);
     try {
-      assert.equal(store.getRun(id).status, 'stopped', 'the refused resume changed nothing');
-      assert.equal(store.trainerOf(id)?.pid, process.pid, 'the live trainer still holds the run');
+      assert.equal((await store.getRun(id)).status, 'stopped', 'the refused resume changed nothing');
+      assert.equal((await store.trainerOf(id))?.pid, process.pid, 'the live trainer still holds the run');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -94,31 +95,31 @@ describe('one trainer per run', () => {
     const home = tmpHome();
     const dead = await stoppedRun(home, 'dead');
     const pid = deadPid();
-    setHolder(home, dead, { pid, start: null });
+    await setHolder(home, dead, { pid, start: null });
     const res = await train({ resume: 'dead' }, { home });
     assert.equal(res.status, 'done');
-    assert.ok(events(home, dead).some((e) => e.kind === 'takeover' && e.message.includes(`pid ${pid}`)));
+    assert.ok((await events(home, dead)).some((e) => e.kind === 'takeover' && e.message.includes(`pid ${pid}`)));
 
     // The recorded pid is alive (it is this process) but its start identity is another's.
     const reused = await stoppedRun(home, 'reused');
-    setHolder(home, reused, { start: 'another-boot:12345' });
+    await setHolder(home, reused, { start: 'another-boot:12345' });
     assert.equal((await train({ resume: 'reused' }, { home })).status, 'done');
 
     const store = RunStore.open(home);
     try {
-      assert.equal(store.trainerOf(dead), null, 'a finished trainer lets its run go');
-      assert.equal(store.getRun(dead).pid, process.pid, 'and stays on record as the last trainer');
+      assert.equal(await store.trainerOf(dead), null, 'a finished trainer lets its run go');
+      assert.equal((await store.getRun(dead)).pid, process.pid, 'and stays on record as the last trainer');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   it('a trainer on another host holds its run while its heartbeat is fresh', async () => {
     const home = tmpHome();
     const id = await stoppedRun(home, 'remote');
-    setHolder(home, id, { host: 'elsewhere.example', pid: 4242, heartbeat: Date.now() / 1000 });
+    await setHolder(home, id, { host: 'elsewhere.example', pid: 4242, heartbeat: Date.now() / 1000 });
     await assert.rejects(train({ resume: 'remote' }, { home }), /being trained by pid 4242 on elsewhere\.example/);
-    setHolder(home, id, { host: 'elsewhere.example', pid: 4242, heartbeat: Date.now() / 1000 - 3600 });
+    await setHolder(home, id, { host: 'elsewhere.example', pid: 4242, heartbeat: Date.now() / 1000 - 3600 });
     assert.equal((await train({ resume: 'remote' }, { home })).status, 'done');
   });
 
@@ -129,29 +130,34 @@ describe('one trainer per run', () => {
     try {
       await assert.rejects(train({ ...tiny, name: 'hijacked' }, {
         home,
+        // shouldStop is asked synchronously between steps, so the takeover is written in SQL.
         shouldStop: () => {
           if (++steps === 3) {
-            runId = store.getRun('hijacked').id;
-            setHolder(home, runId, { pid: 4242, host: 'elsewhere.example' });
+            runId = withSql(store, (db) => {
+              const { id } = db.prepare("SELECT id FROM runs WHERE name = 'hijacked'").get() as { id: string };
+              db.prepare("UPDATE runs SET pid = 4242, host = 'elsewhere.example', trainer_token = 'thief', trainer_heartbeat = ? WHERE id = ?")
+                .run(Date.now() / 1000, id);
+              return id;
+            });
           }
           return false;
         },
       }), (e: Error) => e instanceof RunTakenOverError && /taken over by pid 4242 on elsewhere\.example/.test(e.message));
-      assert.equal(store.getRun(runId).status, 'running', 'not marked failed under the new trainer');
-      assert.equal(store.trainerOf(runId)?.host, 'elsewhere.example');
+      assert.equal((await store.getRun(runId)).status, 'running', 'not marked failed under the new trainer');
+      assert.equal((await store.trainerOf(runId))?.host, 'elsewhere.example');
       const ckpts = new Checkpoints(path.join(home, 'runs', runId, 'checkpoints'));
       assert.deepEqual(ckpts.list().map((c) => c.step), [0], 'no checkpoint written after the takeover');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   it('of claims racing for a dead trainer\'s run, exactly one wins', async () => {
     const home = tmpHome();
     const store = RunStore.open(home);
-    const run = store.createRun({ name: 'raced', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: 1 });
-    store.close();
-    setHolder(home, run.id, { pid: deadPid(), start: null });
+    const run = await store.createRun({ name: 'raced', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: 1 });
+    await store.close();
+    await setHolder(home, run.id, { pid: deadPid(), start: null });
     // Each claimant waits for 'go' so all claim at once, prints what happened, and stays alive
     // (holding its claim, if it won) until its stdin closes.
     const script = path.join(home, 'claimant.mjs');
@@ -164,13 +170,13 @@ const lines = readline.createInterface({ input: process.stdin });
 process.stdout.write('ready\\n');
 await new Promise((resolve) => lines.once('line', resolve));
 try {
-  new RunClaim(store).take({ id, name: 'raced' });
+  await new RunClaim(store).take({ id, name: 'raced' });
   process.stdout.write('won\\n');
 } catch (err) {
   process.stdout.write((err.constructor.name) + ': ' + err.message + '\\n');
 }
 await new Promise((resolve) => lines.once('close', resolve));
-store.close();
+await store.close();
 `);
     const N = 4;
     const children = Array.from({ length: N }, () => {
@@ -195,22 +201,22 @@ store.close();
     for (const o of outcomes.filter((x) => x !== 'won')) assert.match(o, /^RunBusyError: run 'raced' is being (trained|claimed)/);
   });
 
-  it('a claim is its own to renew and release, not another\'s', () => {
+  it('a claim is its own to renew and release, not another\'s', async () => {
     const home = tmpHome();
     const store = RunStore.open(home);
     try {
-      const run = store.createRun({ name: 'mine', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: 1 });
+      const run = await store.createRun({ name: 'mine', config: {}, params: 1, nonEmbeddingParams: 1, flopsPerToken: 6, tokensTarget: 1 });
       const a = new RunClaim(store);
-      a.take(run);
-      assert.throws(() => new RunClaim(store).take(run), RunBusyError);
-      assert.equal(store.releaseTrainer(run.id, 'not-the-token'), false);
-      assert.equal(store.beatTrainer(run.id, 'not-the-token'), false);
-      a.keep(true);
-      a.release();
-      assert.equal(store.trainerOf(run.id), null);
-      new RunClaim(store).take(run);
+      await a.take(run);
+      await assert.rejects(async () => await new RunClaim(store).take(run), RunBusyError);
+      assert.equal(await store.releaseTrainer(run.id, 'not-the-token'), false);
+      assert.equal(await store.beatTrainer(run.id, 'not-the-token'), false);
+      await a.keep(true);
+      await a.release();
+      assert.equal(await store.trainerOf(run.id), null);
+      await new RunClaim(store).take(run);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -223,10 +229,10 @@ describe('a sweep worker and a run held by a live trainer', () => {
     assert.equal(plan.status, 0, plan.stderr);
     const store = RunStore.open(home);
     try {
-      const job = new SweepQueue(store).jobs('held')[0];
+      const job = (await new SweepQueue(store).jobs('held'))[0];
       let steps = 0;
       const started = await train({ ...job.options, name: job.runName, threads: 1 }, { home, shouldStop: () => ++steps > 3 });
-      setHolder(home, started.run.id, {}); // this test process, alive, trains the run
+      await setHolder(home, started.run.id, {}); // this test process, alive, trains the run
       const worker = spawn(process.execPath, [bin, 'worker', '--sweep', 'held', '--lease', '2', '--threads', '1', '--home', home],
         { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '', err = '';
@@ -239,18 +245,18 @@ describe('a sweep worker and a run held by a live trainer', () => {
         worker.once('exit', () => reject(new Error(`the worker exited first: ${out}${err}`)));
       });
       assert.match(out, new RegExp(`is being trained by pid ${process.pid} on ${os.hostname()}`));
-      assert.notEqual(new SweepQueue(store).jobs('held')[0].status, 'failed', 'a held run is not the job\'s failure');
-      assert.ok(store.releaseTrainer(started.run.id, store.trainerOf(started.run.id)!.token));
+      assert.notEqual((await new SweepQueue(store).jobs('held'))[0].status, 'failed', 'a held run is not the job\'s failure');
+      assert.ok(await store.releaseTrainer(started.run.id, (await store.trainerOf(started.run.id))!.token));
       const code = await new Promise((r) => worker.once('close', r));
       assert.equal(code, 0, err);
-      const done = new SweepQueue(store).jobs('held')[0];
+      const done = (await new SweepQueue(store).jobs('held'))[0];
       assert.equal(done.status, 'done');
       assert.equal(done.error, null);
       assert.equal(done.attempts, 1, 'the bounces off the held run spent no attempt');
-      assert.equal(store.getRun(job.runName).status, 'done');
-      assert.equal(store.trainerOf(started.run.id), null, 'the worker let the run go');
+      assert.equal((await store.getRun(job.runName)).status, 'done');
+      assert.equal(await store.trainerOf(started.run.id), null, 'the worker let the run go');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -23,13 +23,13 @@ describe('sweep verify', () => {
     const sizes = [3e3, 7e3, 1.3e4, 2.5e4, 5.6e4];
     const budgets = [1e8, 3e8, 1e9];
     const jobs = budgets.flatMap((C, b) => sizes.map((N, i) => ({ N, D: C / (6 * N), runName: `syn-${b}${i}` })));
-    q.createSweep('syn', { lr: 4e-3, lrScaling: 'width', ctx, batch }, jobs.map((j) => ({ options: base, runName: j.runName, estimatedSeconds: null })));
+    await q.createSweep('syn', { lr: 4e-3, lrScaling: 'width', ctx, batch }, jobs.map((j) => ({ options: base, runName: j.runName, estimatedSeconds: null })));
     for (const j of jobs) {
-      const run = store.createRun({ name: j.runName, config: {}, params: j.N, nonEmbeddingParams: j.N, flopsPerToken: 6 * j.N, tokensTarget: j.D });
-      store.updateRun(run.id, { status: 'done', tokensSeen: Math.round(j.D), finalValBpb: law.E + law.A / j.N ** law.alpha + law.B / j.D ** law.beta });
+      const run = await store.createRun({ name: j.runName, config: {}, params: j.N, nonEmbeddingParams: j.N, flopsPerToken: 6 * j.N, tokensTarget: j.D });
+      await store.updateRun(run.id, { status: 'done', tokensSeen: Math.round(j.D), finalValBpb: law.E + law.A / j.N ** law.alpha + law.B / j.D ** law.beta });
     }
     withSql(store, (db) => db.prepare("UPDATE jobs SET status = 'done' WHERE sweep = 'syn'").run());
-    store.close();
+    await store.close();
 
     const flops = 4e9;
     const order: string[] = [];
@@ -46,14 +46,14 @@ describe('sweep verify', () => {
     assert.ok(r.interval[0] <= r.predicted && r.predicted <= r.interval[1]);
 
     const after = RunStore.open(home);
-    const run = after.getRun(r.run);
+    const run = await after.getRun(r.run);
     assert.equal(run.status, 'done');
     assert.equal((run.config as { train: { lr: number } }).train.lr, lrForWidth(4e-3, r.shape.dModel, 'width'));
     assert.equal((run.config as { train: { sweep: string } }).train.sweep, 'syn', 'the verify run records its sweep');
-    assert.deepEqual(after.runsNamingSweep('syn'), [r.run]);
-    const ev = after.events(run.id).find((e) => e.kind === 'verify');
+    assert.deepEqual(await after.runsNamingSweep('syn'), [r.run]);
+    const ev = (await after.events(run.id)).find((e) => e.kind === 'verify');
     assert.ok(ev, 'a verify event');
     assert.equal((ev.data as { predicted: number }).predicted, r.predicted);
-    after.close();
+    await after.close();
   });
 });

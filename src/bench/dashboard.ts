@@ -98,21 +98,21 @@ export async function benchDashboard(o: DashboardBenchOptions = {}): Promise<Das
       // The long run first, so it is the oldest and not among the runs the page opens with.
       if (bigPoints > 0) {
         log(`seeding one run of ${bigPoints.toLocaleString('en-US')} points`);
-        addSyntheticRun(store, { name: 'big', steps: bigPoints, spikes: [Math.floor(bigPoints * 0.37)], evalEvery: 1000, batch: 50_000 });
+        await addSyntheticRun(store, { name: 'big', steps: bigPoints, spikes: [Math.floor(bigPoints * 0.37)], evalEvery: 1000, batch: 50_000 });
       }
       log(`seeding ${runs} runs of ${points} points`);
       for (let i = 0; i < runs; i++) {
-        addSyntheticRun(store, { name: `run-${String(i).padStart(4, '0')}`, steps: points, params: 1e5 * (1 + (i % 20)), seed: i + 2, spikes: [1 + (i * 37) % points] });
+        await addSyntheticRun(store, { name: `run-${String(i).padStart(4, '0')}`, steps: points, params: 1e5 * (1 + (i % 20)), seed: i + 2, spikes: [1 + (i * 37) % points] });
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const seedS = (performance.now() - t0) / 1000;
     const dash = await startDashboard({ home, port: 0 });
     // The loads time a running dashboard, so the start-up warm-up finishes first; then what the
     // long run's overview costs uncached (a bucket count other than the page's misses the cache).
     await dash.metrics.idle();
-    const long = dash.store.findRun('big');
+    const long = await dash.store.findRun('big');
     let uncachedMs = NaN;
     if (long) {
       const t = performance.now();

@@ -162,13 +162,13 @@ function timeDecoder(decoder: Decoder, batches: number[], promptTokens: number, 
 }
 
 /** A temporary home with one finished run of `config` holding random initial weights. */
-function randomModelHome(config: GPTConfig): { home: string; name: string } {
+async function randomModelHome(config: GPTConfig): Promise<{ home: string; name: string }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-bench-serve-'));
   const store = RunStore.open(home);
   try {
     const counts = countParams(config);
     const name = 'bench-serve';
-    const run = store.createRun({
+    const run = await store.createRun({
       name, config: { model: config, train: null, note: 'random initial weights for scalelab bench serve' },
       params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(config), tokensTarget: 0,
     });
@@ -176,10 +176,10 @@ function randomModelHome(config: GPTConfig): { home: string; name: string } {
     // Where the registry looks for a finished run's weights: <home>/runs/<id>/model.safetensors.
     const sha = saveWeights(path.join(runDir(home, run.id), 'model.safetensors'), model);
     const now = new Date().toISOString();
-    store.updateRun(run.id, { status: 'done', startedAt: now, finishedAt: now, tokensSeen: 0, weightsSha256: sha });
+    await store.updateRun(run.id, { status: 'done', startedAt: now, finishedAt: now, tokensSeen: 0, weightsSha256: sha });
     return { home, name };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -195,7 +195,7 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<ServeBen
 
   const random = opts.model === undefined;
   const config: GPTConfig | null = random ? { ...REFERENCE_CONFIG, ...opts.config } : null;
-  const { home, name } = random ? randomModelHome(config!) : { home: existingHome(opts.home), name: opts.model! };
+  const { home, name } = random ? await randomModelHome(config!) : { home: existingHome(opts.home), name: opts.model! };
   let server: RunningServer | undefined;
   try {
     server = await startServer({ home, host: '127.0.0.1', port: 0, maxBatch, maxQueue: 1 << 16 });

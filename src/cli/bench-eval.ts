@@ -28,12 +28,12 @@ export function evalBenchCommand(): Command {
         const home = existingHome(o.home);
         const store = RunStore.openForReading(home);
         try {
-          const run = store.getRun(o.model);
+          const run = await store.getRun(o.model);
           const file = runWeightsFile(home, run.id);
           if (!file) throw new UsageError(`run '${run.name}' has no weights yet; train it first`);
           model = loadRunWeights(file, run.name).model;
         } finally {
-          store.close();
+          await store.close();
         }
       }
       const res = await benchEval({

@@ -32,13 +32,13 @@ export function emergenceCommand(): Command {
     .option('--shots <k>', 'few-shot count the results were evaluated with', numberOption('--shots', { allowZero: true }), 0)
     .option('--json', 'print JSON')
     .addOption(flag('home', HOME))
-    .action((o) => {
+    .action(async (o) => {
       const store = RunStore.openForReading(existingHome(o.home));
       try {
-        const view = emergenceView(store, { task: o.task, shots: o.shots, sweep: o.sweep, run: o.run });
+        const view = await emergenceView(store, { task: o.task, shots: o.shots, sweep: o.sweep, run: o.run });
         process.stdout.write((o.json ? JSON.stringify(view, null, 2) : formatEmergence(view)) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

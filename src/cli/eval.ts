@@ -29,11 +29,11 @@ export function formatRows(rows: readonly EvalRow[]): string {
 }
 
 /** The runs named, or the sweep's runs, each as its subjects (final weights, or every checkpoint). */
-function localSubjects(home: string, store: RunStore, names: string[], sweep: string | undefined, checkpoints: boolean): Subject[] {
-  const runs: RunRecord[] = names.map((n) => store.getRun(n));
+async function localSubjects(home: string, store: RunStore, names: string[], sweep: string | undefined, checkpoints: boolean): Promise<Subject[]> {
+  const runs: RunRecord[] = await Promise.all(names.map((n) => store.getRun(n)));
   if (sweep !== undefined) {
-    store.sweeps.get(sweep);
-    const inSweep = store.runsNamingSweep(sweep).map((n) => store.getRun(n)).filter((r) => r.status === 'done');
+    await store.sweeps.get(sweep);
+    const inSweep = (await Promise.all((await store.runsNamingSweep(sweep)).map((n) => store.getRun(n)))).filter((r) => r.status === 'done');
     if (inSweep.length === 0) throw new UsageError(`sweep '${sweep}' has no finished runs to evaluate yet`);
     runs.push(...inSweep);
   }
@@ -79,7 +79,7 @@ export function evalCommand(): Command {
         const subjects: Subject[] = o.endpoint === undefined ? [] : [endpointSubject({
           url: o.endpoint, model: o.model, apiKey: o.apiKey, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, maxRetries: o.retries, contextBytes: o.context,
         })];
-        subjects.push(...localSubjects(home, store, names, o.sweep, Boolean(o.checkpoints)));
+        subjects.push(...await localSubjects(home, store, names, o.sweep, Boolean(o.checkpoints)));
         const progress = process.stderr.isTTY && !o.json
           ? (s: Subject, t: Task, done: number, total: number) => process.stderr.write(`\r${s.label} ${t.name} ${done}/${total}\x1b[K`)
           : undefined;
@@ -91,7 +91,7 @@ export function evalCommand(): Command {
         for (const r of resumed) process.stderr.write(`scalelab: ${r.label} ${r.task}: resumed with ${r.examples} of ${r.of} examples already scored\n`);
         process.stdout.write((o.json ? JSON.stringify({ results: rows, skipped, resumed }, null, 2) : formatRows(rows)) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -11,15 +11,15 @@ import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
 import { trainingCompute } from '../common/compute.js';
 
-export function loadPoints(o: { sweep?: string; points?: string; home?: string }): ScalingPoint[] {
+export async function loadPoints(o: { sweep?: string; points?: string; home?: string }): Promise<ScalingPoint[]> {
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');
   if (o.points) return readPointsCsv(o.points);
   if (!o.sweep) throw new UsageError('give the runs to fit: --sweep NAME or --points FILE (a CSV with params,tokens,loss)');
   const store = RunStore.openForReading(existingHome(o.home));
   try {
-    return sweepPoints(store, o.sweep).map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss }));
+    return (await sweepPoints(store, o.sweep)).map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss }));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -75,8 +75,8 @@ function printReport(r: LawReport): void {
 export function fitCommand(): Command {
   return common(new Command('fit').description('fit the Chinchilla scaling law L(N, D) with bootstrap intervals (and isoFLOP parabolas)'))
     .option('--flops <list>', 'budgets for the compute-optimal allocation, e.g. 1e13,1e14', (v: string) => v.split(',').map(numberOption('--flops')))
-    .action((o) => {
-      const { report } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops, exclude: o.exclude });
+    .action(async (o) => {
+      const { report } = fitLaw(await loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops, exclude: o.exclude });
       if (o.json) return console.log(JSON.stringify(report));
       printReport(report);
     });
@@ -87,12 +87,12 @@ export function predictCommand(): Command {
     .option('--params <n>', 'non-embedding parameters N', numberOption('--params'))
     .option('--tokens <n>', 'training tokens D', numberOption('--tokens'))
     .option('--flops <c>', 'a compute budget C in FLOPs', numberOption('--flops'))
-    .action((o) => {
+    .action(async (o) => {
       const byRun = o.params !== undefined || o.tokens !== undefined;
       if (byRun === (o.flops !== undefined) || (byRun && (o.params === undefined || o.tokens === undefined))) {
         throw new UsageError('give either --params N --tokens D, or --flops C');
       }
-      const { report, boot } = fitLaw(loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops ? [o.flops] : [], exclude: o.exclude });
+      const { report, boot } = fitLaw(await loadPoints(o), { resamples: o.resamples, seed: o.seed, level: o.level, flops: o.flops ? [o.flops] : [], exclude: o.exclude });
       const pct = Math.round(report.level * 100);
       const dropped = report.excluded.length ? { excluded: report.excluded } : {};
       if (!o.json && report.excluded.length) console.log(`excluded ${report.excluded.length} point(s): rows ${report.excluded.map((e) => e.row).join(', ')}`);
@@ -113,9 +113,9 @@ export function compareCommand(): Command {
     .requiredOption('--baseline <sweep>', 'the baseline sweep')
     .requiredOption('--variant <sweep>', 'the variant sweep')
     .option('--name <text>', 'what to call the variant in the verdict (default: the sweep name)'))
-    .action((o) => {
-      const baseline = loadPoints({ sweep: o.baseline, home: o.home });
-      const variant = loadPoints({ sweep: o.variant, home: o.home });
+    .action(async (o) => {
+      const baseline = await loadPoints({ sweep: o.baseline, home: o.home });
+      const variant = await loadPoints({ sweep: o.variant, home: o.home });
       const r = compareToBaseline(baseline, variant, { resamples: o.resamples, seed: o.seed, level: o.level });
       const text = verdict(o.name ?? o.variant, r);
       if (o.json) return console.log(JSON.stringify({ ...r, verdict: text }));

@@ -18,14 +18,14 @@ export interface SampleRunOptions {
   seed: number;
 }
 
-export function sampleRun(run: string, o: SampleRunOptions): string {
+export async function sampleRun(run: string, o: SampleRunOptions): Promise<string> {
   const home = existingHome(o.home);
   const store = RunStore.openForReading(home);
   let record;
   try {
-    record = store.getRun(run);
+    record = await store.getRun(run);
   } finally {
-    store.close();
+    await store.close();
   }
   const file = runWeightsFile(home, record.id);
   if (!file) throw new UsageError(`run '${record.name}' has no weights yet; train it first`);
@@ -45,8 +45,8 @@ export function generateCommand(): Command {
     .option('--top-k <n>', 'sample among the k most likely bytes (0: all)', numberOption('--top-k', { allowZero: true }), 0)
     .option('--seed <n>', 'random seed', numberOption('--seed', { allowZero: true }), 0)
     .addOption(flag('home', HOME))
-    .action((run, o) => {
+    .action(async (run, o) => {
       if (!Number.isInteger(o.topK)) throw new UsageError(`--top-k must be an integer, got '${o.topK}'`);
-      process.stdout.write(sampleRun(run, { home: o.home, prompt: o.prompt, tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed }) + '\n');
+      process.stdout.write(await sampleRun(run, { home: o.home, prompt: o.prompt, tokens: o.tokens, temperature: o.temperature, topK: o.topK, seed: o.seed }) + '\n');
     });
 }

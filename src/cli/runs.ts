@@ -1,7 +1,7 @@
 // `scalelab runs` and `scalelab show RUN`: what the run store holds.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RunStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord } from '../runs/index.js';
+import { RunStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord, type Store } from '../runs/index.js';
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
@@ -11,12 +11,12 @@ import { table } from './table.js';
 import { bitsPerByte } from '../data/index.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
-function withStore<T>(home: string | undefined, fn: (s: RunStore) => T): T {
+async function withStore<T>(home: string | undefined, fn: (s: Store) => Promise<T>): Promise<T> {
   const store = RunStore.openForReading(existingHome(home));
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -61,10 +61,10 @@ export function runsCommand(): Command {
     .option('--limit <n>', 'at most this many', positiveInt('--limit'))
     .addOption(flag('home', HOME))
     .option('--json', 'print a JSON array')
-    .action((o) => {
-      const { runs, summaries } = withStore(o.home, (s) => {
-        const runs = s.listRuns({ status: o.status, limit: o.limit });
-        return { runs, summaries: runSummaries(s, runs) };
+    .action(async (o) => {
+      const { runs, summaries } = await withStore(o.home, async (s) => {
+        const runs = await s.listRuns({ status: o.status, limit: o.limit });
+        return { runs, summaries: await runSummaries(s, runs) };
       });
       if (o.json) return console.log(JSON.stringify(runs.map((r, i) => runJson(r, summaries[i]))));
       if (runs.length === 0) return console.log('no runs yet: start one with `scalelab train`');
@@ -96,11 +96,11 @@ export function showCommand(): Command {
     .addOption(flag('home', HOME))
     .option('--json', 'print one JSON object')
     .option('--verify', 'check the final weights and every checkpoint against their SHA-256 (exit code 1 if any is corrupt)')
-    .action((name, o) => {
-      const { run, summary, events, last } = withStore(o.home, (s) => {
-        const run = s.getRun(name);
-        const metrics = s.metrics(run.id);
-        return { run, summary: runSummaries(s, [run])[0], events: s.events(run.id), last: metrics[metrics.length - 1] ?? null };
+    .action(async (name, o) => {
+      const { run, summary, events, last } = await withStore(o.home, async (s) => {
+        const run = await s.getRun(name);
+        const metrics = await s.metrics(run.id);
+        return { run, summary: (await runSummaries(s, [run]))[0], events: await s.events(run.id), last: metrics[metrics.length - 1] ?? null };
       });
       const checks = o.verify ? verifyRun(o.home, run) : null;
       if (o.json) {

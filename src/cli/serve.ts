@@ -55,7 +55,7 @@ export function serveCommand(): Command {
         home, host: o.host, port: o.port, apiKeys: o.apiKey, maxBatch: o.maxBatch, bodyLimit: o.bodyLimit, modelCacheBytes: o.modelCacheMb * 2 ** 20, logger: Boolean(o.log),
         allowedHosts: o.allowedHost, requestTimeout: o.requestTimeout, keepAliveTimeout: o.idleTimeout,
       });
-      const models = server.registry.list().map((m) => m.id);
+      const models = (await server.registry.list()).map((m) => m.id);
       process.stderr.write(`scalelab serve: listening on ${server.url} (home ${home}; ${models.length} models` +
         `${o.apiKey.length ? `; ${o.apiKey.length} API key(s) required` : ''})\n`);
       const stop = () => {

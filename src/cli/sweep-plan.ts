@@ -84,7 +84,7 @@ export function planCommand(): Command {
     .action(async (name, o) => {
       const home = resolveHome(o.home);
       // Refuse a taken name before the measurements, which take a while.
-      withQueue(home, (q) => q.checkPlannable(name, Boolean(o.replace)));
+      await withQueue(home, (q) => q.checkPlannable(name, Boolean(o.replace)));
       const split = timedSplit(o.corpus);
       const { ctx, batch, lrScaling, ...base } = flagValues(PLAN_OPTIONS, o);
       const options = {
@@ -102,10 +102,10 @@ export function planCommand(): Command {
       let est: (RunEstimate | null)[] = runs.map(() => null), cal: Calibration | null = null;
       if (o.estimate) {
         const costs = await measureCosts(runs, { ctx: o.ctx, batch: o.batch, corpus: o.corpus, corpusSeconds: split.seconds, valTokens: split.valTokens });
-        cal = withQueue(home, (_q, store) => calibrate(store));
+        cal = await withQueue(home, (_q, store) => calibrate(store));
         est = runs.map((r) => estimateRun(r, costs, cal!.factor));
       }
-      withQueue(home, (q) => q.createSweep(name, {
+      await withQueue(home, (q) => q.createSweep(name, {
         flops: o.flops ?? null, sizes: o.sizes, models: o.models ?? null, tokens: o.tokens ?? null,
         ctx: o.ctx, batch: o.batch, corpus: o.corpus, ...(o.mix ? { mix: o.mix } : {}), lr: o.lr, lrScaling: o.lrScaling, tokensPerParam: o.tokensPerParam, seed: o.seed, norm: o.norm, mlp: o.mlp, pos: o.pos,
         evalEvery: o.evalEvery, evalTokens: o.evalTokens, checkpointEvery: o.checkpointEvery,

@@ -30,7 +30,7 @@ function runCommand(): Command {
     .addOption(flag('home', HOME))
     .action(async (name, o) => {
       const home = existingHome(o.home);
-      withQueue(home, (q) => q.getSweep(name));
+      await withQueue(home, (q) => q.getSweep(name));
       const threads = o.threads ?? Math.max(1, Math.floor((await import('node:os')).availableParallelism() / o.workers));
       const args = [bin, 'worker', '--sweep', name, '--lease', String(o.lease), '--threads', String(threads), '--home', home];
       if (o.detach) {
@@ -50,13 +50,13 @@ function runCommand(): Command {
         const c = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
         c.on('close', resolve);
       })));
-      printStatus(home, name, false);
+      await printStatus(home, name, false);
       if (codes.some((c) => c !== 0)) process.exitCode = 1;
     });
 }
 
-function printStatus(home: string | undefined, name: string, json: boolean): void {
-  const st = withQueue(home, (_q, store) => sweepStatus(store, name), true);
+async function printStatus(home: string | undefined, name: string, json: boolean): Promise<void> {
+  const st = await withQueue(home, (_q, store) => sweepStatus(store, name), true);
   if (json) return console.log(JSON.stringify(st));
   const c = st.counts;
   console.log(`sweep ${name}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed` +
@@ -89,11 +89,11 @@ function listCommand(): Command {
   return new Command('list')
     .description('every sweep in the store')
     .addOption(flag('home', HOME))
-    .action((o) => withQueue(o.home, (q) => {
-      const sweeps = q.listSweeps();
+    .action((o) => withQueue(o.home, async (q) => {
+      const sweeps = await q.listSweeps();
       if (sweeps.length === 0) return console.log('no sweeps yet: plan one with `scalelab sweep plan NAME --flops 1e12,3e12,1e13`');
       for (const s of sweeps) {
-        const c = q.counts(s.name);
+        const c = await q.counts(s.name);
         console.log(`${s.name.padEnd(20)} ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed  (${s.createdAt.slice(0, 16).replace('T', ' ')})`);
       }
     }, true));
@@ -106,9 +106,9 @@ function rmCommand(): Command {
     .option('--keep-runs', 'keep the sweep\'s runs (and verify runs) in the store as plain runs')
     .option('--force', 'delete it even while a worker is training one of its jobs (that worker stops at its next heartbeat)')
     .addOption(flag('home', HOME))
-    .action((name, o) => {
+    .action(async (name, o) => {
       const home = existingHome(o.home);
-      const r = withQueue(home, (_q, store) => removeSweep(store, home, name, { force: Boolean(o.force), keepRuns: Boolean(o.keepRuns) }));
+      const r = await withQueue(home, (_q, store) => removeSweep(store, home, name, { force: Boolean(o.force), keepRuns: Boolean(o.keepRuns) }));
       console.log(`deleted sweep ${name} (${plural(r.jobs, 'job')}); ` + (o.keepRuns
         ? `kept ${plural(r.keptRuns.length, 'run')}${r.keptRuns.length ? `: ${r.keptRuns.join(', ')}` : ''}`
         : r.deletedRuns.length ? `deleted ${plural(r.deletedRuns.length, 'run')} with ${r.deletedRuns.length === 1 ? 'its folder' : 'their folders'}` : 'it had no runs yet'));

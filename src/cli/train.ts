@@ -42,7 +42,7 @@ export function trainCommand(): Command {
           console.log(`stored in ${res.dir}`);
         }
         if (o.sample && res.status === 'done') {
-          const text = sampleRun(res.run.id, { home: o.home, prompt: '', tokens: o.sample, temperature: 0.8, topK: 0, seed: 0 });
+          const text = await sampleRun(res.run.id, { home: o.home, prompt: '', tokens: o.sample, temperature: 0.8, topK: 0, seed: 0 });
           console.log(`\nsample:\n${text}`);
         }
       } finally {

@@ -2,7 +2,7 @@
 // (the page's task picker), and the emergence view of one (src/eval/emergence.ts draws the same
 // numbers `scalelab emergence` prints). A sweep compares its runs' final weights against training
 // FLOPs; a run compares its checkpoints against training step.
-import type { EvalResult, RunStore } from '../runs/index.js';
+import type { EvalResult, Store } from '../runs/index.js';
 
 /** Where results are read: a sweep's runs, or one run (by id or name). */
 export type EvalSource = { sweep: string; run?: undefined } | { run: string; sweep?: undefined };
@@ -25,8 +25,8 @@ export interface EvalTasks {
 }
 
 /** The tasks (and few-shot counts) with results for `source`, sorted by task then shots. */
-export function evalTasks(store: RunStore, source: EvalSource): EvalTasks {
-  const results = sourceResults(store, source);
+export async function evalTasks(store: Store, source: EvalSource): Promise<EvalTasks> {
+  const results = await sourceResults(store, source);
   const groups = new Map<string, EvalResult[]>();
   for (const r of results) {
     const key = JSON.stringify([r.task, r.shots]);
@@ -45,14 +45,14 @@ export function evalTasks(store: RunStore, source: EvalSource): EvalTasks {
     };
   });
   tasks.sort((a, b) => a.task.localeCompare(b.task) || a.shots - b.shots);
-  return { sweep: source.sweep ?? null, run: source.run === undefined ? null : store.getRun(source.run).name, tasks };
+  return { sweep: source.sweep ?? null, run: source.run === undefined ? null : (await store.getRun(source.run)).name, tasks };
 }
 
 /** Results the emergence view can draw: a sweep's runs' final weights, or every step of one run. */
-function sourceResults(store: RunStore, source: EvalSource): EvalResult[] {
+async function sourceResults(store: Store, source: EvalSource): Promise<EvalResult[]> {
   if (source.sweep !== undefined) {
-    const ids = store.runsNamingSweep(source.sweep).map((name) => store.getRun(name).id);
-    return store.evals.results({ subjects: ids }).filter((r) => r.step === -1);
+    const ids = (await Promise.all((await store.runsNamingSweep(source.sweep)).map((name) => store.getRun(name)))).map((r) => r.id);
+    return (await store.evals.results({ subjects: ids })).filter((r) => r.step === -1);
   }
-  return store.evals.results({ subjects: [store.getRun(source.run).id] });
+  return await store.evals.results({ subjects: [(await store.getRun(source.run)).id] });
 }

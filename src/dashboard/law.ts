@@ -1,7 +1,7 @@
 // The scaling-law view of each sweep, fitted in a worker thread and kept until the sweep changes:
 // a new finished run or a new verify run. Requests that arrive while a fit runs share it.
 import type { Worker } from 'node:worker_threads';
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { sweepPoints } from '../sweep/points.js';
 import { MIN_POINTS } from '../laws/validate.js';
 import { lawView, type LawView, type VerifyPoint } from './law-view.js';
@@ -15,12 +15,12 @@ export class LawCache {
   private readonly entries = new Map<string, Entry>();
   private readonly workers = new Set<Worker>();
 
-  constructor(private readonly store: RunStore, private readonly resamples: number) {}
+  constructor(private readonly store: Store, private readonly resamples: number) {}
 
   /** The sweep's view; throws the store's UsageError for an unknown sweep. */
-  view(sweep: string): Promise<LawView> {
-    const points = sweepPoints(this.store, sweep);
-    const verify = verifyPoints(this.store, sweep);
+  async view(sweep: string): Promise<LawView> {
+    const points = await sweepPoints(this.store, sweep);
+    const verify = await verifyPoints(this.store, sweep);
     const signature = `${points.map((p) => p.run).join(',')}|${verify.map((v) => v.run).join(',')}`;
     const cached = this.entries.get(sweep);
     if (cached && cached.signature === signature) return cached.view;
@@ -58,10 +58,10 @@ export class LawCache {
 }
 
 /** The predicted-vs-measured records that `sweep verify` keeps with its runs, for this sweep. */
-export function verifyPoints(store: RunStore, sweep: string): VerifyPoint[] {
-  store.sweeps.get(sweep);
+export async function verifyPoints(store: Store, sweep: string): Promise<VerifyPoint[]> {
+  await store.sweeps.get(sweep);
   const out: VerifyPoint[] = [];
-  for (const row of store.eventsOfKind('verify')) {
+  for (const row of await store.eventsOfKind('verify')) {
     const d = row.data as Record<string, unknown> | null;
     if (!d || d.sweep !== sweep) continue;
     const params = Number(d.params), tokens = Number(d.tokens), predicted = Number(d.predicted), measured = Number(d.measured);

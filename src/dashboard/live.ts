@@ -9,7 +9,7 @@
 //   event: sweeps   {sweeps: [SweepSummary]}   a job changed state (or a sweep appeared)
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { METRIC_KEYS, type MetricColumns } from './metrics.js';
 import { runSummary } from './runs.js';
 import { sweepSignature, sweepSummaries } from './sweeps.js';
@@ -28,14 +28,17 @@ export class LiveHub {
   private runCursor = '';
   private readonly runSeen = new Map<string, string>();
   private sweeps = '';
+  /** The tick under way, if any: a slow store must not start a second one beside it. */
+  private ticking: Promise<void> | null = null;
 
-  constructor(private readonly store: RunStore, readonly intervalMs = 500, private readonly onError: (err: unknown) => void = () => {}) {}
+  constructor(private readonly store: Store, readonly intervalMs = 500, private readonly onError: (err: unknown) => void = () => {}) {}
 
   get subscribers(): number {
     return this.clients.size;
   }
 
-  subscribe(reply: FastifyReply): void {
+  /** Resolves once the page has its hello: from then on every change reaches it. */
+  async subscribe(reply: FastifyReply): Promise<void> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -44,13 +47,21 @@ export class LiveHub {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    if (this.clients.size === 0) this.start();
+    const first = this.clients.size === 0;
     this.clients.add(res);
     res.on('close', () => {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
     });
+    if (first) this.start();
+    // The hello says "fetch the past now": only once the cursors stand, so nothing falls between.
+    await this.ticking;
     res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ intervalMs: this.intervalMs })}\n\n`);
+  }
+
+  /** Resolves when no round is under way (before the store closes). */
+  async idle(): Promise<void> {
+    await this.ticking;
   }
 
   close(): void {
@@ -59,18 +70,23 @@ export class LiveHub {
     this.clients.clear();
   }
 
-  /** One round of reading and pushing; the ticker calls it, tests may too. */
-  tick(): void {
+  /** One round of reading and pushing (or the round already under way); the ticker calls it, tests may too. */
+  tick(): Promise<void> {
+    this.ticking ??= this.round().finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async round(): Promise<void> {
     if (this.clients.size === 0) return;
     try {
-      const metrics = this.newMetrics();
+      const metrics = await this.newMetrics();
       if (metrics) this.broadcast('metrics', { runs: metrics });
-      const runs = this.changedRuns();
+      const runs = await this.changedRuns();
       if (runs.length) this.broadcast('runs', { runs });
-      const sig = sweepSignature(this.store);
+      const sig = await sweepSignature(this.store);
       if (sig !== this.sweeps) {
         this.sweeps = sig;
-        this.broadcast('sweeps', { sweeps: sweepSummaries(this.store) });
+        this.broadcast('sweeps', { sweeps: await sweepSummaries(this.store) });
       }
       const now = Date.now();
       if (now - this.lastPing > PING_MS) {
@@ -85,14 +101,19 @@ export class LiveHub {
   // Cursors start at "now" whenever the first page subscribes: a page fetches the past itself
   // after its hello, so a hub idle for an hour must not replay that hour.
   private start(): void {
-    this.rowCursor = this.store.series.position();
-    this.runCursor = this.store.lastRunUpdate();
-    this.runSeen.clear();
-    for (const r of this.store.runsUpdatedSince(this.runCursor)) this.runSeen.set(r.id, r.updatedAt);
-    this.sweeps = sweepSignature(this.store);
     this.lastPing = Date.now();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    // The first tick waits for the cursors (tick() joins the round under way).
+    this.ticking = this.setCursors().catch(this.onError).finally(() => (this.ticking = null));
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+  }
+
+  private async setCursors(): Promise<void> {
+    this.rowCursor = await this.store.series.position();
+    this.runCursor = await this.store.lastRunUpdate();
+    this.runSeen.clear();
+    for (const r of await this.store.runsUpdatedSince(this.runCursor)) this.runSeen.set(r.id, r.updatedAt);
+    this.sweeps = await sweepSignature(this.store);
   }
 
   private stop(): void {
@@ -100,9 +121,9 @@ export class LiveHub {
     this.timer = null;
   }
 
-  private newMetrics(): Record<string, MetricColumns> | null {
+  private async newMetrics(): Promise<Record<string, MetricColumns> | null> {
     // A step that is logged again (a resumed run) comes after the position too.
-    const { position, rows } = this.store.series.after(this.rowCursor, MAX_ROWS);
+    const { position, rows } = await this.store.series.after(this.rowCursor, MAX_ROWS);
     if (rows.length === 0) return null;
     this.rowCursor = position;
     const byRun: Record<string, MetricColumns> = {};
@@ -115,15 +136,15 @@ export class LiveHub {
     return byRun;
   }
 
-  private changedRuns() {
+  private async changedRuns() {
     // updated_at has millisecond resolution, so reread the last millisecond and skip what was sent.
-    const rows = this.store.runsUpdatedSince(this.runCursor);
+    const rows = await this.store.runsUpdatedSince(this.runCursor);
     const out = [];
     for (const r of rows) {
       if (this.runSeen.get(r.id) === r.updatedAt) continue;
       this.runSeen.set(r.id, r.updatedAt);
-      const run = this.store.findRun(r.id);
-      if (run) out.push(runSummary(this.store, run));
+      const run = await this.store.findRun(r.id);
+      if (run) out.push(await runSummary(this.store, run));
     }
     if (rows.length) this.runCursor = rows[rows.length - 1].updatedAt;
     return out;

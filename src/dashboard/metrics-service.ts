@@ -4,7 +4,7 @@
 // the run logs another step. At start the overviews of long runs are computed ahead, so the
 // first look at a million-step run does not wait for them.
 import type { Worker } from 'node:worker_threads';
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { runMetrics, stepRange, type MetricsQuery, type MetricsResponse } from './metrics.js';
 import type { MetricsRequest } from './metrics-thread.js';
 import { startThread } from '../thread.js';
@@ -23,15 +23,15 @@ export class MetricsService {
   private readonly cache = new Map<string, { signature: string; response: Promise<MetricsResponse> }>();
   private closed = false;
 
-  constructor(private readonly store: RunStore, private readonly home: string) {}
+  constructor(private readonly store: Store, private readonly home: string) {}
 
-  get(runId: string, q: MetricsQuery): Promise<MetricsResponse> {
-    const [first, last] = this.span(runId);
+  async get(runId: string, q: MetricsQuery): Promise<MetricsResponse> {
+    const [first, last] = await this.span(runId);
     const [lo, hi] = q.x === 'step' ? [Math.max(first, q.from ?? -Infinity), Math.min(last, q.to ?? Infinity)] : [first, last];
-    if (!(hi - lo > INLINE_STEPS)) return Promise.resolve(runMetrics(this.store, runId, q));
+    if (!(hi - lo > INLINE_STEPS)) return runMetrics(this.store, runId, q);
     // Only the step range read decides the answer, so it (with the run's last step) keys the cache.
     const key = JSON.stringify([runId, q.x, q.buckets, q.log, q.from, q.to]);
-    const signature = `${last}|${stepRange(this.store, runId, q).join(',')}`;
+    const signature = `${last}|${(await stepRange(this.store, runId, q)).join(',')}`;
     const hit = this.cache.get(key);
     if (hit && hit.signature === signature) {
       this.cache.delete(key);
@@ -46,9 +46,9 @@ export class MetricsService {
   }
 
   /** Compute the overviews of the long runs among `runIds` in the background. */
-  warm(runIds: string[]): void {
+  async warm(runIds: string[]): Promise<void> {
     for (const id of runIds) {
-      const [first, last] = this.span(id);
+      const [first, last] = await this.span(id);
       if (last - first > INLINE_STEPS) this.get(id, OVERVIEW).catch(() => {});
     }
   }
@@ -68,8 +68,8 @@ export class MetricsService {
   }
 
   /** First and last step, each one probe of the primary key. */
-  private span(runId: string): [number, number] {
-    const s = this.store.series.span(runId);
+  private async span(runId: string): Promise<[number, number]> {
+    const s = await this.store.series.span(runId);
     return [s?.first ?? 0, s?.last ?? 0];
   }
 

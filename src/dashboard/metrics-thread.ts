@@ -7,14 +7,14 @@ import { runMetrics, type MetricsQuery } from './metrics.js';
 export interface MetricsRequest { id: number; runId: string; query: MetricsQuery }
 
 const store = RunStore.open((workerData as { home: string }).home);
-parentPort!.on('message', (m: MetricsRequest | 'close') => {
+parentPort!.on('message', async (m: MetricsRequest | 'close') => {
   if (m === 'close') {
-    store.close();
+    await store.close();
     parentPort!.close();
     return;
   }
   try {
-    parentPort!.postMessage({ id: m.id, ok: true, response: runMetrics(store, m.runId, m.query) });
+    parentPort!.postMessage({ id: m.id, ok: true, response: await runMetrics(store, m.runId, m.query) });
   } catch (err) {
     parentPort!.postMessage({ id: m.id, ok: false, message: (err as Error).message });
   }

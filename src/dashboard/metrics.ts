@@ -2,7 +2,7 @@
 // thousand points: per bucket of x the first, last, lowest and highest value of the train loss,
 // the validation loss and the gradient norm (m4Indices), so spikes survive. A zoomed view asks
 // for a range of x and gets that range at full resolution again.
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { m4Indices } from '../common/series.js';
 import type { XAxis } from './params.js';
 
@@ -31,10 +31,10 @@ export interface MetricsResponse {
 }
 
 /** The steps a query covers: a range of x becomes a range of steps (tokens and FLOPs grow with the step). */
-export function stepRange(store: RunStore, runId: string, q: Pick<MetricsQuery, 'x' | 'from' | 'to'>): [number, number] {
+export async function stepRange(store: Store, runId: string, q: Pick<MetricsQuery, 'x' | 'from' | 'to'>): Promise<[number, number]> {
   // Widened by one row on each side, so the lines run on to the edges of a zoomed view.
-  const lo = q.from === undefined ? undefined : store.series.stepBefore(runId, q.x, q.from);
-  const hi = q.to === undefined ? undefined : store.series.stepAfter(runId, q.x, q.to);
+  const lo = q.from === undefined ? undefined : await store.series.stepBefore(runId, q.x, q.from);
+  const hi = q.to === undefined ? undefined : await store.series.stepAfter(runId, q.x, q.to);
   return [lo ?? -Infinity, hi ?? Infinity];
 }
 
@@ -43,26 +43,28 @@ export function stepRange(store: RunStore, runId: string, q: Pick<MetricsQuery, 
  * million). The first pass reads only what the choice needs (step, x and the three kept
  * series); the rows chosen are then read whole, by step.
  */
-export function runMetrics(store: RunStore, runId: string, q: MetricsQuery): MetricsResponse {
-  const [lo, hi] = stepRange(store, runId, q);
+export async function runMetrics(store: Store, runId: string, q: MetricsQuery): Promise<MetricsResponse> {
+  const [lo, hi] = await stepRange(store, runId, q);
   // Typed columns (NaN for missing) hold a million rows at 8 bytes a value instead of a JS array each.
   let cols = [0, 1, 2, 3, 4].map(() => new Float64Array(1024));
   let n = 0;
-  for (const row of store.series.curve(runId, q.x, lo, hi)) {
-    if (n === cols[0].length) {
-      cols = cols.map((c) => {
-        const grown = new Float64Array(n * 2);
-        grown.set(c);
-        return grown;
-      });
+  for await (const chunk of store.series.curve(runId, q.x, lo, hi)) {
+    for (const row of chunk) {
+      if (n === cols[0].length) {
+        cols = cols.map((c) => {
+          const grown = new Float64Array(n * 2);
+          grown.set(c);
+          return grown;
+        });
+      }
+      for (let k = 0; k < 5; k++) cols[k][n] = row[k] ?? NaN;
+      n++;
     }
-    for (let k = 0; k < 5; k++) cols[k][n] = row[k] ?? NaN;
-    n++;
   }
   const [steps, xs, train, val, grad] = cols.map((c) => c.subarray(0, n));
   const idx = m4Indices(xs, [train, val, grad], q.buckets, { min: q.from, max: q.to, log: q.log });
   const out = Object.fromEntries(METRIC_KEYS.map((k) => [k, [] as (number | null)[]])) as MetricColumns;
-  for (const r of store.series.atSteps(runId, idx.map((i) => steps[i]))) {
+  for (const r of await store.series.atSteps(runId, idx.map((i) => steps[i]))) {
     const values = [r.step, r.tokens, r.flops, r.trainLoss === null ? null : r.trainLoss / Math.LN2, r.valBpb, r.lr, r.tokensPerS, r.gradNorm];
     METRIC_KEYS.forEach((k, j) => out[k].push(values[j] === null || Number.isNaN(values[j]) ? null : values[j]));
   }

@@ -13,7 +13,7 @@
 //   GET /api/emergence                  a task's metrics against FLOPs or step (?sweep=|run=, task=, shots=)
 //   GET /api/events                     server-sent events (live.ts)
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { RunStore } from '../runs/index.js';
+import { RunStore, type Store } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 import { badParam } from '../serve/errors.js';
 import { loadAssets, registerAssets } from './assets.js';
@@ -37,7 +37,7 @@ export interface DashboardOptions {
 }
 
 export interface Dashboard {
-  store: RunStore;
+  store: Store;
   live: LiveHub;
   laws: LawCache;
   metrics: MetricsService;
@@ -68,61 +68,61 @@ const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<
   const { store, live, laws, metrics } = dash;
   const queue = new SweepQueue(store);
 
-  const findRun = (value: unknown) => {
+  const findRun = async (value: unknown) => {
     const ref = runRef(value);
-    const run = store.findRun(ref);
+    const run = await store.findRun(ref);
     if (!run) throw notFound('run', ref);
     return run;
   };
-  const findSweep = (value: unknown) => {
+  const findSweep = async (value: unknown) => {
     const ref = sweepRef(value);
-    if (!queue.findSweep(ref)) throw notFound('sweep', ref);
+    if (!await queue.findSweep(ref)) throw notFound('sweep', ref);
     return ref;
   };
 
   /** A sweep or a run from `?sweep=` or `?run=`, known to the store (the run by its id). */
-  const findSource = (q: Record<string, unknown>): EvalSource => {
+  const findSource = async (q: Record<string, unknown>): Promise<EvalSource> => {
     const src = sourceParam(q);
-    return 'sweep' in src ? { sweep: findSweep(src.sweep) } : { run: findRun(src.run).id };
+    return 'sweep' in src ? { sweep: await findSweep(src.sweep) } : { run: (await findRun(src.run)).id };
   };
 
   registerAssets(app, assets);
 
-  app.get('/api/runs', async () => ({ runs: runSummaries(store) }));
+  app.get('/api/runs', async () => ({ runs: await runSummaries(store) }));
 
   app.get<{ Params: { run: string } }>('/api/runs/:run', async (req) => {
-    const run = findRun(req.params.run);
-    const events = store.events(run.id);
-    return { run: runSummary(store, run), config: run.config, events: events.slice(-MAX_EVENTS) };
+    const run = await findRun(req.params.run);
+    const events = await store.events(run.id);
+    return { run: await runSummary(store, run), config: run.config, events: events.slice(-MAX_EVENTS) };
   });
 
   app.get<{ Params: { run: string }; Querystring: Record<string, unknown> }>('/api/runs/:run/metrics', async (req) => {
-    const run = findRun(req.params.run);
+    const run = await findRun(req.params.run);
     const q = req.query;
     const from = numParam(q, 'from'), to = numParam(q, 'to');
     if (from !== undefined && to !== undefined && from > to) throw badParam('from', `Invalid range: 'from' (${from}) is above 'to' (${to}).`);
-    return metrics.get(run.id, { x: xAxis(q), buckets: intParam(q, 'buckets', 1000, 1, 20_000), log: boolParam(q, 'log'), from, to });
+    return await metrics.get(run.id, { x: xAxis(q), buckets: intParam(q, 'buckets', 1000, 1, 20_000), log: boolParam(q, 'log'), from, to });
   });
 
-  app.get('/api/sweeps', async () => ({ sweeps: sweepSummaries(store) }));
+  app.get('/api/sweeps', async () => ({ sweeps: await sweepSummaries(store) }));
 
-  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep', async (req) => sweepDetail(store, findSweep(req.params.sweep)));
+  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep', async (req) => await sweepDetail(store, await findSweep(req.params.sweep)));
 
-  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep/law', async (req) => laws.view(findSweep(req.params.sweep)));
+  app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep/law', async (req) => await laws.view(await findSweep(req.params.sweep)));
 
-  app.get<{ Querystring: Record<string, unknown> }>('/api/evals', async (req) => evalTasks(store, findSource(req.query)));
+  app.get<{ Querystring: Record<string, unknown> }>('/api/evals', async (req) => evalTasks(store, await findSource(req.query)));
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/emergence', async (req) => {
     const task = taskParam(req.query), shots = intParam(req.query, 'shots', 0, 0, 1000);
-    return emergenceView(store, { ...findSource(req.query), task, shots });
+    return emergenceView(store, { ...(await findSource(req.query)), task, shots });
   });
 
-  app.get('/api/events', async (_req, reply) => live.subscribe(reply));
+  app.get('/api/events', async (_req, reply) => await live.subscribe(reply));
 
   app.addHook('onClose', async () => {
     live.close();
-    await Promise.all([laws.close(), metrics.close()]);
-    store.close();
+    await Promise.all([laws.close(), metrics.close(), live.idle()]);
+    await store.close();
   });
-  app.addHook('onReady', async () => metrics.warm(store.listRuns().map((r) => r.id)));
+  app.addHook('onReady', async () => await metrics.warm((await store.listRuns()).map((r) => r.id)));
 };

@@ -2,7 +2,7 @@
 // throughput and loss from its last metric row and the sweep it belongs to. `scalelab runs`
 // prints these same summaries, so a column name means one thing in the terminal and the page:
 // losses in bits per byte, both parameter counts, tokens/s averaged over the run's training time.
-import type { LastMetric, RunRecord, RunStore } from '../runs/index.js';
+import type { LastMetric, RunRecord, Store } from '../runs/index.js';
 
 export interface RunSummary {
   id: string;
@@ -36,16 +36,18 @@ export interface RunSummary {
   trainSeconds: number;
 }
 
-export function runSummaries(store: RunStore, runs: RunRecord[] = store.listRuns()): RunSummary[] {
-  const sweepOf = store.sweeps.sweepsOfRuns();
-  const sweeps = store.sweeps.names();
+export async function runSummaries(store: Store, runs?: RunRecord[]): Promise<RunSummary[]> {
+  runs ??= await store.listRuns();
+  const sweepOf = await store.sweeps.sweepsOfRuns();
+  const sweeps = await store.sweeps.names();
   // One probe of the primary key (run_id, step) per run: a join with a correlated MAX makes
   // SQLite scan every metric row of every run instead.
-  return runs.map((r) => summarize(r, store.series.last(r.id), sweepOf.get(r.name) ?? verifiedSweep(r, sweeps)));
+  const last = await Promise.all(runs.map((r) => store.series.last(r.id)));
+  return runs.map((r, i) => summarize(r, last[i], sweepOf.get(r.name) ?? verifiedSweep(r, sweeps)));
 }
 
-export function runSummary(store: RunStore, run: RunRecord): RunSummary {
-  return summarize(run, store.series.last(run.id), store.sweeps.sweepOfRun(run.name) ?? verifiedSweep(run, store.sweeps.names()));
+export async function runSummary(store: Store, run: RunRecord): Promise<RunSummary> {
+  return summarize(run, await store.series.last(run.id), (await store.sweeps.sweepOfRun(run.name)) ?? verifiedSweep(run, await store.sweeps.names()));
 }
 
 /** The model's shape from a run's config: trained runs keep it under `model`, older and synthetic ones at the top. */

@@ -1,7 +1,7 @@
 // Sweep status for the dashboard: every sweep with its job counts and ETA (the same numbers as
 // `scalelab sweep status`), and one sweep's jobs in full, each with its shape and compute budget,
 // followed by the `sweep verify` runs that checked its law.
-import type { RunRecord, RunStore } from '../runs/index.js';
+import type { RunRecord, Store } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
 import { SweepQueue, type Job, type JobStatus } from '../sweep/queue.js';
 import { modelConfig } from '../sweep/plan.js';
@@ -44,20 +44,20 @@ export type SweepDetail = Omit<SweepStatus, 'jobs'> & {
   verify: VerifyRun[];
 };
 
-export function sweepSummaries(store: RunStore): SweepSummary[] {
-  return new SweepQueue(store).listSweeps().map((s) => {
-    const st = sweepStatus(store, s.name);
+export async function sweepSummaries(store: Store): Promise<SweepSummary[]> {
+  return Promise.all((await new SweepQueue(store).listSweeps()).map(async (s) => {
+    const st = await sweepStatus(store, s.name);
     return { name: s.name, createdAt: s.createdAt, config: s.config, counts: st.counts, jobs: st.jobs.length, etaSeconds: st.etaSeconds, etaKnown: st.etaKnown };
-  });
+  }));
 }
 
-export function sweepDetail(store: RunStore, name: string): SweepDetail {
+export async function sweepDetail(store: Store, name: string): Promise<SweepDetail> {
   const q = new SweepQueue(store);
-  const s = q.getSweep(name);
-  const st = sweepStatus(store, name);
+  const s = await q.getSweep(name);
+  const st = await sweepStatus(store, name);
   const budgets = sweepBudgets(s.config);
-  const jobs = q.jobs(name);
-  const runs = new Map(store.listRuns().map((r) => [r.name, r]));
+  const jobs = await q.jobs(name);
+  const runs = new Map((await store.listRuns()).map((r) => [r.name, r]));
   // The sweep's verify runs: the runs that say they check it (the same rule as the runs table), its jobs aside.
   const jobRuns = new Set(jobs.map((j) => j.runName)), self = new Set([name]);
   const verify = [...runs.values()].filter((r) => !jobRuns.has(r.name) && verifiedSweep(r, self) === name).reverse().map((r) => ({
@@ -93,7 +93,7 @@ function jobShape(job: Job | undefined, run: RunRecord | undefined, budgets: num
 }
 
 /** Changes whenever a job changes state or a sweep appears: when the page's sweep view is stale. */
-export function sweepSignature(store: RunStore): string {
-  const counts = store.sweeps.allCounts().map((c) => `${c.sweep}:${c.status}:${c.jobs}`);
-  return `${store.sweeps.count()};${counts.join(',')}`;
+export async function sweepSignature(store: Store): Promise<string> {
+  const counts = (await store.sweeps.allCounts()).map((c) => `${c.sweep}:${c.status}:${c.jobs}`);
+  return `${await store.sweeps.count()};${counts.join(',')}`;
 }

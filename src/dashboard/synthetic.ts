@@ -2,7 +2,7 @@
 // what the dashboard's benchmark fills a home with, and what its tests watch. Loss curves fall
 // as a power of the step with noise and optional spikes; sweep runs land on a known law.
 import { Rng } from '../engine/random.js';
-import type { MetricRow, RunRecord, RunStatus, RunStore } from '../runs/index.js';
+import type { MetricRow, RunRecord, RunStatus, Store } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 
 export interface SyntheticRun {
@@ -26,11 +26,11 @@ export interface SyntheticRun {
 const LN2 = Math.LN2;
 
 /** One run with `steps` metric rows; returns its record. */
-export function addSyntheticRun(store: RunStore, o: SyntheticRun = {}): RunRecord {
+export async function addSyntheticRun(store: Store, o: SyntheticRun = {}): Promise<RunRecord> {
   const steps = o.steps ?? 1000;
   const N = o.params ?? 1e6;
   const tps = o.tokensPerStep ?? 16 * 128;
-  const run = store.createRun({
+  const run = await store.createRun({
     name: o.name, config: { layers: 4, dModel: 128, heads: 4, ctx: 128, batch: 16, synthetic: true },
     params: N + 256 * 128, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: steps * tps,
   });
@@ -51,13 +51,13 @@ export function addSyntheticRun(store: RunStore, o: SyntheticRun = {}): RunRecor
       time: start + step * 0.05,
     });
     if (rows.length >= batch) {
-      store.logMetrics(run.id, rows);
+      await store.logMetrics(run.id, rows);
       rows = [];
     }
   }
-  store.logMetrics(run.id, rows);
+  await store.logMetrics(run.id, rows);
   const status = o.status ?? 'done';
-  return store.updateRun(run.id, {
+  return await store.updateRun(run.id, {
     status, tokensSeen: steps * tps, flops: steps * tps * 6 * N, bestValBpb: best, trainSeconds: steps * 0.05,
     startedAt: new Date(start * 1000).toISOString(),
     ...(status === 'done' ? { finalValBpb: best, finishedAt: new Date().toISOString() } : {}),
@@ -83,7 +83,7 @@ export interface SyntheticSweep {
 }
 
 /** An isoFLOP sweep whose finished runs lie on SYNTHETIC_LAW (with 0.3% noise). */
-export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSweep = {}): void {
+export async function addSyntheticSweep(store: Store, name: string, o: SyntheticSweep = {}): Promise<void> {
   const { E, A, B, alpha, beta } = SYNTHETIC_LAW;
   const law = (n: number, d: number) => E + A / n ** alpha + B / d ** beta;
   const rng = new Rng(o.seed ?? 7);
@@ -98,24 +98,24 @@ export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSwe
   const jobs = [...planned, ...planned.slice(0, queued)].map((p, i) => ({
     options: { tokens: p.tokens }, runName: `${name}-${String(i).padStart(3, '0')}`, estimatedSeconds: 60,
   }));
-  q.createSweep(name, { synthetic: true, flops: budgets }, jobs);
+  await q.createSweep(name, { synthetic: true, flops: budgets }, jobs);
   const worker = 'synthetic';
   for (let i = 0; i < planned.length; i++) {
-    const job = q.claim(worker, 60, name)!;
+    const job = (await q.claim(worker, 60, name))!;
     const p = planned[i];
-    const run = addSyntheticRun(store, { name: job.runName, steps: 20, params: p.params, tokensPerStep: Math.round(p.tokens / 20), seed: i });
+    const run = await addSyntheticRun(store, { name: job.runName, steps: 20, params: p.params, tokensPerStep: Math.round(p.tokens / 20), seed: i });
     const loss = law(p.params, run.tokensSeen) * (1 + 0.003 * (rng.uniform() - 0.5));
-    store.updateRun(run.id, { finalValBpb: loss, bestValBpb: loss });
-    q.complete(job, worker);
+    await store.updateRun(run.id, { finalValBpb: loss, bestValBpb: loss });
+    await q.complete(job, worker);
   }
   if (o.verifyFlops) {
     const C = o.verifyFlops;
     const nOpt = Math.sqrt(C / 120), tokens = Math.round(C / (6 * nOpt));
-    const run = addSyntheticRun(store, { name: `${name}-verify-${C.toExponential(1).replace('+', '')}`, steps: 20, params: Math.round(nOpt), tokensPerStep: Math.round(tokens / 20) });
+    const run = await addSyntheticRun(store, { name: `${name}-verify-${C.toExponential(1).replace('+', '')}`, steps: 20, params: Math.round(nOpt), tokensPerStep: Math.round(tokens / 20) });
     const predicted = law(Math.round(nOpt), run.tokensSeen);
     const measured = predicted * 1.01;
-    store.updateRun(run.id, { finalValBpb: measured });
-    store.logEvent(run.id, {
+    await store.updateRun(run.id, { finalValBpb: measured });
+    await store.logEvent(run.id, {
       kind: 'verify', message: `predicted ${predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`,
       data: { sweep: name, flops: C, params: Math.round(nOpt), tokens: run.tokensSeen, predicted, interval: [predicted * 0.98, predicted * 1.02], measured, relativeError: (measured - predicted) / measured },
     });
@@ -127,37 +127,37 @@ export function addSyntheticSweep(store: RunStore, name: string, o: SyntheticSwe
  * results on their final weights: add3 (exact match jumping between 3e12 and 1e13 FLOPs while
  * its log-prob rises steadily, and edit distance) and brown-cloze with 2 shots (acc, p_gold).
  */
-export function addSyntheticEvaluatedSweep(store: RunStore, name: string): void {
+export async function addSyntheticEvaluatedSweep(store: Store, name: string): Promise<void> {
   const flops = [1e12, 3e12, 1e13, 3e13];
-  new SweepQueue(store).createSweep(name, { flops }, flops.map((_, i) => ({ options: {}, runName: `${name}-${i}`, estimatedSeconds: 10 })));
+  await new SweepQueue(store).createSweep(name, { flops }, flops.map((_, i) => ({ options: {}, runName: `${name}-${i}`, estimatedSeconds: 10 })));
   const em = [0, 0.02, 0.85, 0.95], lp = [-3, -2.4, -1.7, -1.1];
-  flops.forEach((c, i) => {
+  for (const [i, c] of flops.entries()) {
     const N = 1e5 * 2 ** i, tokens = Math.round(c / (6 * N));
-    const run = store.createRun({
+    const run = await store.createRun({
       name: `${name}-${i}`, config: { layers: i + 1, dModel: 64, heads: 2, ctx: 64, train: { sweep: name } },
       params: N + 256 * 64, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: tokens,
     });
-    store.updateRun(run.id, { status: 'done', tokensSeen: tokens, flops: c });
+    await store.updateRun(run.id, { status: 'done', tokensSeen: tokens, flops: c });
     const key = (task: string, shots: number) => ({ subject: run.id, runId: run.id, step: -1, task, taskVersion: 'v1', shots, seed: 0 });
-    store.evals.saveResults(key('add3', 0), [
+    await store.evals.saveResults(key('add3', 0), [
       { metric: 'edit_distance', value: 1 - em[i], stderr: 0.02, n: 200 },
       { metric: 'exact_match', value: em[i], stderr: 0.015, n: 200 },
       { metric: 'logprob_per_byte', value: lp[i], stderr: 0.05, n: 200 },
     ]);
-    store.evals.saveResults(key('brown-cloze', 2), [
+    await store.evals.saveResults(key('brown-cloze', 2), [
       { metric: 'acc', value: 0.3 + 0.1 * i, stderr: 0.03, n: 100 }, { metric: 'p_gold', value: 0.28 + 0.1 * i, stderr: 0.01, n: 100 },
     ]);
-  });
+  }
 }
 
 /** A run `name` trained to step 300 with copy evaluated at checkpoints 100 and 200 and on its final weights. */
-export function addSyntheticEvaluatedRun(store: RunStore, name: string): RunRecord {
+export async function addSyntheticEvaluatedRun(store: Store, name: string): Promise<RunRecord> {
   const N = 5e4;
-  const run = store.createRun({ name, config: { layers: 2, dModel: 32, heads: 2, ctx: 64 }, params: N + 256 * 32, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: 300 * 512 });
-  store.logMetrics(run.id, [{ step: 300, tokens: 300 * 512, trainLoss: 1 }]);
+  const run = await store.createRun({ name, config: { layers: 2, dModel: 32, heads: 2, ctx: 64 }, params: N + 256 * 32, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: 300 * 512 });
+  await store.logMetrics(run.id, [{ step: 300, tokens: 300 * 512, trainLoss: 1 }]);
   const key = (step: number) => ({ subject: run.id, runId: run.id, step, task: 'copy', taskVersion: 'v2', shots: 0, seed: 0 });
   for (const [step, em] of [[100, 0], [200, 0.1], [-1, 0.9]] as const) {
-    store.evals.saveResults(key(step), [{ metric: 'exact_match', value: em, stderr: 0.01, n: 50 }, { metric: 'logprob_per_byte', value: -2 + em, stderr: 0.01, n: 50 }]);
+    await store.evals.saveResults(key(step), [{ metric: 'exact_match', value: em, stderr: 0.01, n: 50 }, { metric: 'logprob_per_byte', value: -2 + em, stderr: 0.01, n: 50 }]);
   }
   return run;
 }

@@ -107,23 +107,23 @@ export interface EmergenceView {
  * The emergence view from stored results. Only one version of a task is compared: the one most
  * recently evaluated (results of older versions scored different examples).
  */
-export function emergenceView(store: Store, q: EmergenceQuery): EmergenceView {
+export async function emergenceView(store: Store, q: EmergenceQuery): Promise<EmergenceView> {
   if ((q.sweep === undefined) === (q.run === undefined)) throw new UsageError('emergence needs either --sweep NAME or --run NAME');
   let results: EvalResult[];
   let xOf: (r: EvalResult) => { x: number; label: string } | undefined;
   if (q.sweep !== undefined) {
-    store.sweeps.get(q.sweep);
-    const runs = store.runsNamingSweep(q.sweep).map((name) => store.getRun(name));
+    await store.sweeps.get(q.sweep);
+    const runs = await Promise.all((await store.runsNamingSweep(q.sweep)).map((name) => store.getRun(name)));
     const byId = new Map(runs.map((r) => [r.id, r]));
-    results = store.evals.results({ subjects: runs.map((r) => r.id), task: q.task }).filter((r) => r.step === -1);
+    results = (await store.evals.results({ subjects: runs.map((r) => r.id), task: q.task })).filter((r) => r.step === -1);
     xOf = (r) => {
       const run = byId.get(r.subject)!;
       return run.flops > 0 ? { x: run.flops, label: run.name } : undefined;
     };
   } else {
-    const run = store.getRun(q.run!);
-    const last = store.series.span(run.id)?.last ?? 0;
-    results = store.evals.results({ subjects: [run.id], task: q.task });
+    const run = await store.getRun(q.run!);
+    const last = (await store.series.span(run.id))?.last ?? 0;
+    results = await store.evals.results({ subjects: [run.id], task: q.task });
     xOf = (r) => (r.step === -1 ? { x: last, label: run.name } : { x: r.step, label: `${run.name}@${r.step}` });
   }
   results = results.filter((r) => r.shots === q.shots);
@@ -133,7 +133,7 @@ export function emergenceView(store: Store, q: EmergenceQuery): EmergenceView {
   if (q.run !== undefined) {
     // Final weights sit at the last step; a checkpoint at that same step is the same weights.
     const steps = new Set(results.filter((r) => r.step >= 0).map((r) => `${r.step}`));
-    const last = store.series.span(store.getRun(q.run).id)?.last;
+    const last = (await store.series.span((await store.getRun(q.run)).id))?.last;
     if (last !== undefined && steps.has(`${last}`)) results = results.filter((r) => r.step !== -1);
   }
   return { task: q.task, taskVersion: version, shots: q.shots, axis: q.sweep !== undefined ? 'flops' : 'step', series: emergenceSeries(results, xOf, q.sweep !== undefined) };

@@ -42,9 +42,9 @@ export async function evaluateSubjects(store: Store, subjects: readonly Subject[
       for (const task of tasks) {
         const key = { subject: subject.subject, runId: subject.runId, step: subject.step, task: task.name, taskVersion: task.version, shots: o.shots, seed: o.seed };
         const sink: OutcomeSink = {
-          done: () => store.evals.outcomes(key) as Map<number, Outcome>,
-          save: (items) => store.evals.saveOutcomes(key, items),
-          finish: (metrics) => store.evals.saveResults(key, metrics),
+          done: async () => await store.evals.outcomes(key) as Map<number, Outcome>,
+          save: async (items) => await store.evals.saveOutcomes(key, items),
+          finish: async (metrics) => await store.evals.saveResults(key, metrics),
         };
         try {
           const report = await evaluateTask(scorer, task, {

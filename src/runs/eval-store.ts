@@ -24,12 +24,12 @@ export class SqliteEvalStore implements EvalStore {
     this.#c = c;
   }
 
-  outcomes(key: EvalKey): Map<number, unknown> {
+  async outcomes(key: EvalKey): Promise<Map<number, unknown>> {
     const rows = this.#c.stmt(`SELECT idx, outcome FROM eval_outcomes WHERE ${KEY} AND seed = ?`).all(...keyArgs(key), key.seed) as { idx: number; outcome: string }[];
     return new Map(rows.map((r) => [r.idx, JSON.parse(r.outcome)]));
   }
 
-  saveOutcomes(key: EvalKey, items: readonly [number, unknown][]): void {
+  async saveOutcomes(key: EvalKey, items: readonly [number, unknown][]): Promise<void> {
     this.#c.immediate(() => {
       const insert = this.#c.stmt(
         `INSERT OR REPLACE INTO eval_outcomes (subject, run_id, step, task, task_version, shots, seed, idx, outcome)
@@ -40,7 +40,7 @@ export class SqliteEvalStore implements EvalStore {
     });
   }
 
-  saveResults(key: EvalKey, metrics: readonly { metric: string; value: number; stderr: number | null; n: number }[]): void {
+  async saveResults(key: EvalKey, metrics: readonly { metric: string; value: number; stderr: number | null; n: number }[]): Promise<void> {
     this.#c.immediate(() => {
       this.#c.stmt(`DELETE FROM eval_results WHERE ${KEY}`).run(...keyArgs(key));
       const insert = this.#c.stmt(
@@ -54,7 +54,7 @@ export class SqliteEvalStore implements EvalStore {
     });
   }
 
-  results(filter: { subjects?: readonly string[]; task?: string } = {}): EvalResult[] {
+  async results(filter: { subjects?: readonly string[]; task?: string } = {}): Promise<EvalResult[]> {
     const where: string[] = [], args: (string | number)[] = [];
     if (filter.subjects) {
       if (filter.subjects.length === 0) return [];

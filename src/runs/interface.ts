@@ -8,69 +8,72 @@ import type {
 } from './types.js';
 
 export interface Runs {
-  createRun(spec: NewRun): RunRecord;
+  createRun(spec: NewRun): Promise<RunRecord>;
   /** Apply `patch` (undefined fields are left alone, null clears) and bump updatedAt. */
-  updateRun(id: string, patch: RunPatch): RunRecord;
+  updateRun(id: string, patch: RunPatch): Promise<RunRecord>;
   /** The run with this id, else the run with this name; UsageError if neither exists. */
-  getRun(idOrName: string): RunRecord;
-  findRun(idOrName: string): RunRecord | undefined;
+  getRun(idOrName: string): Promise<RunRecord>;
+  findRun(idOrName: string): Promise<RunRecord | undefined>;
   /** Runs, newest first; `limit` keeps the newest N. */
-  listRuns(options?: { status?: RunStatus; limit?: number }): RunRecord[];
+  listRuns(options?: { status?: RunStatus; limit?: number }): Promise<RunRecord[]>;
   /** Delete these runs (by name) with their metrics and events, in one transaction; names not in the store are skipped. */
-  deleteRuns(names: readonly string[]): RunRecord[];
+  deleteRuns(names: readonly string[]): Promise<RunRecord[]>;
   /** Names of runs that say they belong to this sweep: by their stored config, or by a `sweep verify` record. */
-  runsNamingSweep(sweep: string): string[];
+  runsNamingSweep(sweep: string): Promise<string[]>;
   /** The newest updatedAt of any run ('' in an empty store): where a watcher of changes starts. */
-  lastRunUpdate(): string;
+  lastRunUpdate(): Promise<string>;
   /** Runs updated at or after `at`, oldest change first. */
-  runsUpdatedSince(at: string): { id: string; updatedAt: string }[];
+  runsUpdatedSince(at: string): Promise<{ id: string; updatedAt: string }[]>;
 }
 
 export interface Metrics {
   /** Record metric rows in one transaction; a (run, step) already present is replaced. */
-  logMetrics(runId: string, rows: MetricRow[]): void;
+  logMetrics(runId: string, rows: MetricRow[]): Promise<void>;
   /** A run's metrics in step order; with `sinceStep`, only steps after it. */
-  metrics(runId: string, options?: { sinceStep?: number }): Required<MetricRow>[];
+  metrics(runId: string, options?: { sinceStep?: number }): Promise<Required<MetricRow>[]>;
 }
 
 /** Metrics read the way charts and the live stream need them. */
 export interface MetricSeries {
   /** The run's newest row, if it has logged any. */
-  last(runId: string): LastMetric | undefined;
+  last(runId: string): Promise<LastMetric | undefined>;
   /** The run's first and last step, if it has logged any. */
-  span(runId: string): { first: number; last: number } | undefined;
+  span(runId: string): Promise<{ first: number; last: number } | undefined>;
   /** The last step whose `axis` value is below `value`. */
-  stepBefore(runId: string, axis: MetricAxis, value: number): number | undefined;
+  stepBefore(runId: string, axis: MetricAxis, value: number): Promise<number | undefined>;
   /** The first step whose `axis` value is above `value`. */
-  stepAfter(runId: string, axis: MetricAxis, value: number): number | undefined;
-  /** What downsampling needs of each step from `fromStep` to `toStep` (inclusive), in step order. */
-  curve(runId: string, axis: MetricAxis, fromStep: number, toStep: number): IterableIterator<CurvePoint>;
+  stepAfter(runId: string, axis: MetricAxis, value: number): Promise<number | undefined>;
+  /**
+   * What downsampling needs of each step from `fromStep` to `toStep` (inclusive), in step order,
+   * in chunks: a million-step run arrives a few thousand rows at a time, never all in memory.
+   */
+  curve(runId: string, axis: MetricAxis, fromStep: number, toStep: number): AsyncIterable<CurvePoint[]>;
   /** The run's rows at these steps, in step order (all but the wall-clock time). */
-  atSteps(runId: string, steps: readonly number[]): Omit<RunMetricRow, 'runId'>[];
+  atSteps(runId: string, steps: readonly number[]): Promise<Omit<RunMetricRow, 'runId'>[]>;
   /** Where the newest row of any run stands: rows logged later come after it (0 in an empty store). */
-  position(): number;
+  position(): Promise<number>;
   /** Up to `limit` rows of any run logged after `position`, oldest first, and the position of the last. */
-  after(position: number, limit: number): { position: number; rows: RunMetricRow[] };
+  after(position: number, limit: number): Promise<{ position: number; rows: RunMetricRow[] }>;
 }
 
 export interface Events {
   /** Append an event to a run's log; returns the event's id. */
-  logEvent(runId: string, event: NewEvent): number;
+  logEvent(runId: string, event: NewEvent): Promise<number>;
   /** A run's events, oldest first. */
-  events(runId: string): EventRecord[];
+  events(runId: string): Promise<EventRecord[]>;
   /** Every run's events of this kind, oldest first, with the run's name. */
-  eventsOfKind(kind: string): { runName: string; data: unknown }[];
+  eventsOfKind(kind: string): Promise<{ runName: string; data: unknown }[]>;
 }
 
 /** The process that holds a run (src/runs/trainer.ts decides who may); each change is atomic, so of racing processes one wins. */
 export interface Trainers {
-  trainerOf(runId: string): TrainerRecord | null;
+  trainerOf(runId: string): Promise<TrainerRecord | null>;
   /** Make `trainer` the holder if the holder is still the one seen (`seenToken`, null: nobody); false if someone got there first. */
-  claimTrainer(runId: string, trainer: TrainerRecord, seenToken: string | null): boolean;
+  claimTrainer(runId: string, trainer: TrainerRecord, seenToken: string | null): Promise<boolean>;
   /** Renew the holder's heartbeat; false when `token` no longer holds the run. */
-  beatTrainer(runId: string, token: string, at?: number): boolean;
+  beatTrainer(runId: string, token: string, at?: number): Promise<boolean>;
   /** Let go of the run if `token` holds it. */
-  releaseTrainer(runId: string, token: string): boolean;
+  releaseTrainer(runId: string, token: string): Promise<boolean>;
 }
 
 /** Sweeps and their jobs: the job queue's tables. Of workers racing for a job, exactly one gets it. */
@@ -80,58 +83,60 @@ export interface SweepStore {
    * stored under the name (undefined when there is none) and throws to refuse, or says whether
    * that plan is to be replaced. Refuses a job whose run name is a run's name or id.
    */
-  create(name: string, config: object, jobs: readonly NewJob[], replaces: (existing: JobRecord[] | undefined) => boolean): void;
+  create(name: string, config: object, jobs: readonly NewJob[], replaces: (existing: JobRecord[] | undefined) => boolean): Promise<void>;
   /**
-   * Delete a sweep and its jobs in one transaction; `within` runs inside it first, with the
-   * jobs: it may throw to refuse (nothing is deleted) or delete more through the store.
+   * Delete a sweep and its jobs in one transaction. `refuse` runs inside it first, with the
+   * jobs, and may throw to refuse (nothing is deleted). The sweep's runs (its jobs' runs and the
+   * runs naming it, read inside the transaction) are deleted with it when `deleteRuns`, and
+   * only listed otherwise.
    */
-  remove(name: string, within: (jobs: JobRecord[]) => void): JobRecord[];
-  find(name: string): SweepRecord | undefined;
+  remove(name: string, o: { refuse: (jobs: JobRecord[]) => void; deleteRuns: boolean }): Promise<{ jobs: JobRecord[]; runs: RunRecord[] }>;
+  find(name: string): Promise<SweepRecord | undefined>;
   /** The sweep; UsageError if there is none of that name. */
-  get(name: string): SweepRecord;
+  get(name: string): Promise<SweepRecord>;
   /** Newest first. */
-  list(): SweepRecord[];
-  names(): Set<string>;
-  count(): number;
-  jobs(sweep: string): JobRecord[];
+  list(): Promise<SweepRecord[]>;
+  names(): Promise<Set<string>>;
+  count(): Promise<number>;
+  jobs(sweep: string): Promise<JobRecord[]>;
   /** The sweep whose job trains the run of this name. */
-  sweepOfRun(runName: string): string | undefined;
+  sweepOfRun(runName: string): Promise<string | undefined>;
   /** Run name → the sweep whose job trains it, for every job. */
-  sweepsOfRuns(): Map<string, string>;
+  sweepsOfRuns(): Promise<Map<string, string>>;
   /** Claim the next job (of one sweep, or any) for `worker`: a queued one, or a running one whose lease has expired. */
-  claim(worker: string, leaseSeconds: number, sweep?: string): JobRecord | null;
+  claim(worker: string, leaseSeconds: number, sweep?: string): Promise<JobRecord | null>;
   /** Extend the lease; false when `worker` no longer holds the job. */
-  renewLease(job: JobRecord<unknown>, worker: string, leaseSeconds: number): boolean;
+  renewLease(job: JobRecord<unknown>, worker: string, leaseSeconds: number): Promise<boolean>;
   /** Mark the job done; false when `worker` no longer holds it. */
-  complete(job: JobRecord<unknown>, worker: string): boolean;
+  complete(job: JobRecord<unknown>, worker: string): Promise<boolean>;
   /** Put the job back in the queue, or mark it failed; false when `worker` no longer holds it. */
-  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): boolean;
-  counts(sweep: string): Record<JobStatus, number>;
+  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): Promise<boolean>;
+  counts(sweep: string): Promise<Record<JobStatus, number>>;
   /** Job counts by sweep and status, in that order. */
-  allCounts(): { sweep: string; status: JobStatus; jobs: number }[];
+  allCounts(): Promise<{ sweep: string; status: JobStatus; jobs: number }[]>;
   /** True when no job of the sweep (or of any sweep) is queued or running. */
-  finished(sweep?: string): boolean;
+  finished(sweep?: string): Promise<boolean>;
 }
 
 /** Evaluation: each example's outcome as it is scored (to resume), and each task's metrics. */
 export interface EvalStore {
   /** Outcomes already recorded under this key (with its seed), by example index. */
-  outcomes(key: EvalKey): Map<number, unknown>;
+  outcomes(key: EvalKey): Promise<Map<number, unknown>>;
   /** Record outcomes in one transaction; an index already present is replaced. */
-  saveOutcomes(key: EvalKey, items: readonly [number, unknown][]): void;
+  saveOutcomes(key: EvalKey, items: readonly [number, unknown][]): Promise<void>;
   /** Replace the key's metrics with these, in one transaction. */
-  saveResults(key: EvalKey, metrics: readonly { metric: string; value: number; stderr: number | null; n: number }[]): void;
+  saveResults(key: EvalKey, metrics: readonly { metric: string; value: number; stderr: number | null; n: number }[]): Promise<void>;
   /** Results of these subjects (all when absent) and task, ordered by subject, task, shots, step, metric. */
-  results(filter?: { subjects?: readonly string[]; task?: string }): EvalResult[];
+  results(filter?: { subjects?: readonly string[]; task?: string }): Promise<EvalResult[]>;
 }
 
 /**
- * A whole store. Its methods answer synchronously, as SQLite does in process; a store reached
- * over the network answers later, so there they would return promises.
+ * A whole store. Its methods return promises: SQLite answers in process at once, PostgreSQL
+ * over the network later, and callers await both the same way.
  */
 export interface Store extends Runs, Metrics, Events, Trainers {
   readonly sweeps: SweepStore;
   readonly series: MetricSeries;
   readonly evals: EvalStore;
-  close(): void;
+  close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import type { CurvePoint, LastMetric, MetricAxis, RunMetricRow } from './types.j
 // The axis names are also the whitelist that keeps a caller's choice out of the SQL text.
 const AXIS: Record<MetricAxis, string> = { step: 'step', tokens: 'tokens', flops: 'flops' };
 const ROW = 'step, tokens, flops, train_loss, val_bpb, lr, tokens_per_s, grad_norm';
+/** Rows per chunk of a curve. */
+export const CURVE_CHUNK = 10_000;
 type Row = [number, number | null, number | null, number | null, number | null, number | null, number | null, number | null];
 
 const toRow = (r: Row): Omit<RunMetricRow, 'runId'> => ({
@@ -22,46 +24,54 @@ export class SqliteMetricSeries implements MetricSeries {
     this.#c = c;
   }
 
-  last(runId: string): LastMetric | undefined {
+  async last(runId: string): Promise<LastMetric | undefined> {
     const r = this.#c.stmt('SELECT step, tokens, flops, train_loss, tokens_per_s FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1')
       .get(runId) as { step: number; tokens: number | null; flops: number | null; train_loss: number | null; tokens_per_s: number | null } | undefined;
     return r && { step: r.step, tokens: r.tokens, flops: r.flops, trainLoss: r.train_loss, tokensPerS: r.tokens_per_s };
   }
 
-  span(runId: string): { first: number; last: number } | undefined {
+  async span(runId: string): Promise<{ first: number; last: number } | undefined> {
     const first = this.#c.stmt('SELECT step FROM metrics WHERE run_id = ? ORDER BY step LIMIT 1').get(runId) as { step: number } | undefined;
     const last = this.#c.stmt('SELECT step FROM metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(runId) as { step: number } | undefined;
     return first && last && { first: first.step, last: last.step };
   }
 
-  stepBefore(runId: string, axis: MetricAxis, value: number): number | undefined {
+  async stepBefore(runId: string, axis: MetricAxis, value: number): Promise<number | undefined> {
     const r = this.#c.stmt(`SELECT step FROM metrics WHERE run_id = ? AND ${AXIS[axis]} < ? ORDER BY step DESC LIMIT 1`).get(runId, value);
     return (r as { step: number } | undefined)?.step;
   }
 
-  stepAfter(runId: string, axis: MetricAxis, value: number): number | undefined {
+  async stepAfter(runId: string, axis: MetricAxis, value: number): Promise<number | undefined> {
     const r = this.#c.stmt(`SELECT step FROM metrics WHERE run_id = ? AND ${AXIS[axis]} > ? ORDER BY step LIMIT 1`).get(runId, value);
     return (r as { step: number } | undefined)?.step;
   }
 
-  curve(runId: string, axis: MetricAxis, fromStep: number, toStep: number): IterableIterator<CurvePoint> {
-    // Rows as arrays: a million-step run arrives without a million objects.
-    return this.#c.stmt(
-      `SELECT step, ${AXIS[axis]}, train_loss, val_bpb, grad_norm FROM metrics WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY step`,
-    ).raw(true).iterate(runId, fromStep, toStep) as IterableIterator<CurvePoint>;
+  async *curve(runId: string, axis: MetricAxis, fromStep: number, toStep: number): AsyncIterable<CurvePoint[]> {
+    // Rows as arrays: a million-step run arrives without a million objects. Each chunk is read
+    // by one statement call, so no statement stays open between chunks.
+    const page = this.#c.stmt(
+      `SELECT step, ${AXIS[axis]}, train_loss, val_bpb, grad_norm FROM metrics
+       WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY step LIMIT ${CURVE_CHUNK}`,
+    ).raw(true);
+    for (let from = fromStep; ;) {
+      const rows = page.all(runId, from, toStep) as CurvePoint[];
+      if (rows.length > 0) yield rows;
+      if (rows.length < CURVE_CHUNK) return;
+      from = rows[rows.length - 1][0] + 1;
+    }
   }
 
-  atSteps(runId: string, steps: readonly number[]): Omit<RunMetricRow, 'runId'>[] {
+  async atSteps(runId: string, steps: readonly number[]): Promise<Omit<RunMetricRow, 'runId'>[]> {
     const rows = this.#c.stmt(`SELECT ${ROW} FROM metrics WHERE run_id = ? AND step IN (SELECT value FROM json_each(?)) ORDER BY step`)
       .raw(true).all(runId, JSON.stringify(steps)) as Row[];
     return rows.map(toRow);
   }
 
-  position(): number {
+  async position(): Promise<number> {
     return (this.#c.stmt('SELECT MAX(rowid) AS m FROM metrics').get() as { m: number | null }).m ?? 0;
   }
 
-  after(position: number, limit: number): { position: number; rows: RunMetricRow[] } {
+  async after(position: number, limit: number): Promise<{ position: number; rows: RunMetricRow[] }> {
     // rowid only grows for new rows; a step that is logged again (a resumed run) is a new row too.
     const rows = this.#c.stmt(`SELECT rowid, run_id, ${ROW} FROM metrics WHERE rowid > ? ORDER BY rowid LIMIT ?`)
       .raw(true).all(position, limit) as [number, string, ...Row][];

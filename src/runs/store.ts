@@ -72,7 +72,12 @@ export class RunStore implements Store {
 
   private constructor(connection: Connection, readonly file: string) {
     this.#connection = connection;
-    this.sweeps = new SqliteSweepStore(connection);
+    // A sweep's removal reads and deletes its runs inside its own transaction.
+    this.sweeps = new SqliteSweepStore(connection, {
+      namingSweep: (sweep) => this.runsNamingSweepNow(sweep),
+      find: (name) => this.findNow(name),
+      delete: (names) => this.deleteRunsNow(names),
+    });
     this.series = new SqliteMetricSeries(connection);
     this.evals = new SqliteEvalStore(connection);
   }
@@ -101,11 +106,11 @@ export class RunStore implements Store {
     return new RunStore(Connection.inMemory(file), file);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#connection.close();
   }
 
-  createRun(spec: NewRun): RunRecord {
+  async createRun(spec: NewRun): Promise<RunRecord> {
     if (spec.name !== undefined) this.checkNewName(spec.name);
     // Retry only when the id or a generated name collides; a user's duplicate name is their error.
     for (let attempt = 0; ; attempt++) {
@@ -119,7 +124,7 @@ export class RunStore implements Store {
            VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)`,
         ).run(id, name, JSON.stringify(spec.config), num(spec.params), num(spec.nonEmbeddingParams),
           num(spec.flopsPerToken), num(spec.tokensTarget), now, now);
-        return this.getRun(id);
+        return this.runNow(id);
       } catch (err) {
         const e = err as { code?: string; message?: string };
         if (e.code !== 'SQLITE_CONSTRAINT_UNIQUE' && e.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
@@ -130,7 +135,7 @@ export class RunStore implements Store {
   }
 
   /** Apply `patch` (undefined fields are left alone, null clears) and bump updatedAt. */
-  updateRun(id: string, patch: RunPatch): RunRecord {
+  async updateRun(id: string, patch: RunPatch): Promise<RunRecord> {
     const sets: string[] = [];
     const values: unknown[] = [];
     for (const key of Object.keys(patch).sort() as (keyof RunPatch)[]) {
@@ -148,11 +153,11 @@ export class RunStore implements Store {
     values.push(new Date().toISOString());
     const info = this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
     if (info.changes === 0) throw unknownRun(id);
-    return this.getRun(id);
+    return this.runNow(id);
   }
 
   /** Record metric rows in one transaction; a (run, step) already present is replaced. */
-  logMetrics(runId: string, rows: MetricRow[]): void {
+  async logMetrics(runId: string, rows: MetricRow[]): Promise<void> {
     if (rows.length === 0) return;
     const insert = this.stmt(
       `INSERT OR REPLACE INTO metrics (run_id, step, ${METRIC_COLUMNS.join(', ')})
@@ -172,7 +177,7 @@ export class RunStore implements Store {
   }
 
   /** Append an event to a run's log; returns the event's id. */
-  logEvent(runId: string, event: NewEvent): number {
+  async logEvent(runId: string, event: NewEvent): Promise<number> {
     try {
       const info = this.stmt(
         `INSERT INTO events (run_id, step, time, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -185,21 +190,30 @@ export class RunStore implements Store {
   }
 
   /** The run with this id, else the run with this name; UsageError if neither exists. */
-  getRun(idOrName: string): RunRecord {
-    const run = this.findRun(idOrName);
+  async getRun(idOrName: string): Promise<RunRecord> {
+    return this.runNow(idOrName);
+  }
+
+  async findRun(idOrName: string): Promise<RunRecord | undefined> {
+    return this.findNow(idOrName);
+  }
+
+  /** getRun, answered at once (for use inside a transaction). */
+  private runNow(idOrName: string): RunRecord {
+    const run = this.findNow(idOrName);
     if (run === undefined) throw unknownRun(idOrName);
     return run;
   }
 
   /** Ids win over names; createRun refuses a name that equals an existing id, so this is unambiguous. */
-  findRun(idOrName: string): RunRecord | undefined {
+  private findNow(idOrName: string): RunRecord | undefined {
     const row = (this.stmt('SELECT * FROM runs WHERE id = ?').get(idOrName)
       ?? this.stmt('SELECT * FROM runs WHERE name = ?').get(idOrName)) as RunRow | undefined;
     return row === undefined ? undefined : toRun(row);
   }
 
   /** Runs, newest first; `limit` keeps the newest N. */
-  listRuns(options: { status?: RunStatus; limit?: number } = {}): RunRecord[] {
+  async listRuns(options: { status?: RunStatus; limit?: number } = {}): Promise<RunRecord[]> {
     const { status, limit } = options;
     if (status !== undefined && !RUN_STATUSES.includes(status)) {
       throw new UsageError(`unknown status '${status}'; use one of ${RUN_STATUSES.join(', ')}`);
@@ -216,18 +230,18 @@ export class RunStore implements Store {
   }
 
   /** The newest updatedAt of any run ('' in an empty store). */
-  lastRunUpdate(): string {
+  async lastRunUpdate(): Promise<string> {
     return (this.stmt('SELECT MAX(updated_at) AS m FROM runs').get() as { m: string | null }).m ?? '';
   }
 
   /** Runs updated at or after `at`, oldest change first. */
-  runsUpdatedSince(at: string): { id: string; updatedAt: string }[] {
+  async runsUpdatedSince(at: string): Promise<{ id: string; updatedAt: string }[]> {
     return (this.stmt('SELECT id, updated_at FROM runs WHERE updated_at >= ? ORDER BY updated_at').all(at) as { id: string; updated_at: string }[])
       .map((r) => ({ id: r.id, updatedAt: r.updated_at }));
   }
 
   /** A run's metrics in step order; with `sinceStep`, only steps after it (for tailing a live run). */
-  metrics(runId: string, options: { sinceStep?: number } = {}): Required<MetricRow>[] {
+  async metrics(runId: string, options: { sinceStep?: number } = {}): Promise<Required<MetricRow>[]> {
     const rows = this.stmt(
       `SELECT step, ${METRIC_COLUMNS.join(', ')} FROM metrics WHERE run_id = ? AND step > ? ORDER BY step`,
     ).all(runId, options.sinceStep ?? -Infinity) as MetricDbRow[];
@@ -239,7 +253,7 @@ export class RunStore implements Store {
   }
 
   /** A run's events, oldest first. */
-  events(runId: string): EventRecord[] {
+  async events(runId: string): Promise<EventRecord[]> {
     const rows = this.stmt('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId) as EventDbRow[];
     if (rows.length === 0) this.assertRunExists(runId);
     return rows.map((r) => ({
@@ -249,7 +263,7 @@ export class RunStore implements Store {
   }
 
   /** Every run's events of this kind, oldest first, with the run's name; data that is not JSON reads as null. */
-  eventsOfKind(kind: string): { runName: string; data: unknown }[] {
+  async eventsOfKind(kind: string): Promise<{ runName: string; data: unknown }[]> {
     const rows = this.stmt('SELECT r.name AS name, e.data AS data FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = ? ORDER BY e.id')
       .all(kind) as { name: string; data: string | null }[];
     return rows.map((r) => ({ runName: r.name, data: parseOrNull(r.data) }));
@@ -260,7 +274,11 @@ export class RunStore implements Store {
   // never a record whose files are gone.
 
   /** Delete these runs (by name) with their metrics and events, in one transaction; names not in the store are skipped. */
-  deleteRuns(names: readonly string[]): RunRecord[] {
+  async deleteRuns(names: readonly string[]): Promise<RunRecord[]> {
+    return this.#connection.immediate(() => this.deleteRunsNow(names));
+  }
+
+  private deleteRunsNow(names: readonly string[]): RunRecord[] {
     return this.#connection.immediate(() => {
       const gone: RunRecord[] = [];
       for (const name of names) {
@@ -274,7 +292,11 @@ export class RunStore implements Store {
   }
 
   /** Names of runs that say they belong to this sweep: by their stored config, or by a `sweep verify` record. */
-  runsNamingSweep(sweep: string): string[] {
+  async runsNamingSweep(sweep: string): Promise<string[]> {
+    return this.runsNamingSweepNow(sweep);
+  }
+
+  private runsNamingSweepNow(sweep: string): string[] {
     const rows = this.stmt(
       `SELECT name FROM runs WHERE json_extract(config, '$.train.sweep') = ?
        UNION SELECT r.name FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'verify' AND json_extract(e.data, '$.sweep') = ?`,
@@ -286,7 +308,7 @@ export class RunStore implements Store {
   // conditional UPDATE, so of several processes racing for a run exactly one wins.
 
   /** The process that holds the run, or null when nobody does. */
-  trainerOf(runId: string): TrainerRecord | null {
+  async trainerOf(runId: string): Promise<TrainerRecord | null> {
     const r = this.stmt('SELECT pid, host, trainer_token, trainer_start, trainer_heartbeat FROM runs WHERE id = ?').get(runId) as
       { pid: number | null; host: string | null; trainer_token: string | null; trainer_start: string | null; trainer_heartbeat: number | null } | undefined;
     if (r === undefined) throw unknownRun(runId);
@@ -295,7 +317,7 @@ export class RunStore implements Store {
   }
 
   /** Make `trainer` the run's holder if the holder is still the one seen (`seenToken`, null: nobody); false if someone got there first. */
-  claimTrainer(runId: string, trainer: TrainerRecord, seenToken: string | null): boolean {
+  async claimTrainer(runId: string, trainer: TrainerRecord, seenToken: string | null): Promise<boolean> {
     return this.stmt(
       `UPDATE runs SET pid = ?, host = ?, trainer_token = ?, trainer_start = ?, trainer_heartbeat = ?, updated_at = ?
        WHERE id = ? AND trainer_token IS ?`,
@@ -303,12 +325,12 @@ export class RunStore implements Store {
   }
 
   /** Renew the holder's heartbeat; false when `token` no longer holds the run. */
-  beatTrainer(runId: string, token: string, at = Date.now() / 1000): boolean {
+  async beatTrainer(runId: string, token: string, at = Date.now() / 1000): Promise<boolean> {
     return this.stmt('UPDATE runs SET trainer_heartbeat = ? WHERE id = ? AND trainer_token = ?').run(at, runId, token).changes === 1;
   }
 
   /** Let go of the run if `token` holds it; pid and host stay, as the run's last trainer. */
-  releaseTrainer(runId: string, token: string): boolean {
+  async releaseTrainer(runId: string, token: string): Promise<boolean> {
     return this.stmt('UPDATE runs SET trainer_token = NULL, trainer_start = NULL, trainer_heartbeat = NULL WHERE id = ? AND trainer_token = ?')
       .run(runId, token).changes === 1;
   }

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import type { Connection } from './connection.js';
 import type { SweepStore } from './interface.js';
-import type { JobRecord, JobStatus, NewJob, SweepRecord } from './types.js';
+import type { JobRecord, JobStatus, NewJob, RunRecord, SweepRecord } from './types.js';
 
 interface SweepRow { name: string; config: string; created_at: string }
 
@@ -26,16 +26,25 @@ const toJob = (r: JobRow): JobRecord => ({
 
 const now = () => Date.now() / 1000;
 
+/** The run store's reads and deletes a sweep's removal makes inside its transaction, answered at once. */
+export interface SweepRuns {
+  namingSweep(sweep: string): string[];
+  find(name: string): RunRecord | undefined;
+  delete(names: readonly string[]): RunRecord[];
+}
+
 export class SqliteSweepStore implements SweepStore {
   readonly #c: Connection;
+  readonly #runs: SweepRuns;
 
-  constructor(c: Connection) {
+  constructor(c: Connection, runs: SweepRuns) {
     this.#c = c;
+    this.#runs = runs;
   }
 
-  create(name: string, config: object, jobs: readonly NewJob[], replaces: (existing: JobRecord[] | undefined) => boolean): void {
+  async create(name: string, config: object, jobs: readonly NewJob[], replaces: (existing: JobRecord[] | undefined) => boolean): Promise<void> {
     this.#c.immediate(() => {
-      const existing = this.find(name) && this.jobs(name);
+      const existing = this.findNow(name) && this.jobsNow(name);
       if (replaces(existing)) this.#c.stmt('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
       const taken = this.#c.stmt('SELECT name FROM runs WHERE name = ? OR id = ?');
       for (const j of jobs) {
@@ -49,49 +58,60 @@ export class SqliteSweepStore implements SweepStore {
     });
   }
 
-  remove(name: string, within: (jobs: JobRecord[]) => void): JobRecord[] {
+  async remove(name: string, o: { refuse: (jobs: JobRecord[]) => void; deleteRuns: boolean }): Promise<{ jobs: JobRecord[]; runs: RunRecord[] }> {
     return this.#c.immediate(() => {
-      this.get(name);
-      const jobs = this.jobs(name);
-      within(jobs);
+      if (!this.findNow(name)) throw unknownSweep(name);
+      const jobs = this.jobsNow(name);
+      o.refuse(jobs);
+      // The sweep's verify runs belong to it too; read before anything is gone.
+      const names = [...new Set([...jobs.map((j) => j.runName), ...this.#runs.namingSweep(name)])];
+      const runs = o.deleteRuns ? this.#runs.delete(names) : names.flatMap((n) => this.#runs.find(n) ?? []);
       this.#c.stmt('DELETE FROM sweeps WHERE name = ?').run(name); // jobs cascade
-      return jobs;
+      return { jobs, runs };
     });
   }
 
-  find(name: string): SweepRecord | undefined {
+  async find(name: string): Promise<SweepRecord | undefined> {
+    return this.findNow(name);
+  }
+
+  private findNow(name: string): SweepRecord | undefined {
     const r = this.#c.stmt('SELECT * FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
     return r && toSweep(r);
   }
 
-  get(name: string): SweepRecord {
-    const s = this.find(name);
-    if (!s) throw new UsageError(`unknown sweep '${name}'; \`scalelab sweep list\` lists them`);
+  async get(name: string): Promise<SweepRecord> {
+    const s = this.findNow(name);
+    if (!s) throw unknownSweep(name);
     return s;
   }
 
-  list(): SweepRecord[] {
+  async list(): Promise<SweepRecord[]> {
     return (this.#c.stmt('SELECT * FROM sweeps ORDER BY created_at DESC').all() as SweepRow[]).map(toSweep);
   }
 
-  names(): Set<string> {
+  async names(): Promise<Set<string>> {
     return new Set((this.#c.stmt('SELECT name FROM sweeps').all() as { name: string }[]).map((s) => s.name));
   }
 
-  jobs(sweep: string): JobRecord[] {
+  async jobs(sweep: string): Promise<JobRecord[]> {
+    return this.jobsNow(sweep);
+  }
+
+  private jobsNow(sweep: string): JobRecord[] {
     return (this.#c.stmt('SELECT * FROM jobs WHERE sweep = ? ORDER BY idx').all(sweep) as JobRow[]).map(toJob);
   }
 
-  sweepOfRun(runName: string): string | undefined {
+  async sweepOfRun(runName: string): Promise<string | undefined> {
     return (this.#c.stmt('SELECT sweep FROM jobs WHERE run_name = ?').get(runName) as { sweep: string } | undefined)?.sweep;
   }
 
-  sweepsOfRuns(): Map<string, string> {
+  async sweepsOfRuns(): Promise<Map<string, string>> {
     const rows = this.#c.stmt('SELECT run_name, sweep FROM jobs').all() as { run_name: string; sweep: string }[];
     return new Map(rows.map((j) => [j.run_name, j.sweep]));
   }
 
-  claim(worker: string, leaseSeconds: number, sweep?: string): JobRecord | null {
+  async claim(worker: string, leaseSeconds: number, sweep?: string): Promise<JobRecord | null> {
     return this.#c.immediate(() => {
       const t = now();
       const row = this.#c.stmt(
@@ -107,20 +127,20 @@ export class SqliteSweepStore implements SweepStore {
     });
   }
 
-  renewLease(job: JobRecord<unknown>, worker: string, leaseSeconds: number): boolean {
+  async renewLease(job: JobRecord<unknown>, worker: string, leaseSeconds: number): Promise<boolean> {
     return this.#c.stmt(
       "UPDATE jobs SET lease_expires = ? WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'",
     ).run(now() + leaseSeconds, job.sweep, job.idx, worker).changes === 1;
   }
 
-  complete(job: JobRecord<unknown>, worker: string): boolean {
+  async complete(job: JobRecord<unknown>, worker: string): Promise<boolean> {
     return this.#c.stmt(
       "UPDATE jobs SET status = 'done', lease_expires = NULL, error = NULL, finished_at = ? WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'",
     ).run(new Date().toISOString(), job.sweep, job.idx, worker).changes === 1;
   }
 
   /** `refund`: the claim did not count as an attempt (the job never ran). */
-  release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): boolean {
+  async release(job: JobRecord<unknown>, worker: string, outcome: { failed: boolean; error: string | null; refund?: boolean }): Promise<boolean> {
     return this.#c.stmt(
       `UPDATE jobs SET status = ?, lease_expires = NULL, worker = NULL, error = ?, finished_at = ?, attempts = attempts - ?
        WHERE sweep = ? AND idx = ? AND worker = ? AND status = 'running'`,
@@ -128,7 +148,7 @@ export class SqliteSweepStore implements SweepStore {
       job.sweep, job.idx, worker).changes === 1;
   }
 
-  counts(sweep: string): Record<JobStatus, number> {
+  async counts(sweep: string): Promise<Record<JobStatus, number>> {
     const c: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const r of this.#c.stmt('SELECT status, COUNT(*) AS n FROM jobs WHERE sweep = ? GROUP BY status').all(sweep) as { status: JobStatus; n: number }[]) {
       c[r.status] = r.n;
@@ -136,19 +156,23 @@ export class SqliteSweepStore implements SweepStore {
     return c;
   }
 
-  allCounts(): { sweep: string; status: JobStatus; jobs: number }[] {
+  async allCounts(): Promise<{ sweep: string; status: JobStatus; jobs: number }[]> {
     return (this.#c.stmt('SELECT sweep, status, COUNT(*) AS n FROM jobs GROUP BY sweep, status ORDER BY sweep, status').all() as
       { sweep: string; status: JobStatus; n: number }[]).map((r) => ({ sweep: r.sweep, status: r.status, jobs: r.n }));
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.#c.stmt('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number }).n;
   }
 
-  finished(sweep?: string): boolean {
+  async finished(sweep?: string): Promise<boolean> {
     const r = this.#c.stmt(
       `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') ${sweep ? 'AND sweep = ?' : ''}`,
     ).get(...(sweep ? [sweep] : [])) as { n: number };
     return r.n === 0;
   }
+}
+
+function unknownSweep(name: string): UsageError {
+  return new UsageError(`unknown sweep '${name}'; \`scalelab sweep list\` lists them`);
 }

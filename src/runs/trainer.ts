@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { isProcessAlive, processStartToken } from './processes.js';
-import type { RunStore } from './store.js';
+import type { Store } from './interface.js';
 import type { TrainerRecord } from './types.js';
 
 /** How long a trainer on another host counts as alive after its last heartbeat. */
@@ -38,20 +38,20 @@ export class RunClaim {
   /** The holder this claim replaced because it had died, if any. */
   tookOverFrom: TrainerRecord | null = null;
 
-  constructor(private readonly store: RunStore, readonly token: string = randomUUID(),
+  constructor(private readonly store: Store, readonly token: string = randomUUID(),
     private readonly leaseSeconds = TRAINER_LEASE_SECONDS) {}
 
   /** Claim the run, or throw RunBusyError naming the live process that holds it. */
-  take(run: { id: string; name: string }): void {
+  async take(run: { id: string; name: string }): Promise<void> {
     const mine: TrainerRecord = { pid: process.pid, host: os.hostname(), token: this.token, start: processStartToken(process.pid), heartbeat: now() };
     // A lost race means another claimant has just written its token; the next look finds it alive.
     for (let tries = 0; tries < 3; tries++) {
-      const holder = this.store.trainerOf(run.id);
+      const holder = await this.store.trainerOf(run.id);
       if (holder !== null && holder.token !== this.token && trainerAlive(holder, this.leaseSeconds)) {
         throw new RunBusyError(`run '${run.name}' is being trained by ${describe(holder)}; ` +
           'stop that process first (Ctrl-C checkpoints it) or wait for it to finish');
       }
-      if (this.store.claimTrainer(run.id, { ...mine, heartbeat: now() }, holder?.token ?? null)) {
+      if (await this.store.claimTrainer(run.id, { ...mine, heartbeat: now() }, holder?.token ?? null)) {
         this.run = run;
         this.lastBeat = now();
         this.tookOverFrom = holder;
@@ -65,12 +65,12 @@ export class RunClaim {
    * Renew the heartbeat (at most every quarter lease unless `force`); throws
    * RunTakenOverError when another trainer holds the run, so this one stops before it writes.
    */
-  keep(force = false): void {
+  async keep(force = false): Promise<void> {
     if (this.run === null) return;
     const at = now();
     if (!force && at - this.lastBeat < this.leaseSeconds / 4) return;
-    if (!this.store.beatTrainer(this.run.id, this.token, at)) {
-      const holder = this.store.trainerOf(this.run.id);
+    if (!await this.store.beatTrainer(this.run.id, this.token, at)) {
+      const holder = await this.store.trainerOf(this.run.id);
       const run = this.run;
       this.run = null;
       throw new RunTakenOverError(`run '${run.name}' was taken over by ${holder ? describe(holder) : 'another process'}; ` +
@@ -80,9 +80,10 @@ export class RunClaim {
   }
 
   /** Let the run go (if this claim still holds it). */
-  release(): void {
+  async release(): Promise<void> {
     if (this.run === null) return;
-    this.store.releaseTrainer(this.run.id, this.token);
+    const run = this.run;
     this.run = null;
+    await this.store.releaseTrainer(run.id, this.token);
   }
 }

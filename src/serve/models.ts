@@ -13,7 +13,7 @@ import path from 'node:path';
 import { GPT } from '../models/gpt.js';
 import { Decoder } from '../models/decode.js';
 import { native } from '../engine/native.js';
-import { RunStore, RUN_ID_PATTERN, type RunRecord } from '../runs/index.js';
+import { RunStore, RUN_ID_PATTERN, type RunRecord, type Store } from '../runs/index.js';
 import { checkpointName, loadWeights } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -84,7 +84,7 @@ function unixTime(iso: string | null): number {
 }
 
 export class ModelRegistry {
-  private store: RunStore;
+  private store: Store;
   /** Keyed by weights file: every id of one file shares one entry. */
   readonly cache: ModelCache<LoadedModel>;
   /** Files that failed its integrity check, by file: the file's stamp and the answer given. */
@@ -121,9 +121,9 @@ export class ModelRegistry {
   }
 
   /** Every finished run, then every run's checkpoints as NAME@STEP. */
-  list(): ModelInfo[] {
+  async list(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];
-    const runs = this.store.listRuns();
+    const runs = await this.store.listRuns();
     for (const r of runs) {
       if (r.status === 'done' && this.finalWeights(r)) out.push({ id: r.name, object: 'model', created: unixTime(r.finishedAt ?? r.createdAt), owned_by: 'scalelab', ...contextOf(r) });
     }
@@ -143,12 +143,12 @@ export class ModelRegistry {
   }
 
   /** The weights file for a model id and the model's canonical id, or a 404. */
-  private resolve(id: string): { file: string; run: RunRecord; canonical: string } {
+  private async resolve(id: string): Promise<{ file: string; run: RunRecord; canonical: string }> {
     const notFound = () => new ApiError(404, `The model '${id}' does not exist; GET /v1/models lists the models this server offers.`,
       'invalid_request_error', 'model', 'model_not_found');
     const at = id.lastIndexOf('@');
     const name = at >= 0 ? id.slice(0, at) : id;
-    const run = name ? this.store.findRun(name) : undefined;
+    const run = name ? await this.store.findRun(name) : undefined;
     if (!run) throw notFound();
     if (at < 0) {
       const file = run.status === 'done' ? this.finalWeights(run) : null;
@@ -164,10 +164,10 @@ export class ModelRegistry {
   }
 
   /** The model for an id, loading it on first use. Throws ApiError: 404 for an unknown id, 500 for corrupt weights. */
-  get(id: string): Promise<LoadedModel> {
-    const { file, run, canonical } = this.resolve(id);
+  async get(id: string): Promise<LoadedModel> {
+    const { file, run, canonical } = await this.resolve(id);
     const bad = this.corrupt.get(file);
-    if (bad && bad.stamp === stamp(file)) return Promise.reject(bad.error);
+    if (bad && bad.stamp === stamp(file)) throw bad.error;
     return this.cache.get(file, () => this.load(file, run, canonical));
   }
 
@@ -206,8 +206,8 @@ export class ModelRegistry {
     return this.cache.values();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     for (const m of this.cache.clear()) m.scheduler.close();
-    this.store.close();
+    await this.store.close();
   }
 }

@@ -2,7 +2,7 @@
 // new plan's estimates. A job's wall time (claimed to done) holds everything its run cost,
 // whatever the cost model missed: a machine busier than when it was measured, store writes,
 // slower kernels at the real thread count.
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { SweepQueue, type Job } from './queue.js';
 
 /** Marks sweeps whose job estimates come from estimate.ts; older ones priced training steps only and must not calibrate. */
@@ -22,13 +22,13 @@ export function jobWallSeconds(j: Job): number | null {
 }
 
 /** From every done job of an estimated sweep that ran in one attempt (a resumed one's wall time includes the wait for its lease). */
-export function calibrate(store: RunStore): Calibration {
+export async function calibrate(store: Store): Promise<Calibration> {
   const q = new SweepQueue(store);
   let actual = 0, estimated = 0, jobs = 0;
-  for (const s of q.listSweeps()) {
+  for (const s of await q.listSweeps()) {
     const est = s.config.estimate as { model?: number; calibration?: number } | undefined;
     if (est?.model !== ESTIMATE_MODEL || !(Number(est.calibration) > 0)) continue;
-    for (const j of q.jobs(s.name)) {
+    for (const j of await q.jobs(s.name)) {
       const wall = jobWallSeconds(j);
       if (j.status !== 'done' || j.attempts !== 1 || !j.estimatedSeconds || wall === null || wall <= 0) continue;
       actual += wall;

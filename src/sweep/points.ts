@@ -1,6 +1,6 @@
 // The (N, D, loss) points a sweep's finished runs give the scaling-law fits: N non-embedding
 // parameters, D training tokens, and the final validation loss in bits per byte.
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { SweepQueue } from './queue.js';
 import { trainingCompute } from '../common/compute.js';
 
@@ -12,13 +12,13 @@ export interface SweepPoint {
   flops: number;
 }
 
-export function sweepPoints(store: RunStore, name: string): SweepPoint[] {
+export async function sweepPoints(store: Store, name: string): Promise<SweepPoint[]> {
   const q = new SweepQueue(store);
-  q.getSweep(name);
+  await q.getSweep(name);
   const points: SweepPoint[] = [];
-  for (const j of q.jobs(name)) {
+  for (const j of await q.jobs(name)) {
     if (j.status !== 'done') continue;
-    const r = store.findRun(j.runName);
+    const r = await store.findRun(j.runName);
     if (!r || r.finalValBpb === null || r.nonEmbeddingParams === null) continue;
     points.push({ run: r.name, params: r.nonEmbeddingParams, tokens: r.tokensSeen, loss: r.finalValBpb, flops: trainingCompute(r.nonEmbeddingParams, r.tokensSeen) });
   }

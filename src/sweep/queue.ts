@@ -4,7 +4,7 @@
 // the run from its last checkpoint. A worker that has lost its lease cannot complete or fail a
 // job another worker now holds. What this module adds are the queue's rules: which names a plan
 // may take, when a plan may be replaced or removed, and how often a job is retried.
-import type { JobRecord, JobStatus, NewJob, RunStore, SweepRecord, SweepStore } from '../runs/index.js';
+import type { JobRecord, JobStatus, NewJob, RunRecord, Store, SweepRecord, SweepStore } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
 
@@ -19,7 +19,7 @@ const now = () => Date.now() / 1000;
 export class SweepQueue {
   private readonly sweeps: SweepStore;
 
-  constructor(store: RunStore) {
+  constructor(store: Store) {
     this.sweeps = store.sweeps;
   }
 
@@ -29,88 +29,90 @@ export class SweepQueue {
    * A job's run name must not be taken by a run already in the store: a worker would take that
    * run for the job's own.
    */
-  createSweep(name: string, config: object, jobs: (NewJob & { options: Partial<TrainOptions> })[], o: { replace?: boolean } = {}): void {
+  async createSweep(name: string, config: object, jobs: (NewJob & { options: Partial<TrainOptions> })[], o: { replace?: boolean } = {}): Promise<void> {
     checkSweepName(name);
-    this.sweeps.create(name, config, jobs, (existing) => replaceable(name, existing, Boolean(o.replace)));
+    await this.sweeps.create(name, config, jobs, (existing) => replaceable(name, existing, Boolean(o.replace)));
   }
 
   /**
    * Whether a plan may be stored under `name`: refuses a bad or taken name, or (with replace) a
    * plan one of whose jobs has started. True when an existing plan is to be replaced.
    */
-  checkPlannable(name: string, replace: boolean): boolean {
+  async checkPlannable(name: string, replace: boolean): Promise<boolean> {
     checkSweepName(name);
-    return replaceable(name, this.findSweep(name) && this.jobs(name), replace);
+    return replaceable(name, (await this.findSweep(name)) && await this.jobs(name), replace);
   }
 
   /**
-   * Delete a sweep and its jobs, and with `runs` the given runs (their metrics and events go with
+   * Delete a sweep and its jobs, and with `deleteRuns` its runs (their metrics and events go with
    * them), in one transaction: a crash leaves the sweep whole or gone. Refuses while a job is
    * running under a live lease, unless forced; a forced delete makes that job's worker lose its
    * lease at its next heartbeat and stop.
    */
-  removeSweep(name: string, o: { force?: boolean; deleteRuns?: (runNames: string[]) => void } = {}): { jobs: Job[] } {
-    const jobs = this.sweeps.remove(name, (jobs) => {
-      const live = jobs.filter((j) => j.status === 'running' && (j.leaseExpires ?? 0) > now());
-      if (live.length && !o.force) {
-        throw new UsageError(`sweep '${name}' has ${live.length} running job${live.length === 1 ? '' : 's'} (${live.map((j) => j.runName).join(', ')}); ` +
-          'stop its workers first, or pass --force to delete it anyway');
-      }
-      o.deleteRuns?.(jobs.map((j) => j.runName));
+  async removeSweep(name: string, o: { force?: boolean; deleteRuns?: boolean } = {}): Promise<{ jobs: Job[]; runs: RunRecord[] }> {
+    const { jobs, runs } = await this.sweeps.remove(name, {
+      refuse: (jobs) => {
+        const live = jobs.filter((j) => j.status === 'running' && (j.leaseExpires ?? 0) > now());
+        if (live.length && !o.force) {
+          throw new UsageError(`sweep '${name}' has ${live.length} running job${live.length === 1 ? '' : 's'} (${live.map((j) => j.runName).join(', ')}); ` +
+            'stop its workers first, or pass --force to delete it anyway');
+        }
+      },
+      deleteRuns: Boolean(o.deleteRuns),
     });
-    return { jobs: jobs as Job[] };
+    return { jobs: jobs as Job[], runs };
   }
 
-  findSweep(name: string): SweepRecord | undefined {
+  findSweep(name: string): Promise<SweepRecord | undefined> {
     return this.sweeps.find(name);
   }
 
-  getSweep(name: string): SweepRecord {
+  getSweep(name: string): Promise<SweepRecord> {
     return this.sweeps.get(name);
   }
 
-  listSweeps(): SweepRecord[] {
+  listSweeps(): Promise<SweepRecord[]> {
     return this.sweeps.list();
   }
 
-  jobs(sweep: string): Job[] {
-    return this.sweeps.jobs(sweep) as Job[];
+  jobs(sweep: string): Promise<Job[]> {
+    return this.sweeps.jobs(sweep) as Promise<Job[]>;
   }
 
   /**
    * Claim the next job: a queued one, or a running one whose lease has expired. Returns null
    * when nothing is claimable (the sweep may still have jobs running under live leases).
    */
-  claim(worker: string, leaseSeconds: number, sweep?: string): Job | null {
-    return this.sweeps.claim(worker, leaseSeconds, sweep) as Job | null;
+  claim(worker: string, leaseSeconds: number, sweep?: string): Promise<Job | null> {
+    return this.sweeps.claim(worker, leaseSeconds, sweep) as Promise<Job | null>;
   }
 
   /** Extend the lease; false means this worker no longer holds the job and must stop at once. */
-  heartbeat(job: Job, worker: string, leaseSeconds: number): boolean {
+  heartbeat(job: Job, worker: string, leaseSeconds: number): Promise<boolean> {
     return this.sweeps.renewLease(job, worker, leaseSeconds);
   }
 
-  complete(job: Job, worker: string): boolean {
+  complete(job: Job, worker: string): Promise<boolean> {
     return this.sweeps.complete(job, worker);
   }
 
   /** Put the job back in the queue (a clean stop), or mark it failed after MAX_ATTEMPTS. */
-  release(job: Job, worker: string, error?: string): boolean {
+  release(job: Job, worker: string, error?: string): Promise<boolean> {
     return this.sweeps.release(job, worker, { failed: error !== undefined && job.attempts >= MAX_ATTEMPTS, error: error ?? null });
   }
 
   /** Back in the queue as if never claimed: its run was busy, so the job did not run and spends no attempt. */
-  putBack(job: Job, worker: string): boolean {
+  putBack(job: Job, worker: string): Promise<boolean> {
     return this.sweeps.release(job, worker, { failed: false, error: null, refund: true });
   }
 
   /** Queued, running, done and failed counts. */
-  counts(sweep: string): Record<JobStatus, number> {
+  counts(sweep: string): Promise<Record<JobStatus, number>> {
     return this.sweeps.counts(sweep);
   }
 
   /** True when no job of the sweep (or of any sweep) is queued or running. */
-  finished(sweep?: string): boolean {
+  finished(sweep?: string): Promise<boolean> {
     return this.sweeps.finished(sweep);
   }
 }

@@ -2,7 +2,7 @@
 // changes in one transaction; the folders go only after it commits.
 import fs from 'node:fs';
 import path from 'node:path';
-import { assertRunId, type RunStore } from '../runs/index.js';
+import { assertRunId, type Store } from '../runs/index.js';
 import { SweepQueue } from './queue.js';
 
 export interface RemovedSweep {
@@ -14,19 +14,12 @@ export interface RemovedSweep {
   keptRuns: string[];
 }
 
-export function removeSweep(store: RunStore, home: string, name: string, o: { force?: boolean; keepRuns?: boolean } = {}): RemovedSweep {
+export async function removeSweep(store: Store, home: string, name: string, o: { force?: boolean; keepRuns?: boolean } = {}): Promise<RemovedSweep> {
   const q = new SweepQueue(store);
-  let deleted: { id: string; name: string }[] = [];
-  let kept: string[] = [];
-  const { jobs } = q.removeSweep(name, {
-    force: o.force,
-    deleteRuns: (jobRuns) => {
-      // The sweep's verify runs belong to it too; read inside the transaction, before anything is gone.
-      const names = [...new Set([...jobRuns, ...store.runsNamingSweep(name)])];
-      if (o.keepRuns) kept = names.filter((n) => store.findRun(n));
-      else deleted = store.deleteRuns(names);
-    },
-  });
+  // The sweep's runs include its verify runs; the store finds them inside its transaction.
+  const { jobs, runs } = await q.removeSweep(name, { force: o.force, deleteRuns: !o.keepRuns });
+  const deleted = o.keepRuns ? [] : runs;
+  const kept = o.keepRuns ? runs.map((r) => r.name) : [];
   for (const r of deleted) {
     assertRunId(r.id);
     fs.rmSync(path.join(home, 'runs', r.id), { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // estimates by how the finished jobs' wall time (claim to done: start-up, validation and
 // checkpoints included) compared with theirs on this machine. Jobs planned without
 // an estimate (--no-estimate) are priced by their training FLOPs at the finished runs' rate.
-import type { RunStore } from '../runs/index.js';
+import type { Store } from '../runs/index.js';
 import { flopsPerToken } from '../models/gpt.js';
 import type { TrainOptions } from '../train/train.js';
 import { SweepQueue, type JobStatus } from './queue.js';
@@ -36,11 +36,11 @@ export interface SweepStatus {
   }[];
 }
 
-export function sweepStatus(store: RunStore, name: string): SweepStatus {
+export async function sweepStatus(store: Store, name: string): Promise<SweepStatus> {
   const q = new SweepQueue(store);
-  q.getSweep(name);
-  const jobs = q.jobs(name);
-  const runs = jobs.map((j) => store.findRun(j.runName));
+  await q.getSweep(name);
+  const jobs = await q.jobs(name);
+  const runs = await Promise.all(jobs.map((j) => store.findRun(j.runName)));
   const work = (o: Partial<TrainOptions>) => o.layers && o.dModel && o.heads && o.ctx && o.tokens
     ? flopsPerToken(modelConfig({ layers: o.layers, dModel: o.dModel, heads: o.heads }, o.ctx, o)) * o.tokens
     : 0;
@@ -69,7 +69,7 @@ export function sweepStatus(store: RunStore, name: string): SweepStatus {
   const etaSeconds = left * (estimated > 0 ? actual / estimated : 1) + (flopsPerSecond > 0 ? leftFlops / flopsPerSecond : 0);
   return {
     sweep: name,
-    counts: q.counts(name),
+    counts: await q.counts(name),
     etaSeconds, etaKnown,
     estimate: estimatedJobs ? { jobs: estimatedJobs, estimatedSeconds: estimated, actualSeconds: actual } : null,
     jobs: jobs.map((j, i) => ({

@@ -44,11 +44,11 @@ export async function verifySweep(name: string, flops: number,
   let base: Partial<TrainOptions>, points, sweepConfig;
   try {
     const q = new SweepQueue(store);
-    sweepConfig = q.getSweep(name).config;
-    points = sweepPoints(store, name);
-    base = q.jobs(name)[0].options;
+    sweepConfig = (await q.getSweep(name)).config;
+    points = await sweepPoints(store, name);
+    base = (await q.jobs(name))[0].options;
   } finally {
-    store.close();
+    await store.close();
   }
   const { boot } = fitLaw(points, { resamples: o.resamples ?? 1000, flops: [flops] });
   const opt = computeOptimal(boot.fit, flops);
@@ -88,9 +88,9 @@ export async function verifySweep(name: string, flops: number,
   // Kept with the run, so the dashboard and later readers see the prediction beside the measurement.
   const after = RunStore.open(home);
   try {
-    after.logEvent(res.run.id, { kind: 'verify', message: `predicted ${result.predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`, data: result });
+    await after.logEvent(res.run.id, { kind: 'verify', message: `predicted ${result.predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`, data: result });
   } finally {
-    after.close();
+    await after.close();
   }
   return result;
 }

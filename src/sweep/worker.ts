@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 // Loaded here, in the main thread, so the OpenMP settings it makes reach the process before any
 // training thread starts (a worker thread's process.env is only a copy).
 import '../engine/native.js';
-import { RunStore, existingHome } from '../runs/index.js';
+import { RunStore, existingHome, type Store } from '../runs/index.js';
 import { SweepQueue, type Job } from './queue.js';
 import type { TrainerThreadData } from './trainer-thread.js';
 
@@ -39,11 +39,11 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
   let done = 0;
   try {
     // A mistyped sweep would otherwise look like one with nothing left to do.
-    if (o.sweep !== undefined) queue.getSweep(o.sweep);
+    if (o.sweep !== undefined) await queue.getSweep(o.sweep);
     while (!o.shouldStop?.()) {
-      const job = queue.claim(id, lease, o.sweep);
+      const job = await queue.claim(id, lease, o.sweep);
       if (!job) {
-        if (queue.finished(o.sweep)) break;
+        if (await queue.finished(o.sweep)) break;
         await sleep(Math.min(1000, (lease * 1000) / 4)); // a job may be waiting for its lease to run out
         continue;
       }
@@ -54,18 +54,18 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
       if (outcome === 'busy') await sleep(Math.min(5000, (lease * 1000) / 2));
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return done;
 }
 
-async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, home: string, lease: number,
+async function runJob(store: Store, queue: SweepQueue, job: Job, id: string, home: string, lease: number,
   o: WorkerOptions, log: (line: string) => void): Promise<'done' | 'released' | 'lost' | 'busy'> {
   const label = `${job.sweep}#${job.idx} (${job.runName})`;
-  const existing = store.findRun(job.runName);
+  const existing = await store.findRun(job.runName);
   if (existing?.status === 'done') {
     // The previous holder finished training but died before marking the job done.
-    queue.complete(job, id);
+    await queue.complete(job, id);
     log(`${label}: already trained`);
     return 'done';
   }
@@ -76,13 +76,17 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
   const data: TrainerThreadData = { home, options, stop, claimToken };
   const thread = new Worker(threadFile, { workerData: data });
   let lost = false;
+  let beating = false; // one heartbeat at a time: a slow store must not pile them up
   const beat = setInterval(() => {
     if (o.shouldStop?.()) Atomics.store(new Int32Array(stop), 0, 1);
-    if (!queue.heartbeat(job, id, lease)) {
+    if (beating || lost) return;
+    beating = true;
+    queue.heartbeat(job, id, lease).then((held) => {
+      if (held) return;
       // Someone else holds the job now: stop training at once, without a checkpoint.
       lost = true;
       void thread.terminate();
-    }
+    }, (err: Error) => log(`${label}: heartbeat failed (${err.message}); trying again`)).finally(() => (beating = false));
   }, Math.max(200, (lease * 1000) / 3));
   const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null; busy?: boolean }>((resolve) => {
     let last: { type: string; message?: string } = { type: 'error', message: 'the training thread exited without a result' };
@@ -96,29 +100,29 @@ async function runJob(store: RunStore, queue: SweepQueue, job: Job, id: string, 
   });
   clearInterval(beat);
   // A terminated thread never let its run go; this process is not training it any more.
-  const run = store.findRun(job.runName);
-  if (run) store.releaseTrainer(run.id, claimToken);
+  const run = await store.findRun(job.runName);
+  if (run) await store.releaseTrainer(run.id, claimToken);
   if (lost) {
     log(`${label}: lost the lease; another worker has it`);
     return 'lost';
   }
   if (result.type === 'result' && result.status === 'done') {
-    queue.complete(job, id);
+    await queue.complete(job, id);
     log(`${label}: done, val ${result.valBpb?.toFixed(3)} bpb`);
     return 'done';
   }
   if (result.type === 'result') {
-    queue.release(job, id);
+    await queue.release(job, id);
     log(`${label}: stopped; back in the queue`);
     return 'released';
   }
   if (result.busy) {
     // Not a failure of the job: its run is still being trained, so it goes back unchanged.
-    queue.putBack(job, id);
+    await queue.putBack(job, id);
     log(`${label}: ${result.message}; back in the queue`);
     return 'busy';
   }
-  queue.release(job, id, result.message);
+  await queue.release(job, id, result.message);
   log(`${label}: failed: ${result.message}`);
   return 'released';
 }

@@ -22,7 +22,7 @@ type StepOutcome =
 
 export async function trainLoop(s: Session): Promise<TrainResult> {
   // A checkpoint before the first step, so a spike can always roll back.
-  if (s.ckpts.list().length === 0) saveCheckpoint(s);
+  if (s.ckpts.list().length === 0) await saveCheckpoint(s);
   const metrics = new MetricsBuffer(s.store, s.run.id);
   const lossAt = nanInjection(s.hooks.injectNanAtSteps);
   let lastLoss = NaN;
@@ -33,28 +33,28 @@ export async function trainLoop(s: Session): Promise<TrainResult> {
         stopped = true;
         break;
       }
-      s.claim.keep();
+      await s.claim.keep();
       const lr = learningRate(s.sched, s.state.step);
       const outcome = takeStep(s, lr, lossAt);
       if (outcome.spike) {
-        metrics.flush();
-        rollBack(s, outcome.loss);
+        await metrics.flush();
+        await rollBack(s, outcome.loss);
         continue;
       }
       lastLoss = outcome.loss;
       const valBpb = evaluateIfDue(s);
-      report(s, metrics, outcome, lr, valBpb);
+      await report(s, metrics, outcome, lr, valBpb);
       if (s.state.step % s.o.checkpointEvery === 0 && s.state.step < s.steps) {
-        metrics.flush();
-        saveCheckpoint(s);
+        await metrics.flush();
+        await saveCheckpoint(s);
       }
       // Let signal handlers and timers run between steps.
       await new Promise((r) => setImmediate(r));
     }
-    metrics.flush();
-    return finish(s, stopped, lastLoss);
+    await metrics.flush();
+    return await finish(s, stopped, lastLoss);
   } catch (err) {
-    recordFailure(s, err);
+    await recordFailure(s, err);
     throw err;
   }
 }
@@ -79,19 +79,21 @@ function takeStep(s: Session, lr: number, lossAt: (step: number, loss: number) =
 }
 
 /** After a spike at the current step: back to the newest good checkpoint, skipping every batch from there to the spike. */
-function rollBack(s: Session, loss: number): void {
+async function rollBack(s: Session, loss: number): Promise<void> {
   const { state } = s;
   if (++state.guard.rollbacks > MAX_ROLLBACKS) {
     throw new Error(`training diverged: loss ${loss} at step ${state.step} after ${MAX_ROLLBACKS} rollbacks`);
   }
   const spikeStep = state.step, rollbacks = state.guard.rollbacks;
-  const loaded = s.ckpts.restoreLatest(s.model, s.opt, (file, why) => logCorruptCheckpoint(s, file, why));
+  const corrupt: [string, string][] = [];
+  const loaded = s.ckpts.restoreLatest(s.model, s.opt, (file, why) => corrupt.push([file, why]));
+  for (const [file, why] of corrupt) await logCorruptCheckpoint(s, file, why);
   if (!loaded) throw new Error('loss spike with no checkpoint to roll back to');
   restoreState(state, loaded.state, s.trainTokens, s.samplerOpts);
   state.guard.rollbacks = rollbacks;
   const skip = spikeStep - state.step + 1;
   state.sampler.skip(skip);
-  logEvent(s, 'rollback', `loss ${loss} at step ${spikeStep} (running mean ${state.guard.ema.toFixed(3)}); rolled back to step ${state.step} and skipped ${skip} batches`,
+  await logEvent(s, 'rollback', `loss ${loss} at step ${spikeStep} (running mean ${state.guard.ema.toFixed(3)}); rolled back to step ${state.step} and skipped ${skip} batches`,
     { spike_step: spikeStep, loss, to_step: state.step, skipped: skip });
 }
 
@@ -120,7 +122,7 @@ function evaluate(s: Session): number {
 }
 
 /** The step's metrics for the store and its progress line for the reporter. */
-function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { spike: false }, lr: number, valBpb: number | null): void {
+async function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { spike: false }, lr: number, valBpb: number | null): Promise<void> {
   const tokens = s.state.step * s.tokensPerStep;
   const tokensPerS = s.tokensPerStep / step.seconds;
   metrics.push({
@@ -131,51 +133,51 @@ function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { spike:
     step: s.state.step, steps: s.steps, tokens, tokensTarget: s.steps * s.tokensPerStep, loss: step.loss,
     valBpb: valBpb ?? s.state.lastVal, tokensPerS, lr,
   });
-  metrics.flushIfFull();
+  await metrics.flushIfFull();
 }
 
-function saveCheckpoint(s: Session): void {
-  s.claim.keep(true); // a trainer that lost the run must not write into its folder
+async function saveCheckpoint(s: Session): Promise<void> {
+  await s.claim.keep(true); // a trainer that lost the run must not write into its folder
   const t = performance.now();
   const { step, trainSeconds, bestVal } = s.state;
   s.ckpts.save(s.model, s.opt, checkpointState(s.state, s.tokensPerStep));
-  s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, step * s.tokensPerStep), trainSeconds, bestValBpb: bestVal });
+  await s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, step * s.tokensPerStep), trainSeconds, bestValBpb: bestVal });
   s.seconds.checkpoint += (performance.now() - t) / 1000;
 }
 
 /** The last checkpoint and, for a finished run, the final weights; the run's record closed. */
-function finish(s: Session, stopped: boolean, lastLoss: number): TrainResult {
+async function finish(s: Session, stopped: boolean, lastLoss: number): Promise<TrainResult> {
   const { state } = s;
   const status = stopped ? 'stopped' : 'done';
-  saveCheckpoint(s);
+  await saveCheckpoint(s);
   let weightsSha256: string | null = null;
   if (!stopped) {
     const t = performance.now();
     weightsSha256 = saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
     s.seconds.checkpoint += (performance.now() - t) / 1000;
   }
-  s.store.updateRun(s.run.id, {
+  await s.store.updateRun(s.run.id, {
     status, tokensSeen: state.step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, state.step * s.tokensPerStep),
     trainSeconds: state.trainSeconds, bestValBpb: state.bestVal, finalTrainLoss: Number.isNaN(lastLoss) ? null : lastLoss,
     finalValBpb: state.lastVal, weightsSha256, finishedAt: stopped ? null : new Date().toISOString(),
   });
-  logEvent(s, status, status === 'done'
+  await logEvent(s, status, status === 'done'
     ? `finished ${s.steps} steps; val ${state.lastVal?.toFixed(3)} bpb`
     : `stopped at step ${state.step}; resume with \`scalelab train --resume ${s.run.name}\``);
   s.reporter.done();
   const { data, eval: evalSeconds, checkpoint, t0 } = s.seconds;
   return {
-    run: s.store.getRun(s.run.id), dir: s.dir, status, steps: state.step, finalTrainLoss: lastLoss, finalValBpb: state.lastVal, weightsSha256,
+    run: await s.store.getRun(s.run.id), dir: s.dir, status, steps: state.step, finalTrainLoss: lastLoss, finalValBpb: state.lastVal, weightsSha256,
     seconds: { train: state.trainSeconds, data, eval: evalSeconds, checkpoint, total: (performance.now() - t0) / 1000 },
   };
 }
 
 /** Whatever stopped the run goes on record; its last checkpoint is still there to resume from. */
-function recordFailure(s: Session, err: unknown): void {
+async function recordFailure(s: Session, err: unknown): Promise<void> {
   // The run is another trainer's now: its record is not this process's to change.
   if (err instanceof RunTakenOverError) return;
-  s.store.updateRun(s.run.id, { status: 'failed' });
-  logEvent(s, 'error', (err as Error).message.split('\n')[0]);
+  await s.store.updateRun(s.run.id, { status: 'failed' });
+  await logEvent(s, 'error', (err as Error).message.split('\n')[0]);
 }
 
 /** Tests only (TrainHooks.injectNanAtSteps): the loss as measured, or NaN the first time a listed step is taken. */

@@ -13,7 +13,7 @@ import {
   type Corpus, type EvalBatch, type SamplerOptions, type Split,
 } from '../data/index.js';
 import { mixTraining, parseMix, type Mixture } from '../data/mixture.js';
-import { runDir, type RunClaim, type RunRecord, type RunStore } from '../runs/index.js';
+import { runDir, type RunClaim, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
 import { Checkpoints, removeStaleTemps } from './checkpoint.js';
@@ -33,7 +33,7 @@ export interface RunPlan {
 }
 
 export interface Session {
-  store: RunStore;
+  store: Store;
   claim: RunClaim;
   hooks: TrainHooks;
   reporter: Reporter;
@@ -61,23 +61,23 @@ export interface Session {
 }
 
 /** Record an event at the run's current step, and report it. */
-export function logEvent(s: Session, kind: string, message: string, data?: Record<string, unknown>): void {
-  s.store.logEvent(s.run.id, { step: s.state.step, kind, message, data });
+export async function logEvent(s: Session, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+  await s.store.logEvent(s.run.id, { step: s.state.step, kind, message, data });
   s.reporter.event(kind, message, data);
 }
 
-export function logCorruptCheckpoint(s: Session, file: string, why: string): void {
-  logEvent(s, 'checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
+export async function logCorruptCheckpoint(s: Session, file: string, why: string): Promise<void> {
+  await logEvent(s, 'checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 }
 
 /** Everything up to the first step; a resume that cannot go on is refused here, in one line. */
-export function openSession(store: RunStore, home: string, plan: RunPlan, hooks: TrainHooks, claim: RunClaim, t0: number): Session {
+export async function openSession(store: Store, home: string, plan: RunPlan, hooks: TrainHooks, claim: RunClaim, t0: number): Promise<Session> {
   const { o, cfg } = plan;
   if (o.threads !== undefined) setThreads(o.threads);
   const data = loadData(o);
   const tokensPerStep = o.batch * o.ctx;
   const steps = Math.ceil(o.tokens / tokensPerStep);
-  const run = plan.resumed ?? createRun(store, claim, o, cfg, steps * tokensPerStep);
+  const run = plan.resumed ?? await createRun(store, claim, o, cfg, steps * tokensPerStep);
   const dir = runDir(home, run.id);
   const ckpts = new Checkpoints(path.join(dir, 'checkpoints'), o.keepCheckpoints);
   // This process holds the run now: what dead writers left half-written can go.
@@ -91,8 +91,8 @@ export function openSession(store: RunStore, home: string, plan: RunPlan, hooks:
     state: initialState(data.sampler, run.trainSeconds ?? 0),
     seconds: { data: data.seconds, eval: 0, checkpoint: 0, t0 },
   };
-  if (plan.resumed) restoreCheckpoint(s, plan.restart);
-  announce(s, data.corpus, data.split, data.mixture);
+  if (plan.resumed) await restoreCheckpoint(s, plan.restart);
+  await announce(s, data.corpus, data.split, data.mixture);
   return s;
 }
 
@@ -111,14 +111,14 @@ function loadData(o: TrainOptions) {
 }
 
 /** A new run in the store, claimed by this process. */
-function createRun(store: RunStore, claim: RunClaim, o: TrainOptions, cfg: GPTConfig, tokensTarget: number): RunRecord {
+async function createRun(store: Store, claim: RunClaim, o: TrainOptions, cfg: GPTConfig, tokensTarget: number): Promise<RunRecord> {
   const counts = countParams(cfg);
   const { threads: _t, ...stored } = o;
-  const run = store.createRun({
+  const run = await store.createRun({
     name: o.name, config: { model: cfg, train: stored },
     params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(cfg), tokensTarget,
   });
-  claim.take(run);
+  await claim.take(run);
   return run;
 }
 
@@ -135,7 +135,7 @@ function buildTrainer(o: TrainOptions, cfg: GPTConfig, steps: number) {
  * Continue from the newest checkpoint that verifies. A run all of whose checkpoints are damaged
  * starts over only when asked (`restart`): silently starting over would throw its progress away.
  */
-function restoreCheckpoint(s: Session, restart: boolean): void {
+async function restoreCheckpoint(s: Session, restart: boolean): Promise<void> {
   const { run, ckpts } = s;
   // The damaged ones are logged once it is clear the run goes on; a refusal is one line.
   const corrupt: [string, string][] = [];
@@ -149,29 +149,29 @@ function restoreCheckpoint(s: Session, restart: boolean): void {
       `\`scalelab train --resume ${run.name} --restart\` starts it over from step 0`);
   }
   const t = s.claim.tookOverFrom;
-  if (t) logEvent(s, 'takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
-  for (const [file, why] of corrupt) logCorruptCheckpoint(s, file, why);
+  if (t) await logEvent(s, 'takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
+  for (const [file, why] of corrupt) await logCorruptCheckpoint(s, file, why);
   if (loaded) {
     restoreState(s.state, loaded.state, s.trainTokens, s.samplerOpts);
-    logEvent(s, 'resume', `resumed from step ${s.state.step}`, { checkpoint: path.basename(loaded.file) });
+    await logEvent(s, 'resume', `resumed from step ${s.state.step}`, { checkpoint: path.basename(loaded.file) });
   } else {
     const damaged = ckpts.setAsideDamaged();
-    logEvent(s, 'resume', damaged.length > 0
+    await logEvent(s, 'resume', damaged.length > 0
       ? `starting over from step 0 as asked; ${damaged.length} damaged checkpoint(s) renamed to *.damaged`
       : 'no checkpoint yet; starting from step 0');
   }
 }
 
 /** The split, printed once the run is sure to go on (so a refused resume stays one line); the run is running. */
-function announce(s: Session, corpus: Corpus, split: Split, mixture: Mixture | null): void {
+async function announce(s: Session, corpus: Corpus, split: Split, mixture: Mixture | null): Promise<void> {
   const summary = summariseSplit(corpus, split);
-  logEvent(s, 'split', summary.message, summary.data);
+  await logEvent(s, 'split', summary.message, summary.data);
   if (mixture) {
     const n = mixture.tokens.length;
     const shares = Object.entries(mixture.taskBytes).map(([t, b]) => `${t} ${(100 * b / n).toFixed(1)}%`).join(', ');
-    logEvent(s, 'mixture', `training stream of ${n} bytes: corpus ${(100 * mixture.corpusBytes / n).toFixed(1)}%, ${shares} (${mixture.blocks} blocks of task text); validation is corpus only`,
+    await logEvent(s, 'mixture', `training stream of ${n} bytes: corpus ${(100 * mixture.corpusBytes / n).toFixed(1)}%, ${shares} (${mixture.blocks} blocks of task text); validation is corpus only`,
       { bytes: n, corpusBytes: mixture.corpusBytes, taskBytes: mixture.taskBytes, blocks: mixture.blocks });
   }
-  for (const w of summary.warnings) logEvent(s, 'warning', w);
-  s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
+  for (const w of summary.warnings) await logEvent(s, 'warning', w);
+  await s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
 }

@@ -1,7 +1,7 @@
 // `train`: a byte-level GPT on a corpus, recorded in the run store, checkpointed, resumable to the
 // bit, guarded against loss spikes. The CLI's `scalelab train` is a thin wrapper over this.
 // session.ts sets a run up (create or resume, restore); loop.ts trains it.
-import { RunClaim, RunStore, existingHome, resolveHome, type RunRecord } from '../runs/index.js';
+import { RunClaim, RunStore, existingHome, resolveHome, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from './progress.js';
 import { trainLoop } from './loop.js';
@@ -50,20 +50,20 @@ export async function train(options: TrainRequest, hooks: TrainHooks = {}): Prom
   const claim = new RunClaim(store, hooks.claimToken);
   try {
     const t0 = performance.now();
-    const session = openSession(store, home, planRun(store, options, claim), hooks, claim, t0);
+    const session = await openSession(store, home, await planRun(store, options, claim), hooks, claim, t0);
     return await trainLoop(session);
   } finally {
-    claim.release();
-    store.close();
+    await claim.release();
+    await store.close();
   }
 }
 
 /** What a request trains: a resumed run (claimed now) with its stored options, or a new run's checked options. */
-function planRun(store: RunStore, options: TrainRequest, claim: RunClaim): RunPlan {
+async function planRun(store: Store, options: TrainRequest, claim: RunClaim): Promise<RunPlan> {
   if (options.resume) {
-    const run = store.getRun(options.resume);
+    const run = await store.getRun(options.resume);
     if (run.status === 'done') throw new UsageError(`run '${run.name}' is already done; start a new run instead`);
-    claim.take(run);
+    await claim.take(run);
     const o = { ...TRAIN_DEFAULTS, ...(run.config as { train: TrainOptions }).train };
     if (options.threads !== undefined) o.threads = options.threads;
     return { o, cfg: modelConfig(o), resumed: run, restart: Boolean(options.restart) };

@@ -6,10 +6,10 @@ import { ApiError } from '../errors.js';
 import type { ModelRegistry } from '../models.js';
 
 export const modelsRoutes: FastifyPluginAsync<{ registry: ModelRegistry }> = async (app, { registry }) => {
-  app.get('/v1/models', async () => ({ object: 'list', data: registry.list() }));
+  app.get('/v1/models', async () => ({ object: 'list', data: await registry.list() }));
 
   app.get<{ Params: { id: string } }>('/v1/models/:id', async (req) => {
-    const m = registry.list().find((x) => x.id === req.params.id);
+    const m = (await registry.list()).find((x) => x.id === req.params.id);
     if (!m) throw new ApiError(404, `The model '${req.params.id}' does not exist.`, 'invalid_request_error', 'model', 'model_not_found');
     return m;
   });
