@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RunStore } from '../runs/index.js';
+import { openStore } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { startDashboard } from '../dashboard/server.js';
 import { addSyntheticRun } from '../dashboard/synthetic.js';
@@ -93,7 +93,7 @@ export async function benchDashboard(o: DashboardBenchOptions = {}): Promise<Das
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-bench-dashboard-'));
   try {
     const t0 = performance.now();
-    const store = RunStore.open(home);
+    const store = openStore(home);
     try {
       // The long run first, so it is the oldest and not among the runs the page opens with.
       if (bigPoints > 0) {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import { getThreads, kernelInfo, setThreads } from '../engine/native.js';
-import { RunStore, existingHome, runDir } from '../runs/index.js';
+import { openStore, existingHome, runDir } from '../runs/index.js';
 import { saveWeights } from '../train/checkpoint.js';
 import { startServer, type RunningServer } from '../serve/server.js';
 import type { Decoder } from '../models/decode.js';
@@ -164,7 +164,7 @@ function timeDecoder(decoder: Decoder, batches: number[], promptTokens: number, 
 /** A temporary home with one finished run of `config` holding random initial weights. */
 async function randomModelHome(config: GPTConfig): Promise<{ home: string; name: string }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-bench-serve-'));
-  const store = RunStore.open(home);
+  const store = openStore(home);
   try {
     const counts = countParams(config);
     const name = 'bench-serve';

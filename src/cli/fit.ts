@@ -1,7 +1,7 @@
 // `scalelab fit`, `scalelab predict` and `scalelab compare`: scaling laws from a sweep's runs or
 // from any CSV of params,tokens,loss.
 import { Command } from 'commander';
-import { RunStore, existingHome } from '../runs/index.js';
+import { openStore, existingHome } from '../runs/index.js';
 import { sweepPoints } from '../sweep/points.js';
 import { readPointsCsv, parseExclude, type ExcludeRule, type ScalingPoint } from '../laws/index.js';
 import { fitLaw, predictWithInterval, type LawReport } from '../laws/report.js';
@@ -15,7 +15,7 @@ export async function loadPoints(o: { sweep?: string; points?: string; home?: st
   if (o.sweep && o.points) throw new UsageError('give either --sweep or --points, not both');
   if (o.points) return readPointsCsv(o.points);
   if (!o.sweep) throw new UsageError('give the runs to fit: --sweep NAME or --points FILE (a CSV with params,tokens,loss)');
-  const store = RunStore.openForReading(existingHome(o.home));
+  const store = openStore(existingHome(o.home), { reading: true });
   try {
     return (await sweepPoints(store, o.sweep)).map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss }));
   } finally {

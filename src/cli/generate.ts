@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { native } from '../engine/native.js';
 import { generate } from '../models/sample.js';
 import { encode, decode } from '../data/index.js';
-import { RunStore, existingHome } from '../runs/index.js';
+import { fetchMissing, openStore, existingHome, runDir } from '../runs/index.js';
 import { loadRunWeights, runWeightsFile } from '../train/run-weights.js';
 import { UsageError, positiveInt, numberOption } from '../errors.js';
 import { flag } from './flags.js';
@@ -20,10 +20,12 @@ export interface SampleRunOptions {
 
 export async function sampleRun(run: string, o: SampleRunOptions): Promise<string> {
   const home = existingHome(o.home);
-  const store = RunStore.openForReading(home);
+  const store = openStore(home, { reading: true });
   let record;
   try {
     record = await store.getRun(run);
+    // Weights trained on another machine come from the artifact store, verified.
+    if (!runWeightsFile(home, record.id)) await fetchMissing(store.artifacts, record.id, runDir(home, record.id), (n) => n === 'model.safetensors');
   } finally {
     await store.close();
   }

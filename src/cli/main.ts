@@ -1,5 +1,6 @@
 // The `scalelab` command: one subcommand per file, each a thin wrapper over the library.
 import { Command, CommanderError } from 'commander';
+import { addStoreOptions } from './store-options.js';
 import { benchCommand } from './bench.js';
 import { trainCommand } from './train.js';
 import { runsCommand, showCommand } from './runs.js';
@@ -7,6 +8,7 @@ import { generateCommand } from './generate.js';
 import { sweepCommand, workerCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
+import { storeCommand } from './store.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { emergenceCommand } from './emergence.js';
 import { evalCommand } from './eval.js';
@@ -35,7 +37,9 @@ export function program(): Command {
   p.addCommand(dashboardCommand());
   p.addCommand(compressCommand());
   p.addCommand(decompressCommand());
+  p.addCommand(storeCommand());
   for (const c of p.commands) c.exitOverride();
+  addStoreOptions(p);
   return p;
 }
 

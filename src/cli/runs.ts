@@ -1,7 +1,7 @@
 // `scalelab runs` and `scalelab show RUN`: what the run store holds.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RunStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord, type Store } from '../runs/index.js';
+import { openStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord, type Store } from '../runs/index.js';
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
@@ -12,7 +12,7 @@ import { bitsPerByte } from '../data/index.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
 async function withStore<T>(home: string | undefined, fn: (s: Store) => Promise<T>): Promise<T> {
-  const store = RunStore.openForReading(existingHome(home));
+  const store = openStore(existingHome(home), { reading: true });
   try {
     return await fn(store);
   } finally {

@@ -1,11 +1,11 @@
 // Helpers shared by the sweep commands: formatting, list options, the store.
 import { UsageError } from '../errors.js';
-import { RunStore, existingHome, resolveHome, type Store } from '../runs/index.js';
+import { openStore, existingHome, resolveHome, type Store } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 
 /** `reading`: the command only reads, so a home that does not exist is refused, not created. */
 export async function withQueue<T>(home: string | undefined, fn: (q: SweepQueue, s: Store) => Promise<T>, reading = false): Promise<T> {
-  const store = reading ? RunStore.openForReading(existingHome(home)) : RunStore.open(resolveHome(home));
+  const store = reading ? openStore(existingHome(home), { reading: true }) : openStore(resolveHome(home));
   try {
     return await fn(new SweepQueue(store), store);
   } finally {

@@ -30,6 +30,9 @@ export class LiveHub {
   private sweeps = '';
   /** The tick under way, if any: a slow store must not start a second one beside it. */
   private ticking: Promise<void> | null = null;
+  /** A write announced while a round was under way: one more round follows it. */
+  private again = false;
+  private unwatch: (() => void) | null = null;
 
   constructor(private readonly store: Store, readonly intervalMs = 500, private readonly onError: (err: unknown) => void = () => {}) {}
 
@@ -106,6 +109,20 @@ export class LiveHub {
     this.ticking = this.setCursors().catch(this.onError).finally(() => (this.ticking = null));
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+    // A store that announces writes (PostgreSQL's NOTIFY, from any machine) is read at once.
+    this.unwatch = this.store.watch?.(() => this.poke()) ?? null;
+  }
+
+  private poke(): void {
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    void this.tick().then(() => {
+      if (!this.again) return;
+      this.again = false;
+      this.poke();
+    });
   }
 
   private async setCursors(): Promise<void> {
@@ -119,6 +136,8 @@ export class LiveHub {
   private stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unwatch?.();
+    this.unwatch = null;
   }
 
   private async newMetrics(): Promise<Record<string, MetricColumns> | null> {

@@ -1,12 +1,12 @@
 // Reads and downsamples long runs off the main thread (metrics.ts), one request at a time, on
 // its own connection to the store.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RunStore } from '../runs/index.js';
+import { openStore } from '../runs/index.js';
 import { runMetrics, type MetricsQuery } from './metrics.js';
 
 export interface MetricsRequest { id: number; runId: string; query: MetricsQuery }
 
-const store = RunStore.open((workerData as { home: string }).home);
+const store = openStore((workerData as { home: string }).home);
 parentPort!.on('message', async (m: MetricsRequest | 'close') => {
   if (m === 'close') {
     await store.close();

@@ -13,7 +13,7 @@
 //   GET /api/emergence                  a task's metrics against FLOPs or step (?sweep=|run=, task=, shots=)
 //   GET /api/events                     server-sent events (live.ts)
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { RunStore, type Store } from '../runs/index.js';
+import { openStore, type Store } from '../runs/index.js';
 import { SweepQueue } from '../sweep/queue.js';
 import { badParam } from '../serve/errors.js';
 import { loadAssets, registerAssets } from './assets.js';
@@ -52,7 +52,7 @@ const MAX_EVENTS = 200;
  */
 export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Dashboard {
   const assets = loadAssets(o.pageKey);
-  const store = RunStore.open(o.home);
+  const store = openStore(o.home);
   const dash: Dashboard = {
     store,
     live: new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err)),

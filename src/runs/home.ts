@@ -20,6 +20,9 @@ export function resolveHome(dir?: string): string {
  * new empty home left behind.
  */
 export function existingHome(dir?: string): string {
+  // With a PostgreSQL store the runs live on the server: the home only holds local copies of
+  // run files, and a machine that has never trained starts with an empty one.
+  if (process.env.SCALELAB_STORE) return resolveHome(dir);
   const home = chosenHome(dir);
   let stat: fs.Stats;
   try {

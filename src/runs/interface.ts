@@ -2,6 +2,7 @@
 // process that trains each, and sweeps with their jobs. Every query scalelab makes goes through
 // these methods, so another database is one more implementation of them; RunStore (store.ts)
 // is the SQLite one. A method that needs a transaction owns it: callers never hold one.
+import type { Artifacts } from './artifacts.js';
 import type {
   CurvePoint, EvalKey, EvalResult, EventRecord, JobRecord, JobStatus, LastMetric, MetricAxis, MetricRow, NewEvent, NewJob, NewRun,
   RunMetricRow, RunPatch, RunRecord, RunStatus, SweepRecord, TrainerRecord,
@@ -138,5 +139,12 @@ export interface Store extends Runs, Metrics, Events, Trainers {
   readonly sweeps: SweepStore;
   readonly series: MetricSeries;
   readonly evals: EvalStore;
+  /** Where the runs' files are kept beyond their run folders (artifacts.ts). */
+  readonly artifacts: Artifacts;
+  /**
+   * Call `onChange` when any process may have written (a store shared over the network announces
+   * its writes); returns the function that stops it. Absent where watching means polling.
+   */
+  watch?(onChange: () => void): () => void;
   close(): Promise<void>;
 }

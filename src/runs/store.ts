@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { UsageError } from '../errors.js';
+import { RunFolderArtifacts, type Artifacts } from './artifacts.js';
 import { Connection } from './connection.js';
 import { RUN_ID_PATTERN } from './home.js';
 import { defaultRunName, newRunId } from './ids.js';
@@ -66,12 +67,14 @@ export class RunStore implements Store {
   readonly sweeps: SqliteSweepStore;
   readonly series: SqliteMetricSeries;
   readonly evals: SqliteEvalStore;
+  readonly artifacts: Artifacts;
 
   // A true private field: not even a cast reaches the connection from outside.
   readonly #connection: Connection;
 
-  private constructor(connection: Connection, readonly file: string) {
+  private constructor(connection: Connection, readonly file: string, artifacts: Artifacts = new RunFolderArtifacts()) {
     this.#connection = connection;
+    this.artifacts = artifacts;
     // A sweep's removal reads and deletes its runs inside its own transaction.
     this.sweeps = new SqliteSweepStore(connection, {
       namingSweep: (sweep) => this.runsNamingSweepNow(sweep),
@@ -83,11 +86,11 @@ export class RunStore implements Store {
   }
 
   /** Open (creating and migrating if needed) `<home>/scalelab.db`. */
-  static open(home: string): RunStore {
+  static open(home: string, artifacts?: Artifacts): RunStore {
     fs.mkdirSync(home, { recursive: true });
     const file = path.join(home, DB_FILE);
     try {
-      return new RunStore(Connection.open(file), file);
+      return new RunStore(Connection.open(file), file, artifacts);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
         throw new UsageError(`${file} is not a scalelab database; move it away or pass another --home DIR`);
@@ -100,10 +103,10 @@ export class RunStore implements Store {
    * Open the store of an existing home for a command that only reads. A home without a
    * database yet reads as empty, from a database in memory: nothing is created on disk.
    */
-  static openForReading(home: string): RunStore {
+  static openForReading(home: string, artifacts?: Artifacts): RunStore {
     const file = path.join(home, DB_FILE);
-    if (fs.existsSync(file)) return RunStore.open(home);
-    return new RunStore(Connection.inMemory(file), file);
+    if (fs.existsSync(file)) return RunStore.open(home, artifacts);
+    return new RunStore(Connection.inMemory(file), file, artifacts);
   }
 
   async close(): Promise<void> {

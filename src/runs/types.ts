@@ -164,3 +164,6 @@ export interface EvalResult extends EvalKey {
   n: number;
   createdAt: string;
 }
+
+/** A sweep job is tried this many times in all before it is marked failed (the queue's rule, kept here for every store's queue). */
+export const JOB_ATTEMPTS = 3;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { GPT } from '../models/gpt.js';
 import { Decoder } from '../models/decode.js';
 import { native } from '../engine/native.js';
-import { RunStore, RUN_ID_PATTERN, type RunRecord, type Store } from '../runs/index.js';
+import { fetchMissing, openStore, RUN_ID_PATTERN, type RunRecord, type Store } from '../runs/index.js';
 import { checkpointName, loadWeights } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -92,7 +92,7 @@ export class ModelRegistry {
   private readonly log: (line: string) => void;
 
   constructor(readonly home: string, private readonly schedulerOptions: SchedulerOptions = {}, o: RegistryOptions = {}) {
-    this.store = RunStore.open(home);
+    this.store = openStore(home);
     this.cache = new ModelCache<LoadedModel>({
       maxBytes: o.maxBytes ?? DEFAULT_MODEL_CACHE_BYTES,
       sizeOf: modelBytes,
@@ -125,7 +125,9 @@ export class ModelRegistry {
     const out: ModelInfo[] = [];
     const runs = await this.store.listRuns();
     for (const r of runs) {
-      if (r.status === 'done' && this.finalWeights(r)) out.push({ id: r.name, object: 'model', created: unixTime(r.finishedAt ?? r.createdAt), owned_by: 'scalelab', ...contextOf(r) });
+      // A run trained elsewhere is offered when its weights are in a shared artifact store.
+      const remote = this.store.artifacts.kind !== 'run folder' && r.weightsSha256 !== null;
+      if (r.status === 'done' && (this.finalWeights(r) || remote)) out.push({ id: r.name, object: 'model', created: unixTime(r.finishedAt ?? r.createdAt), owned_by: 'scalelab', ...contextOf(r) });
     }
     for (const r of runs) {
       for (const c of this.checkpoints(r)) {
@@ -150,6 +152,11 @@ export class ModelRegistry {
     const name = at >= 0 ? id.slice(0, at) : id;
     const run = name ? await this.store.findRun(name) : undefined;
     if (!run) throw notFound();
+    if (at < 0 && run.status === 'done' && !this.finalWeights(run)) {
+      // Trained on another machine: its weights come from the artifact store, verified, once.
+      const dir = this.runFolder(run);
+      if (dir) await fetchMissing(this.store.artifacts, run.id, dir, (n) => n === 'model.safetensors');
+    }
     if (at < 0) {
       const file = run.status === 'done' ? this.finalWeights(run) : null;
       if (!file) throw notFound();

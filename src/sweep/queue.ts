@@ -4,7 +4,7 @@
 // the run from its last checkpoint. A worker that has lost its lease cannot complete or fail a
 // job another worker now holds. What this module adds are the queue's rules: which names a plan
 // may take, when a plan may be replaced or removed, and how often a job is retried.
-import type { JobRecord, JobStatus, NewJob, RunRecord, Store, SweepRecord, SweepStore } from '../runs/index.js';
+import { JOB_ATTEMPTS, type JobRecord, type JobStatus, type NewJob, type RunRecord, type Store, type SweepRecord, type SweepStore } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/train.js';
 
@@ -12,7 +12,7 @@ export type { JobStatus, SweepRecord };
 export type Job = JobRecord<Partial<TrainOptions>>;
 
 /** A job is retried this many times in all before it is marked failed. */
-export const MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = JOB_ATTEMPTS;
 
 const now = () => Date.now() / 1000;
 

@@ -1,7 +1,7 @@
 // `sweep verify`: the experiment that keeps a scaling law honest. Fit the sweep, predict the
 // compute-optimal run at a bigger budget, train that run, and put the predicted loss (with its
 // interval) beside the measured one.
-import { RunStore, existingHome } from '../runs/index.js';
+import { openStore, existingHome } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
 import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { UsageError } from '../errors.js';
@@ -40,7 +40,7 @@ export type VerifyPlan = Omit<VerifyResult, 'measured' | 'relativeError'>;
 export async function verifySweep(name: string, flops: number,
   o: { home?: string; resamples?: number; hooks?: TrainHooks; onPlan?: (plan: VerifyPlan) => void } = {}): Promise<VerifyResult> {
   const home = existingHome(o.home); // a sweep to verify lives in an existing home
-  const store = RunStore.open(home);
+  const store = openStore(home);
   let base: Partial<TrainOptions>, points, sweepConfig;
   try {
     const q = new SweepQueue(store);
@@ -86,7 +86,7 @@ export async function verifySweep(name: string, flops: number,
   const measured = res.finalValBpb!;
   const result: VerifyResult = { ...plan, run: res.run.name, measured, relativeError: (measured - prediction.loss) / measured };
   // Kept with the run, so the dashboard and later readers see the prediction beside the measurement.
-  const after = RunStore.open(home);
+  const after = openStore(home);
   try {
     await after.logEvent(res.run.id, { kind: 'verify', message: `predicted ${result.predicted.toFixed(3)} bpb, measured ${measured.toFixed(3)}`, data: result });
   } finally {

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 // Loaded here, in the main thread, so the OpenMP settings it makes reach the process before any
 // training thread starts (a worker thread's process.env is only a copy).
 import '../engine/native.js';
-import { RunStore, existingHome, type Store } from '../runs/index.js';
+import { openStore, existingHome, type Store } from '../runs/index.js';
 import { SweepQueue, type Job } from './queue.js';
 import type { TrainerThreadData } from './trainer-thread.js';
 
@@ -34,7 +34,7 @@ export async function runWorker(o: WorkerOptions = {}): Promise<number> {
   const lease = o.leaseSeconds ?? 60;
   const id = `${os.hostname()}:${process.pid}`;
   const log = o.log ?? (() => {});
-  const store = RunStore.open(home);
+  const store = openStore(home);
   const queue = new SweepQueue(store);
   let done = 0;
   try {

@@ -140,9 +140,19 @@ async function saveCheckpoint(s: Session): Promise<void> {
   await s.claim.keep(true); // a trainer that lost the run must not write into its folder
   const t = performance.now();
   const { step, trainSeconds, bestVal } = s.state;
-  s.ckpts.save(s.model, s.opt, checkpointState(s.state, s.tokensPerStep));
+  const file = s.ckpts.save(s.model, s.opt, checkpointState(s.state, s.tokensPerStep));
+  await keepCheckpoint(s, file);
   await s.store.updateRun(s.run.id, { tokensSeen: step * s.tokensPerStep, flops: trainingCompute(s.nonEmbeddingParams, step * s.tokensPerStep), trainSeconds, bestValBpb: bestVal });
   s.seconds.checkpoint += (performance.now() - t) / 1000;
+}
+
+/** A new checkpoint into the artifact store, and the ones the folder no longer keeps out of it. */
+async function keepCheckpoint(s: Session, file: string): Promise<void> {
+  const a = s.store.artifacts;
+  await a.put(s.run.id, `checkpoints/${path.basename(file)}`, file);
+  const kept = new Set(s.ckpts.list().map((c) => `checkpoints/${path.basename(c.file)}`));
+  const gone = (await a.list(s.run.id)).map((x) => x.name).filter((n) => n.startsWith('checkpoints/') && !kept.has(n));
+  await a.remove(s.run.id, gone);
 }
 
 /** The last checkpoint and, for a finished run, the final weights; the run's record closed. */
@@ -154,6 +164,7 @@ async function finish(s: Session, stopped: boolean, lastLoss: number): Promise<T
   if (!stopped) {
     const t = performance.now();
     weightsSha256 = saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
+    await s.store.artifacts.put(s.run.id, 'model.safetensors', path.join(s.dir, 'model.safetensors'));
     s.seconds.checkpoint += (performance.now() - t) / 1000;
   }
   await s.store.updateRun(s.run.id, {

@@ -13,7 +13,7 @@ import {
   type Corpus, type EvalBatch, type SamplerOptions, type Split,
 } from '../data/index.js';
 import { mixTraining, parseMix, type Mixture } from '../data/mixture.js';
-import { runDir, type RunClaim, type RunRecord, type Store } from '../runs/index.js';
+import { fetchMissing, runDir, type RunClaim, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
 import { Checkpoints, removeStaleTemps } from './checkpoint.js';
@@ -91,7 +91,12 @@ export async function openSession(store: Store, home: string, plan: RunPlan, hoo
     state: initialState(data.sampler, run.trainSeconds ?? 0),
     seconds: { data: data.seconds, eval: 0, checkpoint: 0, t0 },
   };
-  if (plan.resumed) await restoreCheckpoint(s, plan.restart);
+  if (plan.resumed) {
+    // Checkpoints another machine wrote come from the artifact store first; each is verified on the way.
+    const fetched = await fetchMissing(store.artifacts, run.id, dir, (n) => n.startsWith('checkpoints/'));
+    if (fetched.length) await logEvent(s, 'fetch', `fetched ${fetched.length} checkpoint(s) from the ${store.artifacts.kind}`, { files: fetched });
+    await restoreCheckpoint(s, plan.restart);
+  }
   await announce(s, data.corpus, data.split, data.mixture);
   return s;
 }

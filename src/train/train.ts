@@ -1,7 +1,7 @@
 // `train`: a byte-level GPT on a corpus, recorded in the run store, checkpointed, resumable to the
 // bit, guarded against loss spikes. The CLI's `scalelab train` is a thin wrapper over this.
 // session.ts sets a run up (create or resume, restore); loop.ts trains it.
-import { RunClaim, RunStore, existingHome, resolveHome, type RunRecord, type Store } from '../runs/index.js';
+import { RunClaim, openStore, existingHome, resolveHome, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from './progress.js';
 import { trainLoop } from './loop.js';
@@ -46,7 +46,7 @@ export async function train(options: TrainRequest, hooks: TrainHooks = {}): Prom
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
   // A run to resume lives in an existing home; only a new run may create one.
   const home = options.resume ? existingHome(hooks.home) : resolveHome(hooks.home);
-  const store = RunStore.open(home);
+  const store = openStore(home);
   const claim = new RunClaim(store, hooks.claimToken);
   try {
     const t0 = performance.now();
