@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { PgRunStore, type Store } from '../src/runs/index.js';
+import { PgRunStore, RunStore, type Store } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
 import { train } from '../src/train/train.js';
 import { privateServer, testDatabase, withDatabase, type PrivateServer } from './pg.js';
@@ -159,6 +159,32 @@ describe('the PostgreSQL store', () => {
     fs.rmSync(out);
     await assert.rejects(store.artifacts.get(run.id, 'model.safetensors', out), new RegExp(`failed verification.*expected ${info.sha256}`));
     assert.ok(!fs.existsSync(out), 'nothing left behind');
+  });
+
+  it('store copy moves a home in, checked; a machine with only the URL generates from its weights', async () => {
+    const home = tmp('copy');
+    const a = await train({ ...tiny(12, 1), name: 'copied', threads: 1 }, { home });
+    const local = RunStore.open(home);
+    await new SweepQueue(local).createSweep('old', {}, [{ options: tiny(12, 2), runName: 'old-0', estimatedSeconds: null }]);
+    await local.evals.saveResults({ subject: a.run.id, runId: a.run.id, step: -1, task: 'copy', taskVersion: 'v1', shots: 0, seed: 0 },
+      [{ metric: 'exact_match', value: 0.5, stderr: 0.1, n: 10 }]);
+    await local.close();
+    const r = scalelab(['store', 'copy', '--from', home, '--to', db.url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^copied 1 runs \(0 already there\), 12 metric rows, \d+ events, 1 sweeps \(1 jobs\), 1 evaluation results, [2-9] files/);
+    const again = scalelab(['store', 'copy', '--from', home, '--to', db.url]);
+    assert.match(again.stdout, /^copied 0 runs \(1 already there\)/, 'a second copy checks and adds nothing');
+    const copied = await store.getRun('copied');
+    assert.deepEqual({ ...copied, updatedAt: '' }, { ...a.run, updatedAt: '' });
+    assert.deepEqual((await store.sweeps.jobs('old')).map((j) => j.status), ['queued']);
+    // Another machine: an empty home and the URL. generate fetches the weights from the database.
+    const g = scalelab(['generate', 'copied', '--tokens', '20', '--seed', '1', '--home', tmp('elsewhere'), '--store', db.url]);
+    const h = scalelab(['generate', 'copied', '--tokens', '20', '--seed', '1', '--home', home]);
+    assert.equal(g.status, 0, g.stderr);
+    assert.equal(g.stdout, h.stdout, 'the same text from the copied weights');
+    const bad = scalelab(['store', 'copy', '--from', tmp('empty'), '--to', db.url]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^scalelab: no scalelab store in .*; pass the --from DIR your runs are in\n$/);
   });
 
   it('a bad URL, a wrong password or a server that is down: one line and exit code 2', async () => {
