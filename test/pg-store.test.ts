@@ -14,6 +14,7 @@ import pg from 'pg';
 import { PgRunStore, RunStore, type Store } from '../src/runs/index.js';
 import { SweepQueue } from '../src/sweep/queue.js';
 import { train } from '../src/train/train.js';
+import { startDashboard } from '../src/dashboard/server.js';
 import { privateServer, testDatabase, withDatabase, type PrivateServer } from './pg.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -185,6 +186,43 @@ describe('the PostgreSQL store', () => {
     const bad = scalelab(['store', 'copy', '--from', tmp('empty'), '--to', db.url]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^scalelab: no scalelab store in .*; pass the --from DIR your runs are in\n$/);
+  });
+
+  it('the dashboard hears another machine\'s writes at once (LISTEN/NOTIFY), however long its poll', async () => {
+    const saved = process.env.SCALELAB_STORE;
+    process.env.SCALELAB_STORE = db.url;
+    const dash = await startDashboard({ home: tmp('dash'), port: 0, intervalMs: 3_600_000 });
+    const writer = PgRunStore.open(db.url); // "another machine": a connection of its own
+    const abort = new AbortController();
+    try {
+      const r = await fetch(`${dash.url}/api/events`, { signal: abort.signal });
+      const reader = r.body!.getReader();
+      let buf = '';
+      const next = async (event: string): Promise<any> => {
+        for (;;) {
+          const m = new RegExp(`event: ${event}\\ndata: (.*)\\n\\n`).exec(buf);
+          if (m) {
+            buf = buf.slice(m.index + m[0].length);
+            return JSON.parse(m[1]);
+          }
+          const { value } = await reader.read();
+          buf += new TextDecoder().decode(value);
+        }
+      };
+      await next('hello');
+      const run = await writer.createRun(newRun('live'));
+      await writer.logMetrics(run.id, [{ step: 5, tokens: 50, trainLoss: Math.LN2 }]);
+      let m = await next('metrics');
+      while (!(run.id in m.runs)) m = await next('metrics');
+      assert.deepEqual(m.runs[run.id].step, [5]);
+      assert.equal(m.runs[run.id].trainBpb[0], 1);
+    } finally {
+      abort.abort();
+      await writer.close();
+      await dash.close();
+      if (saved === undefined) delete process.env.SCALELAB_STORE;
+      else process.env.SCALELAB_STORE = saved;
+    }
   });
 
   it('a bad URL, a wrong password or a server that is down: one line and exit code 2', async () => {
