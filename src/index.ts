@@ -30,7 +30,7 @@ export { compareToBaseline, equivalentCompute, verdict, type CompareResult } fro
 export * from './dashboard/index.js';
 export { benchDashboard } from './bench/dashboard.js';
 export {
-  compressBytes, decompressBytes, openModel, findModel, encodeBytes, decodeBytes, codingParams,
+  compressBytes, decompressBytes, decompressFile, openModel, findModel, encodeBytes, decodeBytes, codingParams,
   readContainer, writeContainer, ContainerError, RangeEncoder, RangeDecoder, CorruptStreamError, cumulativeFrequencies, exp64, FREQUENCY_RULE,
   type CodingModel, type CodingOptions, type CompressedHeader, type CodingParams, type DecompressOptions,
 } from './compress/index.js';

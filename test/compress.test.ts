@@ -223,29 +223,29 @@ describe('compress / decompress', () => {
 
 describe('scalelab compress / decompress (CLI)', () => {
   /** A home with one finished run of random weights. */
-  function home(): { home: string; name: string; sha: string } {
+  async function home(): Promise<{ home: string; name: string; sha: string }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-compress-'));
     const store = RunStore.open(dir);
     try {
       const config: GPTConfig = { layers: 1, dModel: 16, heads: 2, ctx: 32, vocab: 256 };
       const counts = countParams(config);
-      const run = store.createRun({
+      const run = await store.createRun({
         name: 'tiny', config: { model: config, train: null, note: 'random weights for the compress tests' },
         params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(config), tokensTarget: 0,
       });
       const sha = saveWeights(path.join(runDir(dir, run.id), 'model.safetensors'), new GPT(config, { seed: 4 }));
       const now = new Date().toISOString();
-      store.updateRun(run.id, { status: 'done', startedAt: now, finishedAt: now, tokensSeen: 0, weightsSha256: sha });
+      await store.updateRun(run.id, { status: 'done', startedAt: now, finishedAt: now, tokensSeen: 0, weightsSha256: sha });
       return { home: dir, name: 'tiny', sha };
     } finally {
-      store.close();
+      await store.close();
     }
   }
   const cli = (args: string[], env: Record<string, string> = {}, input?: Buffer) =>
     spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, input, maxBuffer: 1 << 26 });
 
-  it('round-trips a file and stdin/stdout, under forced kernel families, and finds the model by hash', () => {
-    const h = home();
+  it('round-trips a file and stdin/stdout, under forced kernel families, and finds the model by hash', async () => {
+    const h = await home();
     const src = path.join(h.home, 'in.bin'), packed = path.join(h.home, 'in.slz'), back = path.join(h.home, 'back.bin');
     const data = Buffer.concat([Buffer.from(text(500)), Buffer.from(random(200))]);
     fs.writeFileSync(src, data);
@@ -263,8 +263,8 @@ describe('scalelab compress / decompress (CLI)', () => {
     assert.deepEqual(r.stdout, data);
   });
 
-  it('bad input: one line, exit 2, nothing written', () => {
-    const h = home();
+  it('bad input: one line, exit 2, nothing written', async () => {
+    const h = await home();
     const src = path.join(h.home, 'in.txt'), packed = path.join(h.home, 'in.slz'), out = path.join(h.home, 'out.txt');
     fs.writeFileSync(src, 'some text to compress');
     assert.equal(cli(['compress', '--home', h.home, '--model', 'tiny', src, packed]).status, 0);

@@ -92,7 +92,7 @@ function seconds(f: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-export function benchCompress(o: CompressBenchOptions = {}): CompressBenchResult {
+export async function benchCompress(o: CompressBenchOptions = {}): Promise<CompressBenchResult> {
   if (o.threads !== undefined) setThreads(o.threads);
   let data: Uint8Array, input: string;
   if (o.file !== undefined) {
@@ -123,7 +123,7 @@ export function benchCompress(o: CompressBenchOptions = {}): CompressBenchResult
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   for (const spec of o.models ?? []) {
-    const m = openModel(spec, o.home);
+    const m = await openModel(spec, o.home);
     let packed!: Uint8Array, back!: Uint8Array;
     const tc = seconds(() => { packed = compressBytes(data, m, { segment: o.segment, group: o.group }); });
     const td = seconds(() => { back = decompressBytes(packed, { loaded: m }).data; });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { compressBytes, decompressBytes, openModel } from '../compress/index.js';
+import { compressBytes, decompressFile, openModel } from '../compress/index.js';
 import { MAX_LENGTH } from '../compress/container.js';
 import { benchCompress, formatCompressBench } from '../bench/compress.js';
 import { UsageError, positiveInt } from '../errors.js';
@@ -68,9 +68,9 @@ export function compressCommand(): Command {
     .option('--segment <bytes>', "bytes per independently coded segment, at most the model's context (default: the context); longer: better rate", positiveInt('--segment'))
     .option('--group <n>', 'segments decoded together (default: what 512 MB of caches hold, at most 256)', positiveInt('--group'))
     .addOption(flag('home', HOME))
-    .action((input: string, output: string, o: { model: string; segment?: number; group?: number; home?: string }) => {
+    .action(async (input: string, output: string, o: { model: string; segment?: number; group?: number; home?: string }) => {
       const data = readInput(input);
-      const m = openModel(o.model, o.home);
+      const m = await openModel(o.model, o.home);
       let out: Uint8Array;
       try {
         out = compressBytes(data, m, { segment: o.segment, group: o.group });
@@ -93,9 +93,9 @@ export function decompressCommand(): Command {
     .argument('<out>', 'file to write, or - for stdout')
     .option('--model <run>', 'RUN or RUN@STEP to decode with (default: the run whose weights have the hash the file records)')
     .addOption(flag('home', HOME))
-    .action((input: string, output: string, o: { model?: string; home?: string }) => {
+    .action(async (input: string, output: string, o: { model?: string; home?: string }) => {
       const file = readInput(input);
-      const { data } = decompressBytes(file, { model: o.model, home: o.home });
+      const { data } = await decompressFile(file, { model: o.model, home: o.home });
       writeOutput(output, data);
     });
 }
@@ -111,10 +111,10 @@ export function compressBenchCommand(): Command {
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .option('--json', 'print one JSON object')
     .addOption(flag('home', HOME))
-    .action((file: string | undefined, o: { model?: string[]; segment?: number; group?: number; threads?: number; json?: boolean; home?: string }) => {
+    .action(async (file: string | undefined, o: { model?: string[]; segment?: number; group?: number; threads?: number; json?: boolean; home?: string }) => {
       let res;
       try {
-        res = benchCompress({ models: o.model, home: o.home, file, segment: o.segment, group: o.group, threads: o.threads });
+        res = await benchCompress({ models: o.model, home: o.home, file, segment: o.segment, group: o.group, threads: o.threads });
       } catch (err) {
         if (err instanceof RangeError) throw new UsageError(err.message);
         throw err;

@@ -39,6 +39,23 @@ export interface DecompressOptions {
 }
 
 /**
+ * decompressBytes with the model found first: `o.model` when given (refused unless its weights
+ * have the file's hash), else the run of the home whose weights have it. Damaged input is refused
+ * before any model is looked for.
+ */
+export async function decompressFile(file: Uint8Array, o: { model?: string; home?: string } = {}): Promise<ReturnType<typeof decompressBytes>> {
+  let header: CompressedHeader, payload: Uint8Array;
+  try {
+    ({ header, payload } = readContainer(file));
+  } catch (err) {
+    if (err instanceof ContainerError) throw new UsageError(`the input is ${err.message}`);
+    throw err;
+  }
+  if (header.length === 0 || header.length > MAX_BYTES_PER_CODED_BYTE * (payload.length + 8)) return decompressBytes(file, {});
+  return decompressBytes(file, { loaded: await findModel(header.weightsSha256, header.model, { spec: o.model, home: o.home }) });
+}
+
+/**
  * The original bytes of a container. A damaged, truncated or foreign file, or a model other than
  * the one it was compressed with, is a UsageError saying which; nothing is returned unless the
  * content matches the hash it was written with.
@@ -64,7 +81,7 @@ export function decompressBytes(file: Uint8Array, o: DecompressOptions = {}): { 
     }
     m = o.loaded;
   } else {
-    m = findModel(header.weightsSha256, header.model, { spec: o.model, home: o.home });
+    throw new Error('decompressBytes needs the model (loaded); decompressFile finds it by the hash the file records');
   }
   let data: Uint8Array;
   try {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GPT } from '../models/gpt.js';
-import { RunStore, existingHome, runDir, type RunRecord } from '../runs/index.js';
+import { openStore, existingHome, runDir, type RunRecord, type Store } from '../runs/index.js';
 import { checkpointName, loadWeights } from '../train/checkpoint.js';
 import { CorruptFileError } from '../train/safetensors.js';
 import { UsageError } from '../errors.js';
@@ -31,21 +31,21 @@ function load(file: string, name: string): CodingModel {
   }
 }
 
-function withStore<T>(home: string | undefined, f: (store: RunStore, home: string) => T): T {
+async function withStore<T>(home: string | undefined, f: (store: Store, home: string) => Promise<T>): Promise<T> {
   const h = existingHome(home);
-  const store = RunStore.openForReading(h);
+  const store = openStore(h, { reading: true });
   try {
-    return f(store, h);
+    return await f(store, h);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** The weights file of RUN (its final weights) or RUN@STEP (that checkpoint). */
-function weightsFile(store: RunStore, home: string, spec: string): { run: RunRecord; file: string; name: string } {
+async function weightsFile(store: Store, home: string, spec: string): Promise<{ run: RunRecord; file: string; name: string }> {
   const at = spec.lastIndexOf('@');
   const runName = at >= 0 ? spec.slice(0, at) : spec;
-  const run = store.findRun(runName);
+  const run = await store.findRun(runName);
   if (!run) throw new UsageError(`no run '${runName}' in ${home}; \`scalelab runs\` lists them (or pass --home)`);
   const dir = runDir(home, run.id);
   if (at < 0) {
@@ -61,8 +61,8 @@ function weightsFile(store: RunStore, home: string, spec: string): { run: RunRec
 }
 
 /** Load the model RUN or RUN@STEP of the home. */
-export function openModel(spec: string, home?: string): CodingModel {
-  const { file, name } = withStore(home, (store, h) => weightsFile(store, h, spec));
+export async function openModel(spec: string, home?: string): Promise<CodingModel> {
+  const { file, name } = await withStore(home, (store, h) => weightsFile(store, h, spec));
   return load(file, name);
 }
 
@@ -90,17 +90,17 @@ export function weightsFileSha(file: string): string | null {
  * The model a compressed file names: `spec` when given (refused unless its weights have the
  * file's hash), else the run whose final weights, or one of whose checkpoints, have that hash.
  */
-export function findModel(sha256: string, recordedName: string, o: { spec?: string; home?: string } = {}): CodingModel {
+export async function findModel(sha256: string, recordedName: string, o: { spec?: string; home?: string } = {}): Promise<CodingModel> {
   if (o.spec !== undefined) {
-    const m = openModel(o.spec, o.home);
+    const m = await openModel(o.spec, o.home);
     if (m.sha256 !== sha256) {
       throw new UsageError(`model '${m.name}' is not the one this file was compressed with ('${recordedName}', weights sha256 ${sha256.slice(0, 12)}…; ` +
         `'${m.name}' has ${m.sha256.slice(0, 12)}…); pass the right --model or leave it out to find it by hash`);
     }
     return m;
   }
-  const found = withStore(o.home, (store, home) => {
-    const runs = store.listRuns();
+  const found = await withStore(o.home, async (store, home) => {
+    const runs = await store.listRuns();
     for (const r of runs) {
       const file = path.join(runDir(home, r.id), 'model.safetensors');
       if (r.weightsSha256 === sha256 && fs.existsSync(file)) return { file, name: r.name };
@@ -118,7 +118,7 @@ export function findModel(sha256: string, recordedName: string, o: { spec?: stri
         if (m && weightsFileSha(path.join(dir, f)) === sha256) return { file: path.join(dir, f), name: `${r.name}@${Number(m[1])}` };
       }
     }
-    return { home, file: null };
+    return { home, file: null as string | null };
   });
   if (found.file === null) {
     throw new UsageError(`this file was compressed with model '${recordedName}' (weights sha256 ${sha256.slice(0, 12)}…), ` +
