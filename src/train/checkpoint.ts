@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GPT } from '../models/gpt.js';
+import type { Trainable } from './family.js';
 import { isProcessAlive } from '../runs/processes.js';
 import type { AdamW } from './optimizer.js';
 import { CorruptFileError, readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -47,7 +48,7 @@ export class Checkpoints {
       .sort((a, b) => b.step - a.step);
   }
 
-  save(model: GPT, opt: AdamW, state: TrainerState): string {
+  save(model: Trainable, opt: AdamW, state: TrainerState): string {
     const tensors: NamedTensor[] = [...model.named.values()].map((t) => ({ name: t.name, shape: [...t.shape], data: t.data as Float32Array }));
     tensors.push(
       { name: 'optimizer.m', shape: [opt.m.length], data: opt.m as Float32Array },
@@ -84,7 +85,7 @@ export class Checkpoints {
    * Restore the newest checkpoint that verifies into model and opt. Corrupt ones are reported
    * through onCorrupt and skipped; returns null when no good checkpoint exists.
    */
-  restoreLatest(model: GPT, opt: AdamW, onCorrupt: (file: string, why: string) => void): LoadedCheckpoint | null {
+  restoreLatest(model: Trainable, opt: AdamW, onCorrupt: (file: string, why: string) => void): LoadedCheckpoint | null {
     for (const { file } of this.list()) {
       try {
         return restore(file, model, opt);
@@ -121,7 +122,7 @@ export function removeStaleTemps(dir: string): string[] {
   return removed;
 }
 
-function restore(file: string, model: GPT, opt: AdamW): LoadedCheckpoint {
+function restore(file: string, model: Trainable, opt: AdamW): LoadedCheckpoint {
   const f = readSafetensors(file);
   if (f.metadata.format !== CHECKPOINT_FORMAT) throw new CorruptFileError(`${file}: not a scalelab checkpoint`);
   if (f.metadata.config !== JSON.stringify(model.config)) {
@@ -141,13 +142,13 @@ function restore(file: string, model: GPT, opt: AdamW): LoadedCheckpoint {
 }
 
 /** The final weights alone, for serving and sampling: `<run>/model.safetensors`. */
-export function saveWeights(file: string, model: GPT): string {
+export function saveWeights(file: string, model: Trainable): string {
   const tensors = [...model.named.values()].map((t) => ({ name: t.name, shape: [...t.shape], data: t.data as Float32Array }));
   return writeSafetensors(file, tensors, { format: 'scalelab-weights-1', config: JSON.stringify(model.config) });
 }
 
 /** Load weights (from model.safetensors or any checkpoint) into a model of the stored config. */
-export function loadWeights(file: string, make: (config: GPT['config']) => GPT): { model: GPT; sha256: string } {
+export function loadWeights<M extends Trainable = GPT>(file: string, make: (config: any) => M): { model: M; sha256: string } {
   const f = readSafetensors(file);
   const model = make(JSON.parse(f.metadata.config));
   for (const t of model.named.values()) {

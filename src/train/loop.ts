@@ -3,15 +3,14 @@
 // around it. All it moves forward is the session's TrainingState (state.ts), which every
 // checkpoint stores whole, so a run restored from one goes on bit for bit.
 import path from 'node:path';
-import { bitsPerByte } from '../data/index.js';
 import { RunTakenOverError } from '../runs/index.js';
 import { saveWeights } from './checkpoint.js';
 import { MetricsBuffer } from './metrics-buffer.js';
 import { learningRate } from './schedule.js';
 import { logCorruptCheckpoint, logEvent, type Session } from './session.js';
 import { isSpike, observeLoss, MAX_ROLLBACKS } from './spike-guard.js';
-import { checkpointState, restoreState } from './state.js';
-import { backwardAndUpdate, forwardLoss } from './step.js';
+import { checkpointState, restoreStateWith } from './state.js';
+import { backwardAndUpdate } from './step.js';
 import type { TrainResult } from './train.js';
 import { trainingCompute } from '../common/compute.js';
 
@@ -63,11 +62,13 @@ export async function trainLoop(s: Session): Promise<TrainResult> {
 function takeStep(s: Session, lr: number, lossAt: (step: number, loss: number) => number): StepOutcome {
   const { state, o } = s;
   let t = performance.now();
-  const { ids, targets } = state.sampler.next();
+  const batch = state.sampler.next();
   s.seconds.data += (performance.now() - t) / 1000;
 
   t = performance.now();
-  const loss = forwardLoss(s.model, s.graph, ids, targets, o.batch, o.ctx);
+  s.graph.reset();
+  s.model.zeroGrad();
+  const loss = s.family.loss(s.graph, batch);
   const value = lossAt(state.step, loss.item());
   if (isSpike(state.guard, value, o.spikeFactor)) return { spike: true, loss: value };
   const gradNorm = backwardAndUpdate(s.graph, s.opt, loss, lr);
@@ -89,7 +90,7 @@ async function rollBack(s: Session, loss: number): Promise<void> {
   const loaded = s.ckpts.restoreLatest(s.model, s.opt, (file, why) => corrupt.push([file, why]));
   for (const [file, why] of corrupt) await logCorruptCheckpoint(s, file, why);
   if (!loaded) throw new Error('loss spike with no checkpoint to roll back to');
-  restoreState(state, loaded.state, s.trainTokens, s.samplerOpts);
+  restoreStateWith(state, loaded.state, s.family.restoreStream);
   state.guard.rollbacks = rollbacks;
   const skip = spikeStep - state.step + 1;
   state.sampler.skip(skip);
@@ -97,7 +98,7 @@ async function rollBack(s: Session, loss: number): Promise<void> {
     { spike_step: spikeStep, loss, to_step: state.step, skipped: skip });
 }
 
-/** Validation bits per byte every evalEvery steps and after the last; null between. */
+/** The family's validation figure (GPT: bits per byte) every evalEvery steps and after the last; null between. */
 function evaluateIfDue(s: Session): number | null {
   const { state } = s;
   if (state.step % s.o.evalEvery !== 0 && state.step !== s.steps) return null;
@@ -109,16 +110,9 @@ function evaluateIfDue(s: Session): number | null {
 
 function evaluate(s: Session): number {
   const t = performance.now();
-  let nats = 0, n = 0;
-  for (const b of s.evals) {
-    s.evalGraph.reset();
-    const B = b.ids.length / s.o.ctx;
-    const { loss } = s.model.forward(s.evalGraph, b.ids, B, s.o.ctx, b.targets);
-    nats += loss!.item() * b.ids.length;
-    n += b.ids.length;
-  }
+  const value = s.family.validate(s.evalGraph);
   s.seconds.eval += (performance.now() - t) / 1000;
-  return bitsPerByte(nats / n);
+  return value;
 }
 
 /** The step's metrics for the store and its progress line for the reporter. */
@@ -131,7 +125,7 @@ async function report(s: Session, metrics: MetricsBuffer, step: StepOutcome & { 
   });
   s.reporter.progress({
     step: s.state.step, steps: s.steps, tokens, tokensTarget: s.steps * s.tokensPerStep, loss: step.loss,
-    valBpb: valBpb ?? s.state.lastVal, tokensPerS, lr,
+    valBpb: valBpb ?? s.state.lastVal, tokensPerS, lr, ...(s.family.metric === 'bpb' ? {} : { metric: s.family.metric }),
   });
   await metrics.flushIfFull();
 }
@@ -173,7 +167,7 @@ async function finish(s: Session, stopped: boolean, lastLoss: number): Promise<T
     finalValBpb: state.lastVal, weightsSha256, finishedAt: stopped ? null : new Date().toISOString(),
   });
   await logEvent(s, status, status === 'done'
-    ? `finished ${s.steps} steps; val ${state.lastVal?.toFixed(3)} bpb`
+    ? `finished ${s.steps} steps; val ${state.lastVal?.toFixed(s.family.metric === 'bpb' ? 3 : 4)} ${s.family.metric}`
     : `stopped at step ${state.step}; resume with \`scalelab train --resume ${s.run.name}\``);
   s.reporter.done();
   const { data, eval: evalSeconds, checkpoint, t0 } = s.seconds;

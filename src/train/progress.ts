@@ -16,6 +16,11 @@ export interface ProgressLine {
   /** This step's throughput. */
   tokensPerS: number;
   lr: number;
+  /**
+   * A video model's losses are mean squared errors of the velocity, shown as they are ('mse', and
+   * valBpb holds its validation MSE); absent for the GPT, whose nats are shown in bits per byte.
+   */
+  metric?: 'mse';
 }
 
 /** The average throughput over the steps reported so far: their tokens over their seconds. */
@@ -60,6 +65,12 @@ function fmtTime(s: number): string {
 /** `step 40/100  5.1k/12.8k tok  train bpb 2.845  val bpb 2.821  40.1k tok/s (avg)  eta 00:12` */
 export function summary(p: ProgressLine, avgTokensPerS: number): string {
   const eta = (p.tokensTarget - p.tokens) / Math.max(1e-9, avgTokensPerS);
+  if (p.metric === 'mse') {
+    // `step 40/100  20.5k/51.2k patches  train mse 0.4120  val mse 0.3981  1.2k patches/s (avg)  eta 00:25`
+    const val = p.valBpb === null ? '' : `  val mse ${p.valBpb.toFixed(4)}`;
+    return `step ${p.step}/${p.steps}  ${fmtTokens(p.tokens)}/${fmtTokens(p.tokensTarget)} patches  train mse ${p.loss.toFixed(4)}${val}  ` +
+      `${fmtTokens(avgTokensPerS)} patches/s (avg)  eta ${fmtTime(eta)}`;
+  }
   const val = p.valBpb === null ? '' : `  val bpb ${p.valBpb.toFixed(3)}`;
   return `step ${p.step}/${p.steps}  ${fmtTokens(p.tokens)}/${fmtTokens(p.tokensTarget)} tok  train bpb ${trainBpb(p).toFixed(3)}${val}  ` +
     `${fmtTokens(avgTokensPerS)} tok/s (avg)  eta ${fmtTime(eta)}`;
@@ -120,10 +131,13 @@ export function jsonReporter(out: NodeJS.WritableStream = process.stdout): Repor
   const avg = new AverageThroughput();
   return {
     progress(p) {
-      out.write(`${JSON.stringify({
-        type: 'metrics', step: p.step, steps: p.steps, tokens: p.tokens, train_bpb: trainBpb(p), val_bpb: p.valBpb,
-        tokens_per_s: p.tokensPerS, tokens_per_s_avg: avg.add(p), lr: p.lr,
-      })}\n`);
+      const avgPerS = avg.add(p);
+      out.write(`${JSON.stringify(p.metric === 'mse'
+        ? { type: 'metrics', step: p.step, steps: p.steps, patches: p.tokens, train_mse: p.loss, val_mse: p.valBpb, patches_per_s: p.tokensPerS, patches_per_s_avg: avgPerS, lr: p.lr }
+        : {
+          type: 'metrics', step: p.step, steps: p.steps, tokens: p.tokens, train_bpb: trainBpb(p), val_bpb: p.valBpb,
+          tokens_per_s: p.tokensPerS, tokens_per_s_avg: avgPerS, lr: p.lr,
+        })}\n`);
     },
     event(kind, message, data) {
       out.write(`${JSON.stringify({ type: 'event', kind, message, ...data })}\n`);

@@ -23,9 +23,13 @@ export function runCheckpoints(home: string, runId: string): { step: number; fil
 }
 
 /** Load weights; a file that fails its check is the user's to repair: one line saying how. */
-export function loadRunWeights(file: string, runName: string): ReturnType<typeof loadWeights> {
+export function loadRunWeights(file: string, runName: string): { model: GPT; sha256: string } {
   try {
-    return loadWeights(file, (cfg) => new GPT(cfg));
+    return loadWeights(file, (cfg) => {
+      // A video model's weights read as a DiT (src/train/dit-family.ts), never as a GPT.
+      if ('frames' in cfg) throw new UsageError(`run '${runName}' is a video model (DiT); \`scalelab video ${runName} --prompt ...\` samples it`);
+      return new GPT(cfg);
+    });
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
     throw new UsageError(`the weights of run '${runName}' failed their integrity check (${err.message}); ` +

@@ -9,18 +9,24 @@ import { streamSeed } from '../engine/random.js';
 import { native, setThreads } from '../engine/native.js';
 import { GPT, countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
 import {
-  BatchSampler, evalBatches, loadCorpus, splitCorpus, summariseSplit,
-  type Corpus, type EvalBatch, type SamplerOptions, type Split,
+  BatchSampler, bitsPerByte, evalBatches, loadCorpus, splitCorpus, summariseSplit,
+  type Corpus, type EvalBatch, type SamplerOptions, type SamplerState, type Split,
 } from '../data/index.js';
 import { mixTraining, parseMix, type Mixture } from '../data/mixture.js';
-import { fetchMissing, runDir, type RunClaim, type RunRecord, type Store } from '../runs/index.js';
+import { fetchMissing, runDir, type NewRun, type RunClaim, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { AdamW, ADAMW_DEFAULTS } from './optimizer.js';
 import { Checkpoints, removeStaleTemps } from './checkpoint.js';
+import type { Family, Stream, Trainable } from './family.js';
 import type { Schedule } from './schedule.js';
 import { silentReporter, type Reporter } from './progress.js';
-import { initialState, restoreState, type TrainingState } from './state.js';
+import { initialState, restoreStateWith, type TrainingState } from './state.js';
 import type { TrainHooks, TrainOptions } from './train.js';
+
+/** The options every family's training loop reads (the optimiser, schedule, evaluation, checkpoints, guard). */
+export type LoopOptions = Pick<TrainOptions,
+  'lr' | 'minLrRatio' | 'schedule' | 'warmupSteps' | 'cooldown' | 'weightDecay' | 'clip' | 'evalEvery' | 'checkpointEvery' |
+  'keepCheckpoints' | 'spikeFactor' | 'seed' | 'threads' | 'name'>;
 
 /** What a request trains, once its options are known. */
 export interface RunPlan {
@@ -40,21 +46,19 @@ export interface Session {
   run: RunRecord;
   /** The run's folder: checkpoints/ and model.safetensors. */
   dir: string;
-  o: TrainOptions;
+  o: LoopOptions;
   steps: number;
+  /** Tokens per step: bytes for the GPT, patches for the DiT. */
   tokensPerStep: number;
   nonEmbeddingParams: number;
-  model: GPT;
+  family: Family;
+  model: Trainable;
   opt: AdamW;
   sched: Schedule;
   ckpts: Checkpoints;
   /** The graphs are reused across steps, so activation memory is allocated once. */
   graph: Graph;
   evalGraph: Graph;
-  /** What a sampler restored from a checkpoint draws from, and how. */
-  trainTokens: Uint8Array;
-  samplerOpts: SamplerOptions;
-  evals: EvalBatch[];
   state: TrainingState;
   /** This process's seconds outside training steps, and when it began (performance.now()). */
   seconds: { data: number; eval: number; checkpoint: number; t0: number };
@@ -70,14 +74,36 @@ export async function logCorruptCheckpoint(s: Session, file: string, why: string
   await logEvent(s, 'checkpoint_corrupt', `${path.basename(file)} failed verification (${why.replace(`${file}: `, '')}); using an older checkpoint`);
 }
 
-/** Everything up to the first step; a resume that cannot go on is refused here, in one line. */
+/** What a family brings to a session: its model and data, and what a new run records. */
+export interface FamilySetup {
+  family: Family;
+  /** The stream a new run starts from. */
+  stream: Stream;
+  steps: number;
+  tokensPerStep: number;
+  /** A new run's record, less its name and token target. */
+  record: Omit<NewRun, 'name' | 'tokensTarget'>;
+  /** Seconds spent loading data. */
+  seconds: number;
+  /** Events to log once the run is sure to go on (so a refused resume stays one line). */
+  announce(s: Session): Promise<void>;
+}
+
+/** Everything up to the first step of a GPT run; a resume that cannot go on is refused here, in one line. */
 export async function openSession(store: Store, home: string, plan: RunPlan, hooks: TrainHooks, claim: RunClaim, t0: number): Promise<Session> {
-  const { o, cfg } = plan;
+  return openFamilySession(store, home, plan, () => gptSetup(plan.o, plan.cfg), hooks, claim, t0);
+}
+
+/**
+ * Everything up to the first step, for any family. The data is loaded first (setup), so that bad
+ * data fails before anything is written; then the run is created or the resumed one restored.
+ */
+export async function openFamilySession(store: Store, home: string, plan: { o: LoopOptions; resumed: RunRecord | null; restart: boolean },
+  setup: () => FamilySetup, hooks: TrainHooks, claim: RunClaim, t0: number): Promise<Session> {
+  const { o } = plan;
   if (o.threads !== undefined) setThreads(o.threads);
-  const data = loadData(o);
-  const tokensPerStep = o.batch * o.ctx;
-  const steps = Math.ceil(o.tokens / tokensPerStep);
-  const run = plan.resumed ?? await createRun(store, claim, o, cfg, steps * tokensPerStep);
+  const f = setup();
+  const run = plan.resumed ?? await createRun(store, claim, o, f.record, f.steps * f.tokensPerStep);
   const dir = runDir(home, run.id);
   const ckpts = new Checkpoints(path.join(dir, 'checkpoints'), o.keepCheckpoints);
   // This process holds the run now: what dead writers left half-written can go.
@@ -85,11 +111,10 @@ export async function openSession(store: Store, home: string, plan: RunPlan, hoo
   ckpts.removeStaleTemps();
   const s: Session = {
     store, claim, hooks, reporter: hooks.reporter ?? silentReporter, run, dir, o,
-    steps, tokensPerStep, nonEmbeddingParams: countParams(cfg).nonEmbedding,
-    ...buildTrainer(o, cfg, steps), ckpts,
-    trainTokens: data.trainTokens, samplerOpts: data.samplerOpts, evals: data.evals,
-    state: initialState(data.sampler, run.trainSeconds ?? 0),
-    seconds: { data: data.seconds, eval: 0, checkpoint: 0, t0 },
+    steps: f.steps, tokensPerStep: f.tokensPerStep, nonEmbeddingParams: f.record.nonEmbeddingParams ?? 0,
+    family: f.family, ...buildTrainer(o, f.family.model, f.steps), ckpts,
+    state: initialState(f.stream, run.trainSeconds ?? 0),
+    seconds: { data: f.seconds, eval: 0, checkpoint: 0, t0 },
   };
   if (plan.resumed) {
     // Checkpoints another machine wrote come from the artifact store first; each is verified on the way.
@@ -97,8 +122,46 @@ export async function openSession(store: Store, home: string, plan: RunPlan, hoo
     if (fetched.length) await logEvent(s, 'fetch', `fetched ${fetched.length} checkpoint(s) from the ${store.artifacts.kind}`, { files: fetched });
     await restoreCheckpoint(s, plan.restart);
   }
-  await announce(s, data.corpus, data.split, data.mixture);
+  await f.announce(s);
+  await s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
   return s;
+}
+
+/** The byte-level GPT on a corpus: the family `scalelab train` trains by default. */
+function gptSetup(o: TrainOptions, cfg: GPTConfig): FamilySetup {
+  const data = loadData(o);
+  const tokensPerStep = o.batch * o.ctx;
+  const steps = Math.ceil(o.tokens / tokensPerStep);
+  const model = new GPT(cfg, { seed: streamSeed(o.seed, 'weights') });
+  const counts = countParams(cfg);
+  const { threads: _t, ...stored } = o;
+  const family: Family = {
+    model, metric: 'bpb',
+    loss: (g, batch) => {
+      const { ids, targets } = batch as { ids: Int32Array; targets: Int32Array };
+      return model.forward(g, ids, o.batch, o.ctx, targets).loss!;
+    },
+    validate: (g) => validateBpb(model, g, data.evals, o.ctx),
+    restoreStream: (state) => BatchSampler.restore(data.trainTokens, data.samplerOpts, state as SamplerState),
+  };
+  return {
+    family, stream: data.sampler, steps, tokensPerStep, seconds: data.seconds,
+    record: { config: { model: cfg, train: stored }, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(cfg) },
+    announce: (s) => announce(s, data.corpus, data.split, data.mixture),
+  };
+}
+
+/** Validation bits per byte over the held-out batches. */
+function validateBpb(model: GPT, g: Graph, evals: EvalBatch[], ctx: number): number {
+  let nats = 0, n = 0;
+  for (const b of evals) {
+    g.reset();
+    const B = b.ids.length / ctx;
+    const { loss } = model.forward(g, b.ids, B, ctx, b.targets);
+    nats += loss!.item() * b.ids.length;
+    n += b.ids.length;
+  }
+  return bitsPerByte(nats / n);
 }
 
 function loadData(o: TrainOptions) {
@@ -116,20 +179,14 @@ function loadData(o: TrainOptions) {
 }
 
 /** A new run in the store, claimed by this process. */
-async function createRun(store: Store, claim: RunClaim, o: TrainOptions, cfg: GPTConfig, tokensTarget: number): Promise<RunRecord> {
-  const counts = countParams(cfg);
-  const { threads: _t, ...stored } = o;
-  const run = await store.createRun({
-    name: o.name, config: { model: cfg, train: stored },
-    params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerToken(cfg), tokensTarget,
-  });
+async function createRun(store: Store, claim: RunClaim, o: LoopOptions, record: FamilySetup['record'], tokensTarget: number): Promise<RunRecord> {
+  const run = await store.createRun({ name: o.name, ...record, tokensTarget });
   await claim.take(run);
   return run;
 }
 
-/** The model at its initial weights, its optimiser and learning-rate schedule, and the graphs to run it on. */
-function buildTrainer(o: TrainOptions, cfg: GPTConfig, steps: number) {
-  const model = new GPT(cfg, { seed: streamSeed(o.seed, 'weights') });
+/** The optimiser and learning-rate schedule of a model at its initial weights, and the graphs to run it on. */
+function buildTrainer(o: LoopOptions, model: Trainable, steps: number) {
   const opt = new AdamW(native, model.params, model.grads, model.decayed,
     { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip });
   const sched: Schedule = { kind: o.schedule, lr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmupSteps, totalSteps: steps, cooldown: o.cooldown };
@@ -157,7 +214,7 @@ async function restoreCheckpoint(s: Session, restart: boolean): Promise<void> {
   if (t) await logEvent(s, 'takeover', `took the run over from pid ${t.pid} on ${t.host}, which is no longer running`, { pid: t.pid, host: t.host });
   for (const [file, why] of corrupt) await logCorruptCheckpoint(s, file, why);
   if (loaded) {
-    restoreState(s.state, loaded.state, s.trainTokens, s.samplerOpts);
+    restoreStateWith(s.state, loaded.state, s.family.restoreStream);
     await logEvent(s, 'resume', `resumed from step ${s.state.step}`, { checkpoint: path.basename(loaded.file) });
   } else {
     const damaged = ckpts.setAsideDamaged();
@@ -167,7 +224,7 @@ async function restoreCheckpoint(s: Session, restart: boolean): Promise<void> {
   }
 }
 
-/** The split, printed once the run is sure to go on (so a refused resume stays one line); the run is running. */
+/** The split, printed once the run is sure to go on (so a refused resume stays one line). */
 async function announce(s: Session, corpus: Corpus, split: Split, mixture: Mixture | null): Promise<void> {
   const summary = summariseSplit(corpus, split);
   await logEvent(s, 'split', summary.message, summary.data);
@@ -178,5 +235,4 @@ async function announce(s: Session, corpus: Corpus, split: Split, mixture: Mixtu
       { bytes: n, corpusBytes: mixture.corpusBytes, taskBytes: mixture.taskBytes, blocks: mixture.blocks });
   }
   for (const w of summary.warnings) await logEvent(s, 'warning', w);
-  await s.store.updateRun(s.run.id, { status: 'running', startedAt: s.run.startedAt ?? new Date().toISOString() });
 }

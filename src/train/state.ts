@@ -2,13 +2,14 @@
 // weights and AdamW's moments, so that a run restored from it goes on bit for bit.
 import { BatchSampler, type SamplerOptions, type SamplerState } from '../data/index.js';
 import type { TrainerState } from './checkpoint.js';
+import type { Stream } from './family.js';
 import { newSpikeGuard, type SpikeGuard } from './spike-guard.js';
 
 export interface TrainingState {
   /** Steps applied so far; a rolled-back step does not count. */
   step: number;
   /** Draws the training batches; its RNG's position is the run's place in the data. */
-  sampler: BatchSampler;
+  sampler: Stream;
   guard: SpikeGuard;
   /** Validation bits per byte: the best so far and the latest. */
   bestVal: number | null;
@@ -17,7 +18,7 @@ export interface TrainingState {
   trainSeconds: number;
 }
 
-export function initialState(sampler: BatchSampler, trainSeconds: number): TrainingState {
+export function initialState(sampler: Stream, trainSeconds: number): TrainingState {
   return { step: 0, sampler, guard: newSpikeGuard(), bestVal: null, lastVal: null, trainSeconds };
 }
 
@@ -31,8 +32,13 @@ export function checkpointState(s: TrainingState, tokensPerStep: number): Traine
 
 /** Put `s` back where a checkpoint left it; its sampler goes on drawing from the same training bytes. */
 export function restoreState(s: TrainingState, saved: TrainerState, tokens: Uint8Array, samplerOpts: SamplerOptions): void {
+  restoreStateWith(s, saved, (state) => BatchSampler.restore(tokens, samplerOpts, state as SamplerState));
+}
+
+/** The same for any family: `restoreStream` rebuilds the data stream from the record's sampler state. */
+export function restoreStateWith(s: TrainingState, saved: TrainerState, restoreStream: (state: unknown) => Stream): void {
   s.step = saved.step;
-  s.sampler = BatchSampler.restore(tokens, samplerOpts, saved.sampler as SamplerState);
+  s.sampler = restoreStream(saved.sampler);
   s.guard = saved.guard as SpikeGuard;
   s.bestVal = saved.bestVal as number | null;
   s.lastVal = saved.lastVal as number | null;

@@ -7,6 +7,7 @@ import type { Reporter } from './progress.js';
 import { trainLoop } from './loop.js';
 import { openSession, type RunPlan } from './session.js';
 import { TRAIN_DEFAULTS, checkOptions, modelConfig, type TrainOptions, type TrainRequest } from './options.js';
+import { isDitRun, trainDit } from './dit-train.js';
 
 export { TRAIN_DEFAULTS, type TrainOptions, type TrainRequest } from './options.js';
 
@@ -46,6 +47,10 @@ export async function train(options: TrainRequest, hooks: TrainHooks = {}): Prom
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
   // A run to resume lives in an existing home; only a new run may create one.
   const home = options.resume ? existingHome(hooks.home) : resolveHome(hooks.home);
+  // A video model's run resumes as one (src/train/dit-train.ts).
+  if (options.resume && await isVideoRun(home, options.resume)) {
+    return trainDit({ resume: options.resume, restart: options.restart, threads: options.threads }, { ...hooks, home });
+  }
   const store = openStore(home);
   const claim = new RunClaim(store, hooks.claimToken);
   try {
@@ -54,6 +59,15 @@ export async function train(options: TrainRequest, hooks: TrainHooks = {}): Prom
     return await trainLoop(session);
   } finally {
     await claim.release();
+    await store.close();
+  }
+}
+
+async function isVideoRun(home: string, run: string): Promise<boolean> {
+  const store = openStore(home);
+  try {
+    return isDitRun(await store.getRun(run));
+  } finally {
     await store.close();
   }
 }
