@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
 import { train } from '../src/train/train.js';
 import { trainDit, validationBatches, ditConfig, DIT_DEFAULTS, VAL_TIMES, type DitRequest } from '../src/train/dit-train.js';
@@ -181,5 +183,52 @@ describe('train --model dit', () => {
       bad({ heads: 3 }, /heads \(3\) must divide/),
       bad({ captionDrop: 2 }, /captionDrop must be a number in \[0, 1\]/),
     ]);
+  });
+});
+
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'scalelab.js');
+function scalelab(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('scalelab video', () => {
+  const home = tmpHome();
+  const trained = trainDit({ ...TINY_RUN, clips: 12, name: 'film' }, { home });
+
+  it('writes an animated GIF and a contact sheet of a trained run, extension included', async () => {
+    await trained;
+    const dir = tmpHome();
+    const gif = path.join(dir, 'clip.gif'), sheet = path.join(dir, 'sheet.png');
+    const r = scalelab('video', 'film', '--home', home, '--prompt', 'a green triangle bounces', '--seed', '1', '--steps', '3',
+      '--samples', '2', '--from-frames', '2', '--out', gif, '--sheet', sheet, '--threads', '1');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(fs.readFileSync(gif).subarray(0, 6).toString('latin1'), 'GIF89a');
+    assert.deepEqual([...fs.readFileSync(sheet).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.match(r.out, /a green triangle bounces/);
+  });
+
+  it('refuses unknown words, too many objects, an unwritable path and a language run, in one line, exit 2', async () => {
+    await trained;
+    const out = path.join(tmpHome(), 'x.gif');
+    const cases: [string[], RegExp][] = [
+      [['--prompt', 'a purple triangle bounces', '--out', out], /unknown word 'purple'/],
+      [['--prompt', 'a red circle bounces, a green square bounces, a blue triangle bounces and a white circle bounces', '--out', out], /at most 3/],
+      [['--prompt', 'a green triangle bounces', '--out', path.join(out, 'no', 'such.gif')], /cannot write the clip .*its folder does not exist/],
+      [['--prompt', 'a green triangle bounces', '--out', out, '--from-frames', '4'], /--from-frames must be .* from 1 to 3/],
+    ];
+    for (const [args, re] of cases) {
+      const r = scalelab('video', 'film', '--home', home, ...args);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, re);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    }
+    assert.ok(!fs.existsSync(out));
+    const t = scalelab('train', '--model', 'dit', '--ctx', '16', '--home', home);
+    assert.equal(t.code, 2);
+    assert.match(t.err, /--ctx is an option of the GPT/);
+    const f = scalelab('train', '--frames', '4', '--home', home);
+    assert.equal(f.code, 2);
+    assert.match(f.err, /--frames is an option of the video model; add --model dit/);
   });
 });

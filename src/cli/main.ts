@@ -12,6 +12,7 @@ import { storeCommand } from './store.js';
 import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { emergenceCommand } from './emergence.js';
 import { evalCommand } from './eval.js';
+import { videoCommand } from './video.js';
 import { compressCommand, decompressCommand } from './compress.js';
 import { UsageError } from '../errors.js';
 import { ShapeError } from '../engine/ops.js';
@@ -25,6 +26,7 @@ export function program(): Command {
   p.addCommand(runsCommand());
   p.addCommand(showCommand());
   p.addCommand(generateCommand());
+  p.addCommand(videoCommand());
   p.addCommand(sweepCommand());
   p.addCommand(workerCommand());
   p.addCommand(fitCommand());
