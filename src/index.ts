@@ -8,7 +8,7 @@ export * as ops from './engine/ops.js';
 export { Rng } from './engine/random.js';
 export { GPT, REFERENCE_CONFIG, countParams, flopsPerToken, trainingFlops, validateConfig, swigluHidden, variant, NORMS, MLPS, POSITIONS, type GPTConfig, type NormKind, type MlpKind, type PosKind } from './models/gpt.js';
 export {
-  DiT, DIT_SMALL, sampleClips, flowBatch, logitNormal, flopsPerPatch, tokensPerClip, patchValues, clipValues, validateDiTConfig,
+  DiT, sampleClips, flowBatch, logitNormal, flopsPerPatch, tokensPerClip, patchValues, clipValues, validateDiTConfig,
   countParams as countDiTParams, trainingFlops as ditTrainingFlops, type DiTConfig, type FlowBatch, type SampleOptions,
 } from './models/dit.js';
 export { trainDit, DIT_OPTIONS, DIT_DEFAULTS, VAL_TIMES, validationBatches, type DitOptions, type DitRequest } from './train/dit-train.js';

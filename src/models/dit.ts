@@ -58,11 +58,6 @@ export interface DiTConfig {
   textLayers: number;
 }
 
-/** The smallest model that still makes clips here: what the tests and `scalelab bench` start from. */
-export const DIT_SMALL: Omit<DiTConfig, 'vocab' | 'captionLength'> = {
-  frames: 16, height: 32, width: 32, channels: 3, patch: 4, tpatch: 2, layers: 4, dModel: 128, heads: 4, textLayers: 1,
-};
-
 export function validateDiTConfig(cfg: DiTConfig): void {
   for (const key of ['frames', 'height', 'width', 'channels', 'patch', 'tpatch', 'layers', 'dModel', 'heads', 'vocab', 'captionLength'] as const) {
     const v = cfg[key];
