@@ -76,6 +76,7 @@ export function sampleVideo(runName: string, o: VideoOptions): VideoResult {
   const home = existingHome(o.home);
   const { run, model } = loadVideoRun(home, runName);
   const cfg = model.config, clip = clipConfigOf(cfg);
+  if (o.fromFrames !== undefined && cfg.frames === 1) throw new UsageError(`run '${run.name}' makes one-frame clips (images): there is nothing to extend`);
   if (o.fromFrames !== undefined && (!Number.isInteger(o.fromFrames) || o.fromFrames < 1 || o.fromFrames >= cfg.frames)) {
     throw new UsageError(`--from-frames must be a whole number of frames from 1 to ${cfg.frames - 1} (the model makes ${cfg.frames}), got ${o.fromFrames}`);
   }
