@@ -12,6 +12,7 @@ import { train } from '../src/train/train.js';
 import { trainDit, validationBatches, ditConfig, DIT_DEFAULTS, VAL_TIMES, type DitRequest } from '../src/train/dit-train.js';
 import { Graph } from '../src/engine/graph.js';
 import { native } from '../src/engine/native.js';
+import { reference } from '../src/engine/reference.js';
 import { Rng } from '../src/engine/random.js';
 import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import {
@@ -94,6 +95,35 @@ describe('DiT', () => {
       // Padding-free: every word row that the batch uses gets a gradient; unused rows need not.
       if (name === 'text.words') continue;
       assert.ok(t.grad!.some((x) => x !== 0), `${name} has no gradient`);
+    }
+  });
+
+  it('has the gradient of its loss (float64 reference kernels against central differences)', () => {
+    const model = new DiT(TINY, { seed: 2, dtype: 'f64' });
+    const rng = new Rng(3);
+    // Open every gate and the output layer, so each parameter reaches the loss.
+    for (let i = 0; i < model.params.length; i++) model.params[i] += rng.normal() * 0.05;
+    const g = new Graph(reference, { dtype: 'f64' });
+    const b = batch(TINY, 2, 4);
+    const lossAt = () => {
+      g.reset();
+      return model.loss(g, b).item();
+    };
+    g.reset();
+    model.zeroGrad();
+    g.backward(model.loss(g, b));
+    const grads = Float64Array.from(model.grads);
+    for (const [name, t] of model.named) {
+      const start = t.data.byteOffset / 8;
+      const i = start + rng.int(t.size);
+      const keep = model.params[i], h = 1e-5;
+      model.params[i] = keep + h;
+      const up = lossAt();
+      model.params[i] = keep - h;
+      const down = lossAt();
+      model.params[i] = keep;
+      const numeric = (up - down) / (2 * h);
+      assert.ok(Math.abs(numeric - grads[i]) <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${i - start}]: ${grads[i]} vs ${numeric}`);
     }
   });
 
