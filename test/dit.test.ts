@@ -169,13 +169,13 @@ describe('train --model dit', () => {
     assert.equal(resumed.finalValBpb, whole.finalValBpb);
     const store = RunStore.open(home);
     try {
-      const run = store.getRun('whole');
+      const run = await store.getRun('whole');
       assert.equal((run.config as { family: string }).family, 'dit');
       assert.equal(run.tokensTarget, 10 * 4 * 32);
-      const kinds = store.events(run.id).map((e) => e.kind);
+      const kinds = (await store.events(run.id)).map((e) => e.kind);
       assert.ok(kinds.includes('data'));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -185,9 +185,9 @@ describe('train --model dit', () => {
     assert.equal(res.status, 'done');
     const store = RunStore.open(home);
     try {
-      assert.ok(store.events(res.run.id).some((e) => e.kind === 'rollback'));
+      assert.ok((await store.events(res.run.id)).some((e) => e.kind === 'rollback'));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -37,10 +37,10 @@ export function videoCommand(): Command {
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .addOption(flag('home', HOME))
     .option('--json', 'print the result as JSON')
-    .action((run, o) => {
+    .action(async (run, o) => {
       checkWritable(o.out, 'the clip');
       if (o.sheet) checkWritable(o.sheet, 'the contact sheet');
-      const res = sampleVideo(run, { home: o.home, prompt: o.prompt, seed: o.seed, steps: o.steps, guidance: o.guidance, samples: o.samples, fromFrames: o.fromFrames, threads: o.threads });
+      const res = await sampleVideo(run, { home: o.home, prompt: o.prompt, seed: o.seed, steps: o.steps, guidance: o.guidance, samples: o.samples, fromFrames: o.fromFrames, threads: o.threads });
       if (o.out.toLowerCase().endsWith('.png')) writeContactSheet(o.out, [res.clips[0]], res.clip);
       else writeClipGif(o.out, res.clips[0], res.clip);
       if (o.sheet) writeContactSheet(o.sheet, res.given ? [res.given, ...res.clips] : res.clips, res.clip);

@@ -217,15 +217,15 @@ function ditSetup(o: DitOptions, cfg: DiTConfig): FamilySetup {
   return {
     family, stream: new ClipBatches(model, o), steps, tokensPerStep: o.batch * N, seconds: (performance.now() - t0) / 1000,
     record: { config: { family: 'dit', model: cfg, train: stored }, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, flopsPerToken: flopsPerPatch(cfg) },
-    announce: (s) => {
-      logEvent(s, 'data', `procedural clips ${cfg.frames}×${cfg.height}×${cfg.width}, ${N} patches of ${cfg.tpatch}×${cfg.patch}×${cfg.patch} per clip, ` +
+    announce: async (s) => {
+      await logEvent(s, 'data', `procedural clips ${cfg.frames}×${cfg.height}×${cfg.width}, ${N} patches of ${cfg.tpatch}×${cfg.patch}×${cfg.patch} per clip, ` +
       `${o.batch} clips per step; validation: velocity MSE of ${o.evalClips} fixed clips at t = ${VAL_TIMES.join(', ')} (stored as the run's val)`,
       { frames: cfg.frames, size: cfg.height, patches_per_clip: N, eval_clips: o.evalClips, val_times: [...VAL_TIMES] });
       // The velocity carries the noise pixel for pixel, so a token narrower than its patch is a
       // bottleneck the noise must squeeze through (a 10-minute run of 768-value patches at width
       // 96 stayed at val mse 1.02 and sampled noise).
       if (patchValues(cfg) > cfg.dModel) {
-        logEvent(s, 'warning', `a patch holds ${patchValues(cfg)} values but d_model is ${cfg.dModel}: the noise has to squeeze through each token, and samples are likely to stay noisy; smaller patches or a wider model avoid it`);
+        await logEvent(s, 'warning', `a patch holds ${patchValues(cfg)} values but d_model is ${cfg.dModel}: the noise has to squeeze through each token, and samples are likely to stay noisy; smaller patches or a wider model avoid it`);
       }
     },
   };

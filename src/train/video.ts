@@ -5,7 +5,7 @@ import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { DiT, sampleClips, type DiTConfig } from '../models/dit.js';
 import { clipFromCaption, encodeCaption, writeCaption, parseCaption, type ClipConfig } from '../data/index.js';
-import { RunStore, existingHome, type RunRecord } from '../runs/index.js';
+import { fetchMissing, openStore, existingHome, runDir, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { loadWeights } from './checkpoint.js';
 import { runWeightsFile } from './run-weights.js';
@@ -45,13 +45,15 @@ export interface VideoResult {
 }
 
 /** The run's DiT at its final weights (or newest checkpoint); a video model only. */
-export function loadVideoRun(home: string, name: string): { run: RunRecord; model: DiT } {
-  const store = RunStore.openForReading(home);
+export async function loadVideoRun(home: string, name: string): Promise<{ run: RunRecord; model: DiT }> {
+  const store = openStore(home, { reading: true });
   let run: RunRecord;
   try {
-    run = store.getRun(name);
+    run = await store.getRun(name);
+    // Weights trained on another machine come from the artifact store, verified.
+    if (isDitRun(run) && !runWeightsFile(home, run.id)) await fetchMissing(store.artifacts, run.id, runDir(home, run.id), (n) => n === 'model.safetensors');
   } finally {
-    store.close();
+    await store.close();
   }
   if (!isDitRun(run)) throw new UsageError(`run '${run.name}' is a language model, not a video model; \`scalelab generate ${run.name}\` samples it`);
   const file = runWeightsFile(home, run.id);
@@ -64,7 +66,7 @@ export function loadVideoRun(home: string, name: string): { run: RunRecord; mode
   }
 }
 
-export function sampleVideo(runName: string, o: VideoOptions): VideoResult {
+export async function sampleVideo(runName: string, o: VideoOptions): Promise<VideoResult> {
   // The prompt first: a mistake there costs nothing to find.
   const caption = writeCaption(parseCaption(o.prompt));
   const ids = encodeCaption(caption);
@@ -74,7 +76,7 @@ export function sampleVideo(runName: string, o: VideoOptions): VideoResult {
   }
   if (!Number.isFinite(o.guidance) || o.guidance < 0) throw new UsageError(`--guidance must be a non-negative number, got ${o.guidance}`);
   const home = existingHome(o.home);
-  const { run, model } = loadVideoRun(home, runName);
+  const { run, model } = await loadVideoRun(home, runName);
   const cfg = model.config, clip = clipConfigOf(cfg);
   if (o.fromFrames !== undefined && cfg.frames === 1) throw new UsageError(`run '${run.name}' makes one-frame clips (images): there is nothing to extend`);
   if (o.fromFrames !== undefined && (!Number.isInteger(o.fromFrames) || o.fromFrames < 1 || o.fromFrames >= cfg.frames)) {
