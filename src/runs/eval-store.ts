@@ -1,18 +1,9 @@
 // Evaluation outcomes and results in the SQLite store (migration 4): per-example outcomes as they
 // are scored, so an interrupted evaluation resumes, and each task's metrics once it finishes.
 import type { Connection } from './connection.js';
+import { toResult, type ResultRow } from './rows.js';
 import type { EvalStore } from './interface.js';
 import type { EvalKey, EvalResult } from './types.js';
-
-interface ResultRow {
-  subject: string; run_id: string | null; step: number; task: string; task_version: string; shots: number; seed: number;
-  metric: string; value: number | null; stderr: number | null; n: number; created_at: string;
-}
-
-const toResult = (r: ResultRow): EvalResult => ({
-  subject: r.subject, runId: r.run_id, step: r.step, task: r.task, taskVersion: r.task_version, shots: r.shots, seed: r.seed,
-  metric: r.metric, value: r.value, stderr: r.stderr, n: r.n, createdAt: r.created_at,
-});
 
 const KEY = 'subject = ? AND step = ? AND task = ? AND task_version = ? AND shots = ?';
 const keyArgs = (k: EvalKey) => [k.subject, k.step, k.task, k.taskVersion, k.shots];

@@ -15,44 +15,13 @@ import type { Store } from './interface.js';
 import { SqliteMetricSeries } from './metric-series.js';
 import { SqliteSweepStore } from './sweep-store.js';
 import { SqliteEvalStore } from './eval-store.js';
+import { METRIC_COLUMNS, PATCH_COLUMNS, parseOrNull, toRun, type RunRow } from './rows.js';
 import {
   RUN_STATUSES,
   type EventRecord, type MetricRow, type NewEvent, type NewRun, type RunPatch, type RunRecord, type RunStatus, type TrainerRecord,
 } from './types.js';
 
 export const DB_FILE = 'scalelab.db';
-
-// camelCase field → column, for the fields updateRun may set. Also the whitelist that keeps
-// patch keys out of the SQL text.
-const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
-  status: 'status',
-  params: 'params',
-  nonEmbeddingParams: 'non_embedding_params',
-  flopsPerToken: 'flops_per_token',
-  tokensTarget: 'tokens_target',
-  tokensSeen: 'tokens_seen',
-  flops: 'flops',
-  bestValBpb: 'best_val_bpb',
-  finalTrainLoss: 'final_train_loss',
-  finalValBpb: 'final_val_bpb',
-  weightsSha256: 'weights_sha256',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  trainSeconds: 'train_seconds',
-  host: 'host',
-  pid: 'pid',
-};
-
-const METRIC_COLUMNS = ['tokens', 'flops', 'train_loss', 'val_bpb', 'lr', 'tokens_per_s', 'grad_norm', 'time'] as const;
-
-interface RunRow {
-  id: string; name: string; status: RunStatus; config: string;
-  params: number | null; non_embedding_params: number | null; flops_per_token: number | null;
-  tokens_target: number | null; tokens_seen: number | null; flops: number | null;
-  best_val_bpb: number | null; final_train_loss: number | null; final_val_bpb: number | null;
-  weights_sha256: string | null; created_at: string; started_at: string | null; finished_at: string | null;
-  updated_at: string; train_seconds: number | null; host: string | null; pid: number | null;
-}
 
 interface MetricDbRow {
   step: number; tokens: number | null; flops: number | null; train_loss: number | null; val_bpb: number | null;
@@ -358,24 +327,6 @@ export class RunStore implements Store {
   }
 }
 
-function toRun(r: RunRow): RunRecord {
-  return {
-    id: r.id, name: r.name, status: r.status, config: JSON.parse(r.config) as Record<string, unknown>,
-    params: r.params, nonEmbeddingParams: r.non_embedding_params, flopsPerToken: r.flops_per_token,
-    tokensTarget: r.tokens_target, tokensSeen: r.tokens_seen ?? 0, flops: r.flops ?? 0,
-    bestValBpb: r.best_val_bpb, finalTrainLoss: r.final_train_loss, finalValBpb: r.final_val_bpb,
-    weightsSha256: r.weights_sha256, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
-    updatedAt: r.updated_at, trainSeconds: r.train_seconds ?? 0, host: r.host, pid: r.pid,
-  };
-}
-
-function parseOrNull(json: string | null): unknown {
-  try {
-    return JSON.parse(json ?? 'null');
-  } catch {
-    return null;
-  }
-}
 
 // better-sqlite3 rejects undefined in positional binds on some paths; make absence explicit.
 function num(x: number | null | undefined): number | null {

@@ -5,24 +5,9 @@
 // as callbacks run inside the transaction, on what it read.
 import { UsageError } from '../errors.js';
 import type { Connection } from './connection.js';
+import { toJob, toSweep, type JobRow, type SweepRow } from './rows.js';
 import type { SweepStore } from './interface.js';
 import type { JobRecord, JobStatus, NewJob, RunRecord, SweepRecord } from './types.js';
-
-interface SweepRow { name: string; config: string; created_at: string }
-
-interface JobRow {
-  sweep: string; idx: number; options: string; run_name: string; status: JobStatus; attempts: number;
-  worker: string | null; lease_expires: number | null; estimated_seconds: number | null; error: string | null;
-  started_at: string | null; finished_at: string | null;
-}
-
-const toSweep = (r: SweepRow): SweepRecord => ({ name: r.name, config: JSON.parse(r.config), createdAt: r.created_at });
-
-const toJob = (r: JobRow): JobRecord => ({
-  sweep: r.sweep, idx: r.idx, options: JSON.parse(r.options), runName: r.run_name, status: r.status, attempts: r.attempts,
-  worker: r.worker, leaseExpires: r.lease_expires, estimatedSeconds: r.estimated_seconds, error: r.error,
-  startedAt: r.started_at, finishedAt: r.finished_at,
-});
 
 const now = () => Date.now() / 1000;
 

@@ -3,6 +3,7 @@
 import type { EvalStore } from '../interface.js';
 import type { EvalKey, EvalResult } from '../types.js';
 import type { PgConnection } from './connection.js';
+import { toResult, type ResultRow } from '../rows.js';
 
 const KEY = 'subject = $1 AND step = $2 AND task = $3 AND task_version = $4 AND shots = $5';
 const keyArgs = (k: EvalKey) => [k.subject, k.step, k.task, k.taskVersion, k.shots];
@@ -46,12 +47,9 @@ export class PgEvalStore implements EvalStore {
 
   async results(filter: { subjects?: readonly string[]; task?: string } = {}): Promise<EvalResult[]> {
     if (filter.subjects && filter.subjects.length === 0) return [];
-    const r = await this.#c.query(
+    const r = await this.#c.query<ResultRow>(
       `SELECT * FROM eval_results WHERE ($1::text[] IS NULL OR subject = ANY($1)) AND ($2::text IS NULL OR task = $2)
        ORDER BY subject, task, shots, step, metric`, [filter.subjects ?? null, filter.task ?? null]);
-    return r.rows.map((x) => ({
-      subject: x.subject, runId: x.run_id, step: x.step, task: x.task, taskVersion: x.task_version, shots: x.shots, seed: x.seed,
-      metric: x.metric, value: x.value, stderr: x.stderr, n: x.n, createdAt: x.created_at,
-    }));
+    return r.rows.map(toResult);
   }
 }

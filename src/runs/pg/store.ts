@@ -19,27 +19,10 @@ import { PgEvalStore } from './eval-store.js';
 import { PgMetricSeries } from './metric-series.js';
 import { migratePg } from './migrations.js';
 import { PgSweepStore } from './sweep-store.js';
+import { METRIC_COLUMNS, PATCH_COLUMNS, parseOrNull, toRun, type RunRow } from '../rows.js';
 
 /** The channel every change is announced on. */
 export const CHANGES = 'scalelab_changes';
-
-const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
-  status: 'status', params: 'params', nonEmbeddingParams: 'non_embedding_params', flopsPerToken: 'flops_per_token',
-  tokensTarget: 'tokens_target', tokensSeen: 'tokens_seen', flops: 'flops', bestValBpb: 'best_val_bpb',
-  finalTrainLoss: 'final_train_loss', finalValBpb: 'final_val_bpb', weightsSha256: 'weights_sha256', startedAt: 'started_at',
-  finishedAt: 'finished_at', trainSeconds: 'train_seconds', host: 'host', pid: 'pid',
-};
-
-const METRIC_COLUMNS = ['tokens', 'flops', 'train_loss', 'val_bpb', 'lr', 'tokens_per_s', 'grad_norm', 'time'] as const;
-
-interface RunRow {
-  id: string; name: string; status: RunStatus; config: string;
-  params: number | null; non_embedding_params: number | null; flops_per_token: number | null;
-  tokens_target: number | null; tokens_seen: number | null; flops: number | null;
-  best_val_bpb: number | null; final_train_loss: number | null; final_val_bpb: number | null;
-  weights_sha256: string | null; created_at: string; started_at: string | null; finished_at: string | null;
-  updated_at: string; train_seconds: number | null; host: string | null; pid: number | null;
-}
 
 const notify = `SELECT pg_notify('${CHANGES}', '')`;
 
@@ -350,24 +333,6 @@ async function runsNamingSweep(q: Queryable, sweep: string): Promise<string[]> {
   return r.rows.map((x) => x.name);
 }
 
-function toRun(r: RunRow): RunRecord {
-  return {
-    id: r.id, name: r.name, status: r.status, config: JSON.parse(r.config) as Record<string, unknown>,
-    params: r.params, nonEmbeddingParams: r.non_embedding_params, flopsPerToken: r.flops_per_token,
-    tokensTarget: r.tokens_target, tokensSeen: r.tokens_seen ?? 0, flops: r.flops ?? 0,
-    bestValBpb: r.best_val_bpb, finalTrainLoss: r.final_train_loss, finalValBpb: r.final_val_bpb,
-    weightsSha256: r.weights_sha256, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
-    updatedAt: r.updated_at, trainSeconds: r.train_seconds ?? 0, host: r.host, pid: r.pid,
-  };
-}
-
-function parseOrNull(json: string | null): unknown {
-  try {
-    return JSON.parse(json ?? 'null');
-  } catch {
-    return null;
-  }
-}
 
 function unknownRun(idOrName: string): UsageError {
   return new UsageError(`unknown run '${idOrName}'; \`scalelab runs\` lists them`);
