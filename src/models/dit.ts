@@ -32,6 +32,7 @@ import type { Buf } from '../engine/kernels.js';
 import type { Graph } from '../engine/graph.js';
 import { Tensor } from '../engine/tensor.js';
 import { Rng } from '../engine/random.js';
+import { allocateParams, sizeOf, type ParamSpec } from './params.js';
 import {
   add, embedding, fullAttention, gate, gelu, layerNorm, linear, modulate, mse, patchify, silu, timeEmbedding, unpatchify,
 } from '../engine/ops.js';
@@ -88,13 +89,6 @@ export function clipValues(cfg: DiTConfig): number {
 }
 
 // ── Parameter layout ────────────────────────────────────────────────────────────────────────
-
-interface ParamSpec {
-  name: string;
-  shape: number[];
-  decay: boolean;
-  init: { std: number } | { value: number };
-}
 
 export interface Linear<W> { w: W; b: W }
 export interface Norm<W> { g: W; b: W }
@@ -233,7 +227,6 @@ export function diffusionTransformer(g: Graph, w: Weights<Tensor>, cfg: DiTConfi
 
 // ── Size and compute ────────────────────────────────────────────────────────────────────────
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Parameter counts. `embedding` is the lookup tables (spacetime positions, caption words and
@@ -279,26 +272,7 @@ export class DiT {
 
   constructor(readonly config: DiTConfig, opts: { seed?: number; dtype?: 'f32' | 'f64' } = {}) {
     validateDiTConfig(config);
-    const specs = paramSpecs(config);
-    const total = specs.reduce((a, s) => a + sizeOf(s.shape), 0);
-    const Arr = opts.dtype === 'f64' ? Float64Array : Float32Array;
-    this.params = new Arr(total);
-    this.grads = new Arr(total);
-    this.named = new Map();
-    const rng = new Rng(opts.seed ?? 0);
-    let offset = 0;
-    this.decayed = 0;
-    for (const s of specs) {
-      const n = sizeOf(s.shape);
-      const data = this.params.subarray(offset, offset + n);
-      if ('std' in s.init) for (let i = 0; i < n; i++) data[i] = rng.normal() * s.init.std;
-      else data.fill(s.init.value);
-      const t = new Tensor(data, s.shape, true, s.name);
-      t.grad = this.grads.subarray(offset, offset + n);
-      this.named.set(s.name, t);
-      offset += n;
-      if (s.decay) this.decayed = offset;
-    }
+    ({ params: this.params, grads: this.grads, decayed: this.decayed, named: this.named } = allocateParams(paramSpecs(config), opts));
     this.weights = mapParams(declare(config), (s) => this.named.get(s.name)!);
   }
 

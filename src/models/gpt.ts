@@ -30,7 +30,7 @@
 import type { Buf } from '../engine/kernels.js';
 import type { Graph } from '../engine/graph.js';
 import { Tensor } from '../engine/tensor.js';
-import { Rng } from '../engine/random.js';
+import { allocateParams, sizeOf, type ParamSpec } from './params.js';
 import { add, attention, crossEntropy, embedding, gelu, layerNorm, linear, rmsNorm, rope, swiglu } from '../engine/ops.js';
 import { trainingCompute } from '../common/compute.js';
 
@@ -90,16 +90,6 @@ export function validateConfig(cfg: GPTConfig): void {
 }
 
 // ── Parameter layout ────────────────────────────────────────────────────────────────────────
-
-/** One parameter tensor as it is stored (its name is its key in safetensors checkpoints). */
-interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** Weight decay applies to matrices, not to biases and norm gains. */
-  decay: boolean;
-  /** 'normal' with this standard deviation, or a constant. */
-  init: { std: number } | { value: number };
-}
 
 /** x·wᵀ + b, w [outputs, inputs]. */
 export interface Linear<W> { w: W; b: W | null; inputs: number; outputs: number }
@@ -222,7 +212,6 @@ export function transformer<X, W>(e: Execution<X, W>, w: Weights<W>, cfg: GPTCon
 
 // ── Size and compute ────────────────────────────────────────────────────────────────────────
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Parameter counts. `nonEmbedding` excludes the token and position embeddings (and so the tied
@@ -292,26 +281,7 @@ export class GPT {
 
   constructor(readonly config: GPTConfig, opts: { seed?: number; dtype?: 'f32' | 'f64' } = {}) {
     validateConfig(config);
-    const specs = paramSpecs(config);
-    const total = specs.reduce((a, s) => a + sizeOf(s.shape), 0);
-    const Arr = opts.dtype === 'f64' ? Float64Array : Float32Array;
-    this.params = new Arr(total);
-    this.grads = new Arr(total);
-    this.named = new Map();
-    const rng = new Rng(opts.seed ?? 0);
-    let offset = 0;
-    this.decayed = 0;
-    for (const s of specs) {
-      const n = sizeOf(s.shape);
-      const data = this.params.subarray(offset, offset + n);
-      if ('std' in s.init) for (let i = 0; i < n; i++) data[i] = rng.normal() * s.init.std;
-      else data.fill(s.init.value);
-      const t = new Tensor(data, s.shape, true, s.name);
-      t.grad = this.grads.subarray(offset, offset + n);
-      this.named.set(s.name, t);
-      offset += n;
-      if (s.decay) this.decayed = offset;
-    }
+    ({ params: this.params, grads: this.grads, decayed: this.decayed, named: this.named } = allocateParams(paramSpecs(config), opts));
     this.weights = mapWeights(declare(config), (w) => this.view(w));
   }
 
