@@ -11,6 +11,7 @@ import { positiveInt, numberOption } from '../errors.js';
 import { fmtSeconds, list, plural, withQueue } from './sweep-format.js';
 import { addFlags, flag, flagValues } from './flags.js';
 import { HOME } from './shared-options.js';
+import { PLAN_DIT_OPTIONS, planDit, planIsDit } from './sweep-plan-dit.js';
 
 /** The training options every run of the plan shares (ctx, batch and the lr rule shape the plan itself). */
 const PLAN_OPTIONS = {
@@ -30,11 +31,11 @@ const PLAN_OPTIONS = {
 };
 
 /** The shapes a refused budget was offered, and what became of each. */
-export function candidateTable(budgets: { budget: number; candidates: Candidate[] }[]): string {
+export function candidateTable(budgets: { budget: number; candidates: Candidate[] }[], tokens = 'tokens'): string {
   const lines: string[] = [];
   for (const { budget, candidates } of budgets) {
     lines.push(`budget ${budget.toExponential(1)}: candidate sizes`);
-    lines.push('  shape         non-emb       tokens   steps  epochs  verdict');
+    lines.push(`  shape         non-emb ${tokens.padStart(12)}   steps  epochs  verdict`);
     for (const c of candidates) {
       lines.push(`  ${`${c.shape.layers}x${c.shape.dModel}h${c.shape.heads}`.padEnd(10)} ${c.nonEmbeddingParams.toLocaleString('en-US').padStart(10)} ` +
         `${c.tokens.toLocaleString('en-US').padStart(12)} ${String(c.steps).padStart(7)} ${c.epochs === null ? '      -' : c.epochs.toFixed(1).padStart(7)}  ${c.verdict}`);
@@ -69,22 +70,26 @@ function printPlan(name: string, o: Record<string, any>, runs: PlannedRun[], tra
 }
 
 export function planCommand(): Command {
-  return addFlags(new Command('plan')
-    .description('plan an isoFLOP sweep (--flops) or an N×D grid (--models, --tokens) and store it under a name')
+  return addFlags(addFlags(new Command('plan')
+    .description('plan an isoFLOP sweep (--flops) or an N×D grid (--models, --tokens; a video model\'s --clips) and store it under a name')
     .argument('<name>', 'a name for the sweep')
     .option('--flops <list>', 'compute budgets in FLOPs, e.g. 1e12,3e12,1e13', list('--flops', numberOption('--flops')))
     .option('--sizes <n>', 'model sizes per budget', positiveInt('--sizes'), 4)
-    .option('--tokens-per-param <r>', 'centre each budget\'s sizes where D = r·N (Chinchilla: 20; byte-level Brown fits put it in the hundreds)', numberOption('--tokens-per-param'), 20)
+    .option('--tokens-per-param <r>', 'centre each budget\'s sizes where D = r·N (Chinchilla: 20; byte-level Brown fits put it in the hundreds; a DiT\'s D counts patches)', numberOption('--tokens-per-param'), 20)
     .option('--models <list>', 'grid: model shapes LAYERSxD_MODEL, e.g. 2x64,4x128', list('--models', parseShape))
     .option('--tokens <list>', 'grid: token counts, e.g. 1e6,4e6', list('--tokens', numberOption('--tokens'))), PLAN_OPTIONS)
+    .option('--model <family>', 'gpt (byte-level language models) or dit (video diffusion transformers on procedural clips; D counts patches)', 'gpt')
+    .option('--clips <list>', 'with --model dit, grid: training clips, e.g. 4000,16000', list('--clips', positiveInt('--clips'))), PLAN_DIT_OPTIONS)
     .option('--replace', 'replace the plan of this name, if none of its jobs has started')
     .option('--no-estimate', 'skip measuring this machine for the wall-time estimates')
     .addOption(flag('home', HOME))
     .option('--json', 'print the plan as JSON')
-    .action(async (name, o) => {
+    .action(async (name, o, command: Command) => {
+      const dit = planIsDit(o, command);
       const home = resolveHome(o.home);
       // Refuse a taken name before the measurements, which take a while.
       await withQueue(home, (q) => q.checkPlannable(name, Boolean(o.replace)));
+      if (dit) return planDit(name, home, o, command, candidateTable);
       const split = timedSplit(o.corpus);
       const { ctx, batch, lrScaling, ...base } = flagValues(PLAN_OPTIONS, o);
       const options = {

@@ -66,7 +66,7 @@ async function printStatus(home: string | undefined, name: string, json: boolean
     const time = j.wallSeconds !== null ? `  took ${fmtSeconds(j.wallSeconds)}${j.estimatedSeconds ? ` (est. ${fmtSeconds(j.estimatedSeconds)})` : ''}`
       : j.estimatedSeconds ? `  est. ${fmtSeconds(j.estimatedSeconds)}` : '';
     console.log(`  ${String(j.idx).padStart(3)}  ${j.run.padEnd(20)} ${j.status.padEnd(8)} ${progress.padStart(4)}  ` +
-      `${j.finalValBpb !== null ? `val ${j.finalValBpb.toFixed(3)} bpb` : ''}${time}${j.error ? `  error: ${j.error}` : ''}`);
+      `${j.finalValBpb !== null ? `val ${j.finalValBpb.toFixed(j.metric === 'mse' ? 4 : 3)} ${j.metric}` : ''}${time}${j.error ? `  error: ${j.error}` : ''}`);
   }
   const e = st.estimate;
   if (e) {

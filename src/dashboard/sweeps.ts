@@ -4,7 +4,7 @@
 import type { RunRecord, Store } from '../runs/index.js';
 import { countParams } from '../models/gpt.js';
 import { SweepQueue, type Job, type JobStatus } from '../sweep/queue.js';
-import { modelConfig } from '../sweep/plan.js';
+import { modelConfig, isDitJob, type RunOptions } from '../sweep/plan.js';
 import { sweepStatus, type SweepStatus } from '../sweep/status.js';
 import { shapeLabel, verifiedSweep } from './runs.js';
 import { trainingCompute } from '../common/compute.js';
@@ -81,7 +81,8 @@ function planned(n: number | null, tokens: number | null | undefined): number | 
 }
 
 function jobShape(job: Job | undefined, run: RunRecord | undefined, budgets: number[]): JobShape {
-  const o = job?.options ?? {};
+  // A DiT job's options have no ctx or tokens: its shape and budget come from its run once it has one.
+  const o: RunOptions = job && !isDitJob(job.options) ? job.options : {};
   const fromOptions = o.layers && o.dModel && o.heads && o.ctx ? { layers: o.layers, dModel: o.dModel, heads: o.heads, ctx: o.ctx } : null;
   const shape = run ? shapeLabel(run.config) : fromOptions && shapeLabel(fromOptions);
   const n = run?.nonEmbeddingParams ?? (fromOptions ? countParams(modelConfig({ layers: o.layers!, dModel: o.dModel!, heads: o.heads! }, o.ctx!, o)).nonEmbedding : null);

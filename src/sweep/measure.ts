@@ -1,7 +1,9 @@
 // Measuring what a sweep's runs cost on this machine, for estimate.ts: a few steps and forward
 // passes of every shape in the plan at the plan's batch and context (small models reach a
 // fraction of a big one's FLOP rate, so one benchmark cannot price them all), a real checkpoint
-// of the smallest and the largest model, the corpus load and a training thread's start.
+// of the smallest and the largest model, the corpus load and a training thread's start. A DiT's
+// step includes drawing its clips, which the generator renders as it goes, and its start the
+// rendering of its fixed validation clips.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,11 +12,15 @@ import { Graph } from '../engine/graph.js';
 import { native } from '../engine/native.js';
 import { Rng } from '../engine/random.js';
 import { GPT } from '../models/gpt.js';
+import { DiT } from '../models/dit.js';
 import { loadCorpus, splitCorpus } from '../data/index.js';
 import { AdamW } from '../train/optimizer.js';
 import { Checkpoints } from '../train/checkpoint.js';
-import { trainStep } from '../train/step.js';
+import { backwardAndUpdate, trainStep } from '../train/step.js';
+import { ClipBatches, DIT_DEFAULTS } from '../train/dit-train.js';
+import type { Trainable } from '../train/family.js';
 import { modelConfig, type PlannedRun, type Shape } from './plan.js';
+import { ditModelConfig, isDitJob, type DitRunOptions } from './family.js';
 import { shapeKey, type MachineCosts, type ShapeCost } from './estimate.js';
 
 const seconds = (t: number) => (performance.now() - t) / 1000;
@@ -27,6 +33,7 @@ export function timedSplit(corpus: string): { trainTokens: number; valTokens: nu
 }
 
 function measureShape(shape: Shape, ctx: number, batch: number, base: PlannedRun['options']): ShapeCost {
+  if (isDitJob(base)) return measureDitShape(shape, base);
   const model = new GPT(modelConfig(shape, ctx, base), { seed: 0 });
   const opt = new AdamW(native, model.params, model.grads, model.decayed);
   const g = new Graph(native), evalGraph = new Graph(native, { training: false });
@@ -37,6 +44,34 @@ function measureShape(shape: Shape, ctx: number, batch: number, base: PlannedRun
   const forwardSeconds = medianTime(() => {
     evalGraph.reset();
     model.forward(evalGraph, ids, batch, ctx, targets).loss!.item();
+  });
+  return { stepSeconds, forwardSeconds };
+}
+
+/** A DiT step as a run takes it: its batch of clips drawn, captions dropped and noised, then forward, backward and AdamW. */
+function measureDitShape(shape: Shape, base: DitRunOptions): ShapeCost {
+  const o = { ...DIT_DEFAULTS, ...base };
+  const model = new DiT(ditModelConfig(shape, base), { seed: 0 });
+  const opt = new AdamW(native, model.params, model.grads, model.decayed);
+  const g = new Graph(native), evalGraph = new Graph(native, { training: false });
+  const stream = new ClipBatches(model, o);
+  const step = () => {
+    const b = stream.next();
+    g.reset();
+    model.zeroGrad();
+    const loss = model.loss(g, b);
+    loss.item();
+    backwardAndUpdate(g, opt, loss);
+  };
+  // The clip renderer runs several times slower until the JIT has compiled it (5 ms a clip over
+  // the first 50 small clips, under 1 ms after 300): warm it as a run's first steps do.
+  stream.skip(Math.ceil(256 / o.batch));
+  step(); // first step allocates
+  const stepSeconds = medianTime(step);
+  const fixed = stream.next();
+  const forwardSeconds = medianTime(() => {
+    evalGraph.reset();
+    model.loss(evalGraph, fixed).item();
   });
   return { stepSeconds, forwardSeconds };
 }
@@ -58,7 +93,7 @@ function medianTime(fn: () => void): number {
 }
 
 function timeCheckpoint(shape: Shape, ctx: number, base: PlannedRun['options'], dir: string): { params: number; seconds: number } {
-  const model = new GPT(modelConfig(shape, ctx, base), { seed: 0 });
+  const model: Trainable = isDitJob(base) ? new DiT(ditModelConfig(shape, base), { seed: 0 }) : new GPT(modelConfig(shape, ctx, base), { seed: 0 });
   const opt = new AdamW(native, model.params, model.grads, model.decayed);
   const ckpts = new Checkpoints(dir, 1);
   const t = performance.now();
@@ -71,12 +106,16 @@ function timeCheckpoint(shape: Shape, ctx: number, base: PlannedRun['options'], 
  * training modules and then the corpus (each run's thread parses it anew; in a thread on a busy
  * machine that took several times what it takes in this process).
  */
-async function runStart(corpus: string, fallback: number): Promise<number> {
+async function runStart(data: { corpus: string } | { dit: Omit<DitRunOptions, 'model'> }, fallback: number): Promise<number> {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const trainModule = new URL(`../train/train.${ext}`, import.meta.url).href, dataModule = new URL(`../data/index.${ext}`, import.meta.url).href;
+  const ditModule = new URL(`../train/dit-train.${ext}`, import.meta.url).href;
+  // A GPT run loads and splits its corpus; a DiT run renders its fixed validation clips.
+  const load = 'corpus' in data
+    ? `import(${JSON.stringify(dataModule)})).then((d) => { d.splitCorpus(d.loadCorpus(${JSON.stringify(data.corpus)}), { seed: 0 });`
+    : `import(${JSON.stringify(ditModule)})).then((d) => { const o = { ...d.DIT_DEFAULTS, ...${JSON.stringify(data.dit)} }; d.validationBatches(d.ditConfig(o), o.evalClips, o.batch);`;
   const t = performance.now();
-  const w = new Worker(`import(${JSON.stringify(trainModule)}).then(() => import(${JSON.stringify(dataModule)})).then((d) => {
-    d.splitCorpus(d.loadCorpus(${JSON.stringify(corpus)}), { seed: 0 });
+  const w = new Worker(`import(${JSON.stringify(trainModule)}).then(() => ${load}
     require('node:worker_threads').parentPort.postMessage(0);
   })`, { eval: true });
   try {
@@ -93,17 +132,25 @@ async function runStart(corpus: string, fallback: number): Promise<number> {
   }
 }
 
-export async function measureCosts(runs: PlannedRun[], o: { ctx: number; batch: number; corpus: string; corpusSeconds: number; valTokens: number }): Promise<MachineCosts> {
+/** A GPT plan's costs (ctx, corpus and its split as timedSplit measured it), or a DiT plan's (its clips are in each run's options). */
+export type MeasureOptions = { ctx: number; batch: number; corpus: string; corpusSeconds: number; valTokens: number } | { dit: true };
+
+export async function measureCosts(runs: PlannedRun[], o: MeasureOptions): Promise<MachineCosts> {
+  const ctx = 'dit' in o ? 0 : o.ctx, batch = 'dit' in o ? 0 : o.batch; // a DiT's batch and clips are in its options
   const shapes: Record<string, ShapeCost> = {};
-  for (const r of runs) shapes[shapeKey(r.shape)] ??= measureShape(r.shape, o.ctx, o.batch, r.options);
+  for (const r of runs) shapes[shapeKey(r.shape)] ??= measureShape(r.shape, ctx, batch, r.options);
   const bySize = [...runs].sort((a, b) => a.params - b.params);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-estimate-'));
   try {
-    const small = timeCheckpoint(bySize[0].shape, o.ctx, bySize[0].options, path.join(dir, 'a'));
-    const big = timeCheckpoint(bySize[bySize.length - 1].shape, o.ctx, bySize[bySize.length - 1].options, path.join(dir, 'b'));
+    const small = timeCheckpoint(bySize[0].shape, ctx, bySize[0].options, path.join(dir, 'a'));
+    const big = timeCheckpoint(bySize[bySize.length - 1].shape, ctx, bySize[bySize.length - 1].options, path.join(dir, 'b'));
     const perParam = big.params > small.params ? Math.max(0, (big.seconds - small.seconds) / (big.params - small.params)) : small.seconds / small.params;
     const fixed = Math.max(0, small.seconds - perParam * small.params);
-    return { shapes, checkpoint: { fixed, perParam }, startupSeconds: await runStart(o.corpus, o.corpusSeconds + 0.3), valTokens: o.valTokens };
+    if ('dit' in o) {
+      const { model: _m, sweep: _s, ...dit } = runs[0].options as DitRunOptions;
+      return { shapes, checkpoint: { fixed, perParam }, startupSeconds: await runStart({ dit }, 0.5), valTokens: 0 };
+    }
+    return { shapes, checkpoint: { fixed, perParam }, startupSeconds: await runStart({ corpus: o.corpus }, o.corpusSeconds + 0.3), valTokens: o.valTokens };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

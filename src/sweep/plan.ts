@@ -1,44 +1,21 @@
-// Planning a sweep: which models to train on how many tokens. Two designs:
+// Planning a sweep: which models to train on how much data. Two designs:
 //  - isoFLOP (Chinchilla approach 2): for each compute budget C, several model sizes N around
 //    the expected optimum, each trained on D = C / 6N tokens;
 //  - an explicit N × D grid.
 // Model sizes come from a fixed ladder of shapes, so every sweep on this machine shares them.
-import { countParams, flopsPerToken, type GPTConfig } from '../models/gpt.js';
-import { VOCAB, loadCorpus, splitCorpus } from '../data/index.js';
+// What differs between the GPT and the video DiT (the ladder, the parameters of a shape, the
+// tokens in one sample, the options of a job) comes from the plan's family (family.ts); a DiT's
+// tokens are its clips' spacetime patches, so its budget buys whole clips.
+import { loadCorpus, splitCorpus } from '../data/index.js';
 import { UsageError } from '../errors.js';
-import type { TrainOptions } from '../train/train.js';
 import { tokensForCompute, trainingCompute } from '../common/compute.js';
+import {
+  LADDER, DIT_LADDER, gptFamily, ditFamily, familyOfJob, modelConfig, sweepWarmup, isDitJob,
+  type Shape, type SweepFamily, type RunOptions, type DitRunOptions, type JobOptions, type ModelFamily,
+} from './family.js';
 
-/** A sweep run's train() options; `sweep` names the sweep in the run's stored config, so a run says where it belongs. */
-export type RunOptions = Partial<TrainOptions> & { sweep?: string };
-
-export interface Shape {
-  layers: number;
-  dModel: number;
-  heads: number;
-}
-
-/**
- * Shapes from 3k to 85M non-embedding parameters, each about twice the one before; depth grows
- * with width. The one-layer shapes at the bottom are there because a byte-level corpus as small
- * as Brown is best spent on very small models: their compute-optimal token counts stay within a
- * few epochs of the data.
- */
-export const LADDER: Shape[] = [
-  { layers: 1, dModel: 16, heads: 1 },
-  { layers: 1, dModel: 24, heads: 1 },
-  { layers: 1, dModel: 32, heads: 1 },
-  { layers: 2, dModel: 32, heads: 2 },
-  { layers: 2, dModel: 48, heads: 2 },
-  { layers: 2, dModel: 64, heads: 2 },
-  { layers: 3, dModel: 96, heads: 3 },
-  { layers: 4, dModel: 128, heads: 4 },
-  { layers: 4, dModel: 192, heads: 4 },
-  { layers: 4, dModel: 256, heads: 4 },
-  { layers: 6, dModel: 384, heads: 6 },
-  { layers: 8, dModel: 512, heads: 8 },
-  { layers: 12, dModel: 768, heads: 12 },
-];
+export { LADDER, DIT_LADDER, modelConfig, sweepWarmup, gptFamily, ditFamily, familyOfJob, isDitJob };
+export type { Shape, SweepFamily, RunOptions, DitRunOptions, JobOptions, ModelFamily };
 
 export interface PlanOptions {
   /** isoFLOP budgets in FLOPs (C = 6·N·D). */
@@ -50,7 +27,7 @@ export interface PlanOptions {
    * parameter (Chinchilla's rule of thumb is 20; byte-level models want far more).
    */
   tokensPerParam?: number;
-  /** Explicit grid: shapes (as "LxD", e.g. "4x128") × token counts. */
+  /** Explicit grid: shapes (as "LxD", e.g. "4x128") × token counts (a DiT's: patches). */
   models?: Shape[];
   tokens?: number[];
   ctx: number;
@@ -61,6 +38,17 @@ export interface PlanOptions {
   base: RunOptions;
   /** 'constant' (default): base.lr for every run; 'width': base.lr · 128 / d_model (see lrForWidth). */
   lrScaling?: LrScaling;
+}
+
+/** A plan of video DiT runs: the same designs, on clips; `base` holds the DiT's clip, patch and caption options. */
+export interface DitPlanOptions extends Omit<PlanOptions, 'ctx' | 'base' | 'trainTokens'> {
+  model: 'dit';
+  base: Omit<DitRunOptions, 'model'>;
+}
+
+/** The family a plan trains: the GPT unless the options say dit. */
+export function planFamily(o: PlanOptions | DitPlanOptions): SweepFamily {
+  return 'model' in o && o.model === 'dit' ? ditFamily(o) : gptFamily(o as PlanOptions);
 }
 
 export type LrScaling = 'width' | 'constant';
@@ -84,12 +72,15 @@ export interface PlannedRun {
   shape: Shape;
   params: number;
   nonEmbeddingParams: number;
+  /** D: tokens (a DiT's patches) trained on. */
   tokens: number;
+  /** Training samples: sequences, or a DiT's clips. */
+  samples: number;
   /** 6·N·D with N non-embedding. */
   flops: number;
   /** The budget this run belongs to (isoFLOP), or null in a grid. */
   budget: number | null;
-  options: RunOptions;
+  options: JobOptions;
 }
 
 export function parseShape(s: string): Shape {
@@ -104,31 +95,16 @@ export function parseShape(s: string): Shape {
   return { layers, dModel, heads };
 }
 
-/** The model a sweep run trains: a ladder shape at a context, with the sweep's variants. */
-export function modelConfig(shape: Shape, ctx: number, base: Partial<TrainOptions> = {}): GPTConfig {
-  return { ...shape, ctx, vocab: VOCAB, norm: base.norm, mlp: base.mlp, pos: base.pos };
-}
-
-function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOptions): PlannedRun {
-  const counts = countParams(modelConfig(shape, o.ctx, o.base));
-  const perStep = o.batch * o.ctx;
+function planned(shape: Shape, tokens: number, budget: number | null, o: PlanOptions | DitPlanOptions, f: SweepFamily): PlannedRun {
+  const counts = f.counts(shape);
+  const perStep = f.batch * f.tokensPerSample;
   const steps = Math.max(1, Math.round(tokens / perStep));
   const D = steps * perStep;
+  const lr = o.base.lr !== undefined ? lrForWidth(o.base.lr, shape.dModel, o.lrScaling) : undefined;
   return {
-    shape, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, tokens: D, flops: trainingCompute(counts.nonEmbedding, D), budget,
-    options: { warmupSteps: sweepWarmup(steps), ...o.base, ...shape, ctx: o.ctx, batch: o.batch, tokens: D,
-      ...(o.base.lr !== undefined ? { lr: lrForWidth(o.base.lr, shape.dModel, o.lrScaling) } : {}) },
+    shape, params: counts.total, nonEmbeddingParams: counts.nonEmbedding, tokens: D, samples: steps * f.batch, flops: trainingCompute(counts.nonEmbedding, D), budget,
+    options: f.jobOptions(shape, steps, lr),
   };
-}
-
-/**
- * Warm-up steps of a sweep run: the first tenth of it. With a fixed 50-step warm-up, 2x48 on
- * Brown at 1,600 steps stalled near 3.5 bpb for its whole run in two of four seeds (3.55 and
- * 3.30 against 2.87 and 2.89); warming up over 150 steps gave 2.92 to 2.97 for three seeds.
- * A stalled run is an outlier the law cannot explain.
- */
-export function sweepWarmup(steps: number): number {
-  return Math.max(1, Math.round(steps / 10));
 }
 
 /** Fewest optimiser steps for a model size to be chosen for an isoFLOP budget. */
@@ -166,13 +142,14 @@ export class PlanRefused extends UsageError {
  * MAX_FRESH_EPOCHS of the data when the corpus size is known (a size past it is chosen only when
  * too few others are left, and the plan then warns).
  */
-export function budgetCandidates(C: number, o: PlanOptions): Candidate[] {
-  const k = o.sizes ?? 4, ratio = o.tokensPerParam ?? 20, perStep = o.batch * o.ctx;
+export function budgetCandidates(C: number, o: PlanOptions | DitPlanOptions, f: SweepFamily = planFamily(o)): Candidate[] {
+  const k = o.sizes ?? 4, ratio = o.tokensPerParam ?? 20, perStep = f.batch * f.tokensPerSample;
+  const trainTokens = 'trainTokens' in o ? o.trainTokens : undefined;
   const guess = Math.sqrt(C / (6 * ratio));
-  const all: Candidate[] = LADDER.map((shape) => {
-    const N = countParams(modelConfig(shape, o.ctx, o.base)).nonEmbedding;
+  const all: Candidate[] = f.ladder.map((shape) => {
+    const N = f.counts(shape).nonEmbedding;
     const steps = Math.max(1, Math.round(tokensForCompute(C, N) / perStep));
-    const epochs = o.trainTokens ? (steps * perStep) / o.trainTokens : null;
+    const epochs = trainTokens ? (steps * perStep) / trainTokens : null;
     return { shape, nonEmbeddingParams: N, tokens: steps * perStep, steps, epochs, verdict: tokensForCompute(C, N) >= MIN_ISOFLOP_STEPS * perStep ? 'chosen' : 'too few steps' };
   });
   const stale = (c: Candidate) => (c.epochs !== null && c.epochs > MAX_FRESH_EPOCHS ? 1 : 0);
@@ -183,28 +160,34 @@ export function budgetCandidates(C: number, o: PlanOptions): Candidate[] {
 }
 
 /** The runs of a sweep, in the order they will be queued: cheapest budget first, small models first within one. */
-export function planSweep(o: PlanOptions): PlannedRun[] {
+export function planSweep(o: PlanOptions | DitPlanOptions): PlannedRun[] {
+  const f = planFamily(o);
+  const dit = f.model === 'dit';
   const runs: PlannedRun[] = [];
   if (o.flops?.length) {
     const k = o.sizes ?? 4;
     if (!Number.isInteger(k) || k < 2) throw new UsageError(`--sizes must be an integer of at least 2, got ${k}`);
+    if (k > f.ladder.length) throw new UsageError(`--sizes must be at most ${f.ladder.length} (the shapes of the ladder), got ${k}`);
     const ratio = o.tokensPerParam ?? 20;
     if (!(ratio > 0) || !Number.isFinite(ratio)) throw new UsageError(`--tokens-per-param must be a positive number, got ${ratio}`);
-    const budgets = o.flops.map((budget) => ({ budget, candidates: budgetCandidates(budget, o) }));
+    const budgets = o.flops.map((budget) => ({ budget, candidates: budgetCandidates(budget, o, f) }));
     // A run of a few dozen steps is mostly warm-up and says little about N or D: such sizes are left out.
     const short = budgets.filter((b) => b.candidates.filter((c) => c.verdict !== 'too few steps').length < k);
-    if (short.length) throw refusal(short, o);
+    if (short.length) throw refusal(short, k, f);
     for (const { budget, candidates } of budgets) {
-      for (const c of candidates) if (c.verdict === 'chosen') runs.push(planned(c.shape, tokensForCompute(budget, c.nonEmbeddingParams), budget, o));
+      for (const c of candidates) if (c.verdict === 'chosen') runs.push(planned(c.shape, tokensForCompute(budget, c.nonEmbeddingParams), budget, o, f));
     }
   } else if (o.models?.length && o.tokens?.length) {
-    for (const shape of o.models) for (const D of o.tokens) runs.push(planned(shape, D, null, o));
+    for (const shape of o.models) for (const D of o.tokens) runs.push(planned(shape, D, null, o, f));
   } else {
-    throw new UsageError('give compute budgets (--flops 1e12,3e12) or a grid (--models 2x64,4x128 --tokens 1e6,4e6)');
+    throw new UsageError(dit ? 'give compute budgets (--flops 1e12,3e12) or a grid (--models 2x64,4x128 --clips 4000,16000)'
+      : 'give compute budgets (--flops 1e12,3e12) or a grid (--models 2x64,4x128 --tokens 1e6,4e6)');
   }
   for (const r of runs) {
-    if (r.tokens < 20 * o.batch * o.ctx) {
-      throw new UsageError(`${r.shape.layers}x${r.shape.dModel} would train for only ${r.tokens} tokens (under 20 steps); raise the budget or use smaller --batch/--ctx`);
+    if (r.tokens < 20 * f.batch * f.tokensPerSample) {
+      throw new UsageError(dit
+        ? `${r.shape.layers}x${r.shape.dModel} would train on only ${r.samples} clips (under 20 steps); raise the budget or use a smaller --batch`
+        : `${r.shape.layers}x${r.shape.dModel} would train for only ${r.tokens} tokens (under 20 steps); raise the budget or use smaller --batch/--ctx`);
     }
   }
   return runs.sort((a, b) => (a.budget ?? a.flops) - (b.budget ?? b.flops) || a.nonEmbeddingParams - b.nonEmbeddingParams);
@@ -212,21 +195,20 @@ export function planSweep(o: PlanOptions): PlannedRun[] {
 
 /**
  * Budgets with too few trainable sizes, refused with concrete ways out, each enough on its own:
- * the budget, batch or context at which the k-th smallest shape gets MIN_ISOFLOP_STEPS steps, or
- * as many sizes as the smallest budget allows.
+ * the budget, batch or sample length (a GPT's context) at which the k-th smallest shape gets
+ * MIN_ISOFLOP_STEPS steps, or as many sizes as the smallest budget allows.
  */
-function refusal(short: { budget: number; candidates: Candidate[] }[], o: PlanOptions): PlanRefused {
-  const k = o.sizes ?? 4;
+function refusal(short: { budget: number; candidates: Candidate[] }[], k: number, f: SweepFamily): PlanRefused {
   const smallest = short.reduce((a, b) => (b.budget < a.budget ? b : a));
   const ok = smallest.candidates.filter((c) => c.verdict !== 'too few steps').length;
   const kth = smallest.candidates[k - 1].nonEmbeddingParams; // the ladder grows, so the k-th shape bounds the budget
-  const minBudget = trainingCompute(kth, MIN_ISOFLOP_STEPS * o.batch * o.ctx);
-  const batch = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.ctx));
-  const ctx = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * o.batch));
+  const minBudget = trainingCompute(kth, MIN_ISOFLOP_STEPS * f.batch * f.tokensPerSample);
+  const batch = Math.floor(smallest.budget / (6 * kth * MIN_ISOFLOP_STEPS * f.tokensPerSample));
+  const shorter = f.shorterSample(smallest.budget, kth, MIN_ISOFLOP_STEPS);
   const unit = 10 ** (Math.floor(Math.log10(minBudget)) - 2); // three significant digits, rounded up so it is enough
   const ways = [`raise ${short.length > 1 ? 'every budget' : 'the budget'} to at least ${(Math.ceil(minBudget / unit) * unit).toExponential(2)}`];
   if (batch >= 1) ways.push(`--batch ${batch}`);
-  if (ctx >= 8) ways.push(`--ctx ${ctx}`);
+  if (shorter) ways.push(shorter);
   if (ok >= 2) ways.push(`--sizes ${ok}`);
   const which = short.map((b) => b.budget.toExponential(1)).join(', ');
   return new PlanRefused(`budget${short.length > 1 ? 's' : ''} ${which} leave${short.length > 1 ? '' : 's'} ${ok} model size(s) ` +
@@ -240,5 +222,6 @@ export function trainingTokens(corpus: string): number {
 
 /** Estimated seconds for a run from a measured rate of training FLOPs per second on this machine. */
 export function estimateSeconds(run: PlannedRun, ctx: number, flopsPerSecond: number): number {
-  return (flopsPerToken(modelConfig(run.shape, ctx, run.options)) * run.tokens) / flopsPerSecond;
+  const f = isDitJob(run.options) ? familyOfJob(run.options) : gptFamily({ ctx, batch: 1, base: run.options });
+  return (f.flopsPerToken(run.shape) * run.tokens) / flopsPerSecond;
 }

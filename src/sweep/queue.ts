@@ -6,10 +6,11 @@
 // may take, when a plan may be replaced or removed, and how often a job is retried.
 import { JOB_ATTEMPTS, type JobRecord, type JobStatus, type NewJob, type RunRecord, type Store, type SweepRecord, type SweepStore } from '../runs/index.js';
 import { UsageError } from '../errors.js';
-import type { TrainOptions } from '../train/train.js';
+import type { JobOptions } from './family.js';
 
 export type { JobStatus, SweepRecord };
-export type Job = JobRecord<Partial<TrainOptions>>;
+/** A job trains a GPT or (its options say model 'dit') a video DiT. */
+export type Job = JobRecord<JobOptions>;
 
 /** A job is retried this many times in all before it is marked failed. */
 export const MAX_ATTEMPTS = JOB_ATTEMPTS;
@@ -29,7 +30,7 @@ export class SweepQueue {
    * A job's run name must not be taken by a run already in the store: a worker would take that
    * run for the job's own.
    */
-  async createSweep(name: string, config: object, jobs: (NewJob & { options: Partial<TrainOptions> })[], o: { replace?: boolean } = {}): Promise<void> {
+  async createSweep(name: string, config: object, jobs: (NewJob & { options: JobOptions })[], o: { replace?: boolean } = {}): Promise<void> {
     checkSweepName(name);
     await this.sweeps.create(name, config, jobs, (existing) => replaceable(name, existing, Boolean(o.replace)));
   }

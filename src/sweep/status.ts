@@ -4,9 +4,9 @@
 // an estimate (--no-estimate) are priced by their training FLOPs at the finished runs' rate.
 import type { Store } from '../runs/index.js';
 import { flopsPerToken } from '../models/gpt.js';
-import type { TrainOptions } from '../train/train.js';
 import { SweepQueue, type JobStatus } from './queue.js';
 import { modelConfig } from './plan.js';
+import { familyOfJob, isDitJob, type JobOptions } from './family.js';
 import { jobWallSeconds } from './calibration.js';
 
 export interface SweepStatus {
@@ -28,7 +28,9 @@ export interface SweepStatus {
     tokensTarget: number | null;
     params: number | null;
     nonEmbeddingParams: number | null;
+    /** The final validation loss, in `metric` units: a GPT's bits per byte, a DiT's velocity MSE. */
     finalValBpb: number | null;
+    metric: 'bpb' | 'mse';
     trainSeconds: number;
     /** The plan's estimate, and seconds from the job's first claim to done. */
     estimatedSeconds: number | null;
@@ -41,9 +43,10 @@ export async function sweepStatus(store: Store, name: string): Promise<SweepStat
   await q.getSweep(name);
   const jobs = await q.jobs(name);
   const runs = await Promise.all(jobs.map((j) => store.findRun(j.runName)));
-  const work = (o: Partial<TrainOptions>) => o.layers && o.dModel && o.heads && o.ctx && o.tokens
-    ? flopsPerToken(modelConfig({ layers: o.layers, dModel: o.dModel, heads: o.heads }, o.ctx, o)) * o.tokens
-    : 0;
+  const work = (o: JobOptions) => isDitJob(o) ? (o.layers && o.dModel && o.heads && o.clips ? ditTokens(o) * familyOfJob(o).flopsPerToken({ layers: o.layers, dModel: o.dModel, heads: o.heads }) : 0)
+    : o.layers && o.dModel && o.heads && o.ctx && o.tokens
+      ? flopsPerToken(modelConfig({ layers: o.layers, dModel: o.dModel, heads: o.heads }, o.ctx, o)) * o.tokens
+      : 0;
   let actual = 0, estimated = 0, estimatedJobs = 0, doneFlops = 0, doneSeconds = 0, left = 0, leftFlops = 0;
   jobs.forEach((j, i) => {
     const r = runs[i];
@@ -74,10 +77,15 @@ export async function sweepStatus(store: Store, name: string): Promise<SweepStat
     estimate: estimatedJobs ? { jobs: estimatedJobs, estimatedSeconds: estimated, actualSeconds: actual } : null,
     jobs: jobs.map((j, i) => ({
       idx: j.idx, run: j.runName, status: j.status, attempts: j.attempts, error: j.error,
-      tokensSeen: runs[i]?.tokensSeen ?? 0, tokensTarget: runs[i]?.tokensTarget ?? j.options.tokens ?? null,
+      tokensSeen: runs[i]?.tokensSeen ?? 0, tokensTarget: runs[i]?.tokensTarget ?? (isDitJob(j.options) ? (j.options.clips ? ditTokens(j.options) : null) : j.options.tokens ?? null),
       params: runs[i]?.params ?? null, nonEmbeddingParams: runs[i]?.nonEmbeddingParams ?? null,
-      finalValBpb: runs[i]?.finalValBpb ?? null, trainSeconds: runs[i]?.trainSeconds ?? 0,
+      finalValBpb: runs[i]?.finalValBpb ?? null, metric: isDitJob(j.options) ? 'mse' : 'bpb', trainSeconds: runs[i]?.trainSeconds ?? 0,
       estimatedSeconds: j.estimatedSeconds, wallSeconds: j.status === 'done' ? jobWallSeconds(j) : null,
     })),
   };
+}
+
+/** The patches a DiT job trains on: its clips times the patches of a clip. */
+function ditTokens(o: JobOptions & { clips?: number }): number {
+  return (o.clips ?? 0) * familyOfJob(o).tokensPerSample;
 }

@@ -10,6 +10,7 @@ import { train, TRAIN_DEFAULTS, type TrainHooks, type TrainOptions } from '../tr
 import type { Interval } from '../laws/bootstrap.js';
 import { LADDER, MAX_FRESH_EPOCHS, MIN_ISOFLOP_STEPS, lrForWidth, modelConfig, sweepWarmup, trainingTokens, type LrScaling, type RunOptions, type Shape } from './plan.js';
 import { SweepQueue } from './queue.js';
+import { isDitJob } from './family.js';
 import { sweepPoints } from './points.js';
 import { tokensForCompute } from '../common/compute.js';
 
@@ -46,7 +47,13 @@ export async function verifySweep(name: string, flops: number,
     const q = new SweepQueue(store);
     sweepConfig = (await q.getSweep(name)).config;
     points = await sweepPoints(store, name);
-    base = (await q.jobs(name))[0].options;
+    const first = (await q.jobs(name))[0].options;
+    // Verify trains the law's compute-optimal shape from the GPT ladder on the sweep's corpus.
+    if (isDitJob(first)) {
+      throw new UsageError(`sweep '${name}' trains the video model, and sweep verify knows GPT sweeps only; ` +
+        `\`scalelab predict --sweep ${name} --flops C\` gives the law's prediction, which a DiT sweep planned at C can check`);
+    }
+    base = first;
   } finally {
     await store.close();
   }

@@ -88,7 +88,7 @@ async function runJob(store: Store, queue: SweepQueue, job: Job, id: string, hom
       void thread.terminate();
     }, (err: Error) => log(`${label}: heartbeat failed (${err.message}); trying again`)).finally(() => (beating = false));
   }, Math.max(200, (lease * 1000) / 3));
-  const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null; busy?: boolean }>((resolve) => {
+  const result = await new Promise<{ type: string; status?: string; message?: string; valBpb?: number | null; metric?: string; busy?: boolean }>((resolve) => {
     let last: { type: string; message?: string } = { type: 'error', message: 'the training thread exited without a result' };
     thread.on('message', (m) => {
       if (m.type === 'result' || m.type === 'error') last = m;
@@ -108,7 +108,7 @@ async function runJob(store: Store, queue: SweepQueue, job: Job, id: string, hom
   }
   if (result.type === 'result' && result.status === 'done') {
     await queue.complete(job, id);
-    log(`${label}: done, val ${result.valBpb?.toFixed(3)} bpb`);
+    log(`${label}: done, val ${result.valBpb?.toFixed(result.metric === 'mse' ? 4 : 3)} ${result.metric ?? 'bpb'}`);
     return 'done';
   }
   if (result.type === 'result') {

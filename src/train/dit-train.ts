@@ -124,7 +124,7 @@ interface ClipBatchesState { cursor: number; rng: [number, number, number, numbe
  * caption with probability captionDrop, a logit-normal time and Gaussian noise per clip. The
  * clip cursor and one RNG are its whole state.
  */
-class ClipBatches implements Stream {
+export class ClipBatches implements Stream {
   private readonly clips: ClipStream;
   private rng: Rng;
 
