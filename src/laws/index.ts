@@ -1,6 +1,6 @@
 // Scaling-law fitting: Chinchilla's Approach 3 (a parametric L(N, D) fitted with Huber loss from a
 // grid of L-BFGS starts, with bootstrap intervals) and Approach 2 (isoFLOP parabolas), plus the
-// CSV reader and input checks they share.
+// CSV reader and input checks they share; and loss against compute alone, L(C) = E + A/C^α.
 export { lbfgs, lbfgsInPlace, LbfgsWorkspace, LBFGS_DEFAULTS, type LbfgsOptions, type LbfgsResult, type LbfgsStop, type ObjectiveInPlace } from './lbfgs.js';
 export {
   fitChinchilla, predictLoss, computeOptimal, gridStarts, fitFromStarts, ChinchillaObjective,
@@ -15,3 +15,4 @@ export { fitIsoflop, SPREAD_LIMIT, type IsoflopFit, type IsoflopBudget, type Iso
 export { validatePoints, checkFit, degeneracy, fitWarnings, MIN_POINTS, type LawParams } from './validate.js';
 export { readPointsCsv, parsePointsCsv, shownCell, type ScalingPoint } from './points.js';
 export { parseExclude, applyExcludes, type ExcludeRule, type Excluded } from './exclude.js';
+export { fitComputeLaw, budgetBests, computeLawLoss, COMPUTE_LAW, MIN_BUDGETS, type ComputeLawReport, type ComputeLawFit, type BudgetBest } from './compute-law.js';
