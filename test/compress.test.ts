@@ -130,11 +130,25 @@ describe('compress / decompress', () => {
     }
   });
 
+  it('codes with the language model alone or mixed with context models, and the mixture learns the file', () => {
+    const m = randomModel();
+    // Text the random model cannot predict but that repeats: the context models learn it.
+    const data = text(3000);
+    const alone = compressBytes(data, m, { contextMix: false }), mixed = compressBytes(data, m);
+    for (const file of [alone, mixed]) assert.deepEqual(Buffer.from(decompressBytes(file, { loaded: m }).data), Buffer.from(data));
+    assert.equal(decompressBytes(alone, { loaded: m }).header.mixer, undefined);
+    assert.ok(mixed.length < alone.length / 4, `mixed ${mixed.length} bytes against ${alone.length} alone`);
+    // Random bytes: nothing to learn, and the mixture costs little over the model alone.
+    const noise = random(3000);
+    const a = compressBytes(noise, m, { contextMix: false }).length, b = compressBytes(noise, m).length;
+    assert.ok(b < a * 1.05, `random bytes: mixed ${b} against ${a} alone`);
+  });
+
   it('round-trips under any segment length and group size', () => {
     const m = randomModel();
     const data = text(700);
-    for (const [segment, group] of [[1, 1], [7, 3], [48, 256], [20, 1000]]) {
-      const p = codingParams(m.model, { segment, group });
+    for (const [segment, group, contextMix] of [[1, 1, true], [7, 3, true], [48, 256, false], [20, 1000, true]] as const) {
+      const p = codingParams(m.model, { segment, group, contextMix });
       const coded = encodeBytes(m.model, data, p);
       assert.deepEqual(Buffer.from(decodeBytes(m.model, coded, data.length, p)), Buffer.from(data));
     }

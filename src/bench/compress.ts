@@ -40,6 +40,8 @@ export interface CompressBenchOptions {
   segment?: number;
   group?: number;
   threads?: number;
+  /** Also measure each model alone, without the context mixer, as its own row. */
+  alsoAlone?: boolean;
 }
 
 interface Classic {
@@ -124,16 +126,18 @@ export async function benchCompress(o: CompressBenchOptions = {}): Promise<Compr
   }
   for (const spec of o.models ?? []) {
     const m = await openModel(spec, o.home);
-    let packed!: Uint8Array, back!: Uint8Array;
-    const tc = seconds(() => { packed = compressBytes(data, m, { segment: o.segment, group: o.group }); });
-    const td = seconds(() => { back = decompressBytes(packed, { loaded: m }).data; });
-    if (Buffer.compare(Buffer.from(back), Buffer.from(data)) !== 0) throw new Error(`${m.name}: the round trip changed the data`);
-    const { layers, dModel } = m.model.config;
-    rows.push({
-      name: `scalelab ${m.name} (${layers}×${dModel}, ${(m.model.params.length / 1e6).toFixed(2)}M)`, compressed: packed.length,
-      bpb: (packed.length * 8) / n, adjustedBpb: ((packed.length + m.model.params.length * 4) * 8) / n,
-      compressKBs: kbs(tc), decompressKBs: kbs(td),
-    });
+    for (const contextMix of o.alsoAlone ? [false, true] : [true]) {
+      let packed!: Uint8Array, back!: Uint8Array;
+      const tc = seconds(() => { packed = compressBytes(data, m, { segment: o.segment, group: o.group, contextMix }); });
+      const td = seconds(() => { back = decompressBytes(packed, { loaded: m }).data; });
+      if (Buffer.compare(Buffer.from(back), Buffer.from(data)) !== 0) throw new Error(`${m.name}: the round trip changed the data`);
+      const { layers, dModel } = m.model.config;
+      rows.push({
+        name: `scalelab ${m.name} (${layers}×${dModel}, ${(m.model.params.length / 1e6).toFixed(2)}M${contextMix ? '' : ', model alone'})`, compressed: packed.length,
+        bpb: (packed.length * 8) / n, adjustedBpb: ((packed.length + m.model.params.length * 4) * 8) / n,
+        compressKBs: kbs(tc), decompressKBs: kbs(td),
+      });
+    }
   }
   return { input, bytes: n, threads: getThreads(), rows, missing };
 }

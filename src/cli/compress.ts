@@ -67,13 +67,14 @@ export function compressCommand(): Command {
     .requiredOption('--model <run>', 'RUN (its final weights) or RUN@STEP (a checkpoint)')
     .option('--segment <bytes>', "bytes per independently coded segment, at most the model's context (default: the context); longer: better rate", positiveInt('--segment'))
     .option('--group <n>', 'segments decoded together (default: what 512 MB of caches hold, at most 256)', positiveInt('--group'))
+    .option('--no-context-mix', 'code with the model alone, without context models of the bytes coded so far')
     .addOption(flag('home', HOME))
-    .action(async (input: string, output: string, o: { model: string; segment?: number; group?: number; home?: string }) => {
+    .action(async (input: string, output: string, o: { model: string; segment?: number; group?: number; contextMix: boolean; home?: string }) => {
       const data = readInput(input);
       const m = await openModel(o.model, o.home);
       let out: Uint8Array;
       try {
-        out = compressBytes(data, m, { segment: o.segment, group: o.group });
+        out = compressBytes(data, m, { segment: o.segment, group: o.group, contextMix: o.contextMix });
       } catch (err) {
         if (err instanceof RangeError) throw new UsageError(err.message);
         throw err;
@@ -109,12 +110,13 @@ export function compressBenchCommand(): Command {
     .option('--segment <bytes>', 'bytes per segment (default: the context)', positiveInt('--segment'))
     .option('--group <n>', 'segments decoded together', positiveInt('--group'))
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
+    .option('--also-alone', 'also measure each model alone, without the context mixer')
     .option('--json', 'print one JSON object')
     .addOption(flag('home', HOME))
-    .action(async (file: string | undefined, o: { model?: string[]; segment?: number; group?: number; threads?: number; json?: boolean; home?: string }) => {
+    .action(async (file: string | undefined, o: { model?: string[]; segment?: number; group?: number; threads?: number; alsoAlone?: boolean; json?: boolean; home?: string }) => {
       let res;
       try {
-        res = await benchCompress({ models: o.model, home: o.home, file, segment: o.segment, group: o.group, threads: o.threads });
+        res = await benchCompress({ models: o.model, home: o.home, file, segment: o.segment, group: o.group, threads: o.threads, alsoAlone: o.alsoAlone });
       } catch (err) {
         if (err instanceof RangeError) throw new UsageError(err.message);
         throw err;

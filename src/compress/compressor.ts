@@ -26,7 +26,8 @@ import { Decoder, type Chunk, type KVCache } from '../models/decode.js';
 import type { GPT } from '../models/gpt.js';
 import { portable } from '../engine/portable.js';
 import { CorruptStreamError, RangeDecoder, RangeEncoder } from './range-coder.js';
-import { cumulativeFrequencies, findSymbol, FREQUENCY_RULE, SYMBOLS } from './frequencies.js';
+import { FREQUENCY_RULE, SYMBOLS } from './frequencies.js';
+import { CONTEXT_MIXER, predictorFor } from './predictor.js';
 import type { CodingParams } from './container.js';
 
 export const PORTABLE_KERNELS = 'portable-1';
@@ -44,6 +45,8 @@ export interface CodingOptions {
   segment?: number;
   /** Segments decoded together (default: as many as 512 MB of KV caches hold, at most 256). */
   group?: number;
+  /** Mix the model with an adaptive context model of the bytes coded so far (default: true). */
+  contextMix?: boolean;
 }
 
 /** The coding parameters for a model: the defaults above, or the caller's, checked. */
@@ -55,7 +58,9 @@ export function codingParams(model: GPT, o: CodingOptions = {}): CodingParams {
   }
   const group = o.group ?? Math.max(1, Math.min(256, Math.floor(GROUP_BYTES / cacheBytes(model))));
   if (!Number.isInteger(group) || group < 1) throw new RangeError(`group must be a positive integer, got ${group}`);
-  return { segment, group, prefix: DEFAULT_PREFIX, frequencies: FREQUENCY_RULE, kernels: PORTABLE_KERNELS };
+  const params: CodingParams = { segment, group, prefix: DEFAULT_PREFIX, frequencies: FREQUENCY_RULE, kernels: PORTABLE_KERNELS };
+  if (o.contextMix ?? true) params.mixer = CONTEXT_MIXER;
+  return params;
 }
 
 function cacheBytes(model: GPT): number {
@@ -78,12 +83,13 @@ export function encodeBytes(model: GPT, data: Uint8Array, p: CodingParams, decod
   checkParams(model, p);
   const n = data.length, S = p.segment, segments = Math.ceil(n / S);
   const enc = new RangeEncoder();
-  const cum = new Uint32Array(SYMBOLS + 1), e = new Float64Array(SYMBOLS);
+  const predictor = predictorFor(p.mixer, n, p.prefix);
+  const cum = new Uint32Array(SYMBOLS + 1);
   const perStep = Math.max(1, Math.floor(COMPRESS_ROWS / S));
   for (let g0 = 0; g0 < segments; g0 += p.group) {
     const g1 = Math.min(segments, g0 + p.group);
-    // Each position's [cum, freq, total], computed segment by segment, then coded in decoding order.
-    const lo = new Uint32Array((g1 - g0) * S), fq = new Uint32Array((g1 - g0) * S), tot = new Uint32Array((g1 - g0) * S);
+    // Every position's logits, scored segment by segment, then coded in decoding order.
+    const rows = new Float32Array((g1 - g0) * S * SYMBOLS);
     for (let s0 = g0; s0 < g1; s0 += perStep) {
       const s1 = Math.min(g1, s0 + perStep);
       const chunks: Chunk[] = [];
@@ -96,24 +102,19 @@ export function encodeBytes(model: GPT, data: Uint8Array, p: CodingParams, decod
       }
       const { logits, rowOf } = decoder.step(chunks);
       chunks.forEach((ch, i) => {
-        const s = s0 + i, { start, len } = segmentOf(s, n, S);
-        for (let t = 0; t < len; t++) {
-          cumulativeFrequencies(logits, (rowOf[i] + t) * SYMBOLS, cum, e);
-          const b = data[start + t], at = (s - g0) * S + t;
-          lo[at] = cum[b];
-          fq[at] = cum[b + 1] - cum[b];
-          tot[at] = cum[SYMBOLS];
-        }
+        const s = s0 + i, { len } = segmentOf(s, n, S);
+        rows.set(logits.subarray(rowOf[i] * SYMBOLS, (rowOf[i] + len) * SYMBOLS), (s - g0) * S * SYMBOLS);
         decoder.release(ch.cache);
       });
     }
     for (let t = 0; t < S; t++) {
       for (let s = g0; s < g1; s++) {
-        if (segmentOf(s, n, S).len <= t) continue;
-        const at = (s - g0) * S + t;
-        enc.encode(lo[at], fq[at], tot[at]);
+        const { start, len } = segmentOf(s, n, S);
+        if (len <= t) continue;
+        predictor.encode(enc, rows, ((s - g0) * S + t) * SYMBOLS, s, data[start + t]);
       }
     }
+    for (let s = g0; s < g1; s++) predictor.forget(s);
   }
   return enc.finish();
 }
@@ -125,7 +126,7 @@ export function decodeBytes(model: GPT, payload: Uint8Array, n: number, p: Codin
   if (n === 0) return out;
   const dec = new RangeDecoder(payload);
   const S = p.segment, segments = Math.ceil(n / S);
-  const cum = new Uint32Array(SYMBOLS + 1), e = new Float64Array(SYMBOLS);
+  const predictor = predictorFor(p.mixer, n, p.prefix);
   for (let g0 = 0; g0 < segments; g0 += p.group) {
     const g1 = Math.min(segments, g0 + p.group);
     const caches: KVCache[] = [], last = new Uint8Array(g1 - g0).fill(p.prefix);
@@ -137,10 +138,7 @@ export function decodeBytes(model: GPT, payload: Uint8Array, n: number, p: Codin
         if (active.length === 0) break;
         const { logits, rowOf } = decoder.step(active.map((s) => ({ cache: caches[s - g0], tokens: [last[s - g0]], logits: 'last' as const })));
         active.forEach((s, i) => {
-          cumulativeFrequencies(logits, rowOf[i] * SYMBOLS, cum, e);
-          const total = cum[SYMBOLS];
-          const b = findSymbol(cum, dec.target(total));
-          dec.consume(cum[b], cum[b + 1] - cum[b], total);
+          const b = predictor.decode(dec, logits, rowOf[i] * SYMBOLS, s);
           out[s * S + t] = b;
           last[s - g0] = b;
         });
@@ -148,6 +146,7 @@ export function decodeBytes(model: GPT, payload: Uint8Array, n: number, p: Codin
     } finally {
       for (const c of caches) decoder.release(c);
     }
+    for (let s = g0; s < g1; s++) predictor.forget(s);
   }
   // The encoder's stream ends exactly where decoding it ends: bytes beyond were added later.
   if (dec.unread !== 0) throw new CorruptStreamError(`${dec.unread} bytes follow the coded stream`);

@@ -32,6 +32,8 @@ export interface CodingParams {
   frequencies: string;
   /** Which kernels computed the logits (engine/portable.ts). */
   kernels: string;
+  /** The context model mixed with the language model (predictor.ts); absent: the model alone. */
+  mixer?: string;
 }
 
 export interface CompressedHeader extends CodingParams {
@@ -86,7 +88,8 @@ export function readContainer(file: Uint8Array): { header: CompressedHeader; pay
     && typeof h.weightsSha256 === 'string' && HEX64.test(h.weightsSha256)
     && typeof h.contentSha256 === 'string' && HEX64.test(h.contentSha256)
     && int(h.length, 0, MAX_LENGTH) && int(h.segment, 1, 1 << 20) && int(h.group, 1, 1 << 20)
-    && int(h.prefix, 0, 255) && typeof h.frequencies === 'string' && typeof h.kernels === 'string';
+    && int(h.prefix, 0, 255) && typeof h.frequencies === 'string' && typeof h.kernels === 'string'
+    && (h.mixer === undefined || typeof h.mixer === 'string');
   if (!ok) throw new ContainerError('damaged (the header lacks a field or has a wrong one)');
   return { header: h, payload: buf.subarray(FIXED + n + 4) };
 }

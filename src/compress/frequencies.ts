@@ -51,10 +51,10 @@ export function exp64(x: number): number {
 }
 
 /**
- * Write the cumulative frequencies of one row of logits (logits[off … off+256)) into
- * cum[0 … 256]: byte b codes as [cum[b], cum[b+1]) out of cum[256]. `e` is scratch of 256.
+ * The model's probabilities of one row of logits (logits[off … off+256)) into p[0 … 256), by the
+ * rule above (e_i / S); false, with p untouched, when S is 0 or not finite (a broken model).
  */
-export function cumulativeFrequencies(logits: ArrayLike<number>, off: number, cum: Uint32Array, e: Float64Array): void {
+export function probabilities(logits: ArrayLike<number>, off: number, p: Float64Array): boolean {
   let m = -Infinity;
   for (let i = 0; i < SYMBOLS; i++) {
     const l = logits[off + i];
@@ -63,15 +63,32 @@ export function cumulativeFrequencies(logits: ArrayLike<number>, off: number, cu
   let s = 0;
   for (let i = 0; i < SYMBOLS; i++) {
     const v = exp64(logits[off + i] - m);
-    e[i] = v;
+    p[i] = v;
     s += v;
   }
+  if (!(s > 0) || !Number.isFinite(s)) return false;
+  for (let i = 0; i < SYMBOLS; i++) p[i] = p[i] / s;
+  return true;
+}
+
+/** Cumulative frequencies of probabilities p into cum[0 … 256]: f_i = 1 + ⌊p_i · (2^16 − 256)⌋. */
+export function frequenciesOf(p: Float64Array, cum: Uint32Array): void {
   cum[0] = 0;
-  if (!(s > 0) || !Number.isFinite(s)) {
-    for (let i = 0; i < SYMBOLS; i++) cum[i + 1] = i + 1;
-    return;
-  }
-  for (let i = 0; i < SYMBOLS; i++) cum[i + 1] = cum[i] + 1 + Math.floor((e[i] / s) * SPREAD);
+  for (let i = 0; i < SYMBOLS; i++) cum[i + 1] = cum[i] + 1 + Math.floor(p[i] * SPREAD);
+}
+
+/** Every byte frequency 1: what a broken model's row codes with. */
+export function uniformFrequencies(cum: Uint32Array): void {
+  for (let i = 0; i <= SYMBOLS; i++) cum[i] = i;
+}
+
+/**
+ * Write the cumulative frequencies of one row of logits (logits[off … off+256)) into
+ * cum[0 … 256]: byte b codes as [cum[b], cum[b+1]) out of cum[256]. `e` is scratch of 256.
+ */
+export function cumulativeFrequencies(logits: ArrayLike<number>, off: number, cum: Uint32Array, e: Float64Array): void {
+  if (probabilities(logits, off, e)) frequenciesOf(e, cum);
+  else uniformFrequencies(cum);
 }
 
 /** The byte whose range [cum[b], cum[b+1]) holds v (v < cum[256]). */
