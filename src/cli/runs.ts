@@ -1,14 +1,13 @@
 // `scalelab runs` and `scalelab show RUN`: what the run store holds.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { openStore, existingHome, resolveHome, RUN_ID_PATTERN, RUN_STATUSES, type RunRecord, type Store } from '../runs/index.js';
+import { openStore, existingHome, resolveHome, trainLossIn, RUN_ID_PATTERN, RUN_STATUSES, type LossUnit, type RunRecord, type Store } from '../runs/index.js';
 import { checkRunWeights, type FileCheck } from '../train/weights-check.js';
 import { positiveInt } from '../errors.js';
 import { runSummaries, type RunSummary } from '../dashboard/runs.js';
 import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
 import { table } from './table.js';
-import { bitsPerByte } from '../data/index.js';
 
 // Both commands only read: a --home that does not exist is refused, not created.
 async function withStore<T>(home: string | undefined, fn: (s: Store) => Promise<T>): Promise<T> {
@@ -23,24 +22,47 @@ async function withStore<T>(home: string | undefined, fn: (s: Store) => Promise<
 const fmt = {
   count: (n: number | null) => (n === null ? '-' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n)),
   flops: (n: number) => (n > 0 ? n.toExponential(2) : '-'),
-  bpb: (x: number | null) => (x === null ? '-' : x.toFixed(3)),
+  /** A loss in its unit: bits per byte to 3 places, an MSE to 4 (its values are small). */
+  loss: (x: number | null, unit: LossUnit) => (x === null ? '-' : x.toFixed(unit === 'bpb' ? 3 : 4)),
   date: (s: string | null) => (s ? s.replace('T', ' ').slice(0, 16) : '-'),
 };
 
-/** A run as JSON: the dashboard's summary under the same names, every loss in bits per byte. */
+/**
+ * A run as JSON: the dashboard's summary under the same names, every loss named for its unit:
+ * best_val_bpb ... for a GPT, best_val_mse ... for a video run (as `train --json` names them).
+ */
 function runJson(r: RunRecord, s: RunSummary) {
+  const u = s.unit;
   return {
-    id: r.id, name: r.name, status: r.status, sweep: s.sweep, shape: s.shape, ctx: s.ctx,
+    id: r.id, name: r.name, status: r.status, family: s.family, sweep: s.sweep, shape: s.shape, ctx: s.ctx,
     params: r.params, non_embedding_params: r.nonEmbeddingParams,
-    tokens_seen: r.tokensSeen, tokens_target: r.tokensTarget, flops: r.flops, best_val_bpb: r.bestValBpb,
-    final_train_bpb: r.finalTrainLoss === null ? null : bitsPerByte(r.finalTrainLoss), final_val_bpb: r.finalValBpb,
-    last_train_bpb: s.lastTrainBpb, tokens_per_s_avg: s.tokensPerS, weights_sha256: r.weightsSha256,
+    tokens_seen: r.tokensSeen, tokens_target: r.tokensTarget, flops: r.flops, [`best_val_${u}`]: r.bestValBpb,
+    [`final_train_${u}`]: trainLossIn(u, r.finalTrainLoss), [`final_val_${u}`]: r.finalValBpb,
+    [`last_train_${u}`]: s.lastTrainBpb, tokens_per_s_avg: s.tokensPerS, weights_sha256: r.weightsSha256,
     created_at: r.createdAt, started_at: r.startedAt, finished_at: r.finishedAt, train_seconds: r.trainSeconds,
   };
 }
 
-/** The `runs` table's columns: the dashboard's, under the dashboard's names. */
-const COLUMNS: { label: string; right: boolean; cell: (s: RunSummary) => string }[] = [
+/**
+ * A loss column's heading and cells: the unit in the heading when every run listed shares it
+ * (`best val bpb`, `best val mse`); with GPT and video runs together, each cell names its own.
+ */
+export function lossColumn(name: string, rows: readonly RunSummary[], value: (s: RunSummary) => number | null): { label: string; cell: (s: RunSummary) => string } {
+  const units = new Set(rows.map((s) => s.unit));
+  const only = units.size === 1 ? [...units][0] : null;
+  return {
+    label: only ? `${name} ${only}` : name,
+    cell: (s) => {
+      const v = value(s);
+      return only || v === null ? fmt.loss(v, s.unit) : `${fmt.loss(v, s.unit)} ${s.unit}`;
+    },
+  };
+}
+
+type Column = { label: string; right: boolean; cell: (s: RunSummary) => string };
+
+/** The `runs` table's columns for these rows: the dashboard's, under the dashboard's names. */
+const columns = (rows: readonly RunSummary[]): Column[] => [
   { label: 'name', right: false, cell: (s) => s.name },
   { label: 'status', right: false, cell: (s) => s.status },
   { label: 'sweep', right: false, cell: (s) => s.sweep ?? '-' },
@@ -48,8 +70,8 @@ const COLUMNS: { label: string; right: boolean; cell: (s: RunSummary) => string 
   { label: 'params (total)', right: true, cell: (s) => fmt.count(s.params) },
   { label: 'tokens', right: true, cell: (s) => fmt.count(s.tokensSeen) },
   { label: 'FLOPs', right: true, cell: (s) => fmt.flops(s.flops) },
-  { label: 'best val bpb', right: true, cell: (s) => fmt.bpb(s.bestValBpb) },
-  { label: 'train bpb', right: true, cell: (s) => fmt.bpb(s.lastTrainBpb) },
+  { ...lossColumn('best val', rows, (s) => s.bestValBpb), right: true },
+  { ...lossColumn('train', rows, (s) => s.lastTrainBpb), right: true },
   { label: 'tok/s (avg)', right: true, cell: (s) => fmt.count(s.tokensPerS === null ? null : Math.round(s.tokensPerS)) },
   { label: 'started', right: false, cell: (s) => fmt.date(s.startedAt) },
 ];
@@ -68,7 +90,8 @@ export function runsCommand(): Command {
       });
       if (o.json) return console.log(JSON.stringify(runs.map((r, i) => runJson(r, summaries[i]))));
       if (runs.length === 0) return console.log('no runs yet: start one with `scalelab train`');
-      console.log(table(COLUMNS.map((c) => c.label), summaries.map((s) => COLUMNS.map((c) => c.cell(s))), COLUMNS.map((c) => c.right)));
+      const cols = columns(summaries);
+      console.log(table(cols.map((c) => c.label), summaries.map((s) => cols.map((c) => c.cell(s))), cols.map((c) => c.right)));
     });
 }
 
@@ -114,7 +137,9 @@ export function showCommand(): Command {
       if (cfg.model) console.log(`model     ${Object.entries(cfg.model).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       console.log(`params    ${run.nonEmbeddingParams?.toLocaleString('en-US')} non-embedding, ${run.params?.toLocaleString('en-US')} total`);
       console.log(`tokens    ${fmt.count(run.tokensSeen)} of ${fmt.count(run.tokensTarget)}, ${fmt.flops(run.flops)} FLOPs (6·N·D)`);
-      console.log(`bpb       val best ${fmt.bpb(run.bestValBpb)}, final ${fmt.bpb(run.finalValBpb)}; train final ${fmt.bpb(run.finalTrainLoss === null ? null : bitsPerByte(run.finalTrainLoss))}`);
+      const u = summary.unit;
+      // The label is padded to the others' width: `bpb       ` for a GPT, `mse       ` for a video run.
+      console.log(`${u.padEnd(10)}val best ${fmt.loss(run.bestValBpb, u)}, final ${fmt.loss(run.finalValBpb, u)}; train final ${fmt.loss(trainLossIn(u, run.finalTrainLoss), u)}`);
       console.log(`time      ${run.trainSeconds.toFixed(1)} s training; started ${fmt.date(run.startedAt)}, finished ${fmt.date(run.finishedAt)}`);
       console.log(`weights   ${run.weightsSha256 ?? '-'}`);
       if (cfg.train) console.log(`train     ${Object.entries(cfg.train).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -9,7 +9,7 @@
 //   event: sweeps   {sweeps: [SweepSummary]}   a job changed state (or a sweep appeared)
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import type { Store } from '../runs/index.js';
+import { lossUnit, runFamily, trainLossIn, type LossUnit, type Store } from '../runs/index.js';
 import { METRIC_KEYS, type MetricColumns } from './metrics.js';
 import { runSummary } from './runs.js';
 import { sweepSignature, sweepSummaries } from './sweeps.js';
@@ -33,6 +33,8 @@ export class LiveHub {
   /** A write announced while a round was under way: one more round follows it. */
   private again = false;
   private unwatch: (() => void) | null = null;
+  /** Each run's loss unit, read once: a run's family never changes. */
+  private readonly units = new Map<string, LossUnit>();
 
   constructor(private readonly store: Store, readonly intervalMs = 500, private readonly onError: (err: unknown) => void = () => {}) {}
 
@@ -146,10 +148,13 @@ export class LiveHub {
     if (rows.length === 0) return null;
     this.rowCursor = position;
     const byRun: Record<string, MetricColumns> = {};
+    for (const id of new Set(rows.map((r) => r.runId))) {
+      if (!this.units.has(id)) this.units.set(id, lossUnit(runFamily((await this.store.findRun(id))?.config)));
+    }
     for (const r of rows) {
       const c = byRun[r.runId] ??= Object.fromEntries(METRIC_KEYS.map((k) => [k, []])) as unknown as MetricColumns;
       c.step.push(r.step); c.tokens.push(r.tokens); c.flops.push(r.flops);
-      c.trainBpb.push(r.trainLoss === null ? null : r.trainLoss / Math.LN2);
+      c.trainBpb.push(trainLossIn(this.units.get(r.runId)!, r.trainLoss));
       c.valBpb.push(r.valBpb); c.lr.push(r.lr); c.tokensPerS.push(r.tokensPerS); c.gradNorm.push(r.gradNorm);
     }
     return byRun;

@@ -2,11 +2,15 @@
 // thousand points: per bucket of x the first, last, lowest and highest value of the train loss,
 // the validation loss and the gradient norm (m4Indices), so spikes survive. A zoomed view asks
 // for a range of x and gets that range at full resolution again.
-import type { Store } from '../runs/index.js';
+import { lossUnit, runFamily, trainLossIn, type LossUnit, type Store } from '../runs/index.js';
 import { m4Indices } from '../common/series.js';
 import type { XAxis } from './params.js';
 
-/** Columns sent to the page. trainBpb is the stored train loss (nats per byte) in bits per byte. */
+/**
+ * Columns sent to the page. The losses are in the run's unit (the response's `unit`): for a GPT,
+ * trainBpb is the stored train loss (nats per byte) in bits per byte; for a video run both are
+ * the velocity MSE, as stored.
+ */
 export const METRIC_KEYS = ['step', 'tokens', 'flops', 'trainBpb', 'valBpb', 'lr', 'tokensPerS', 'gradNorm'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 export type MetricColumns = Record<MetricKey, (number | null)[]>;
@@ -27,6 +31,8 @@ export interface MetricsResponse {
   /** Rows in the range before downsampling. */
   total: number;
   downsampled: boolean;
+  /** What trainBpb and valBpb are in: bits per byte (a GPT) or velocity MSE (a DiT). */
+  unit: LossUnit;
   columns: MetricColumns;
 }
 
@@ -45,6 +51,8 @@ export async function stepRange(store: Store, runId: string, q: Pick<MetricsQuer
  */
 export async function runMetrics(store: Store, runId: string, q: MetricsQuery): Promise<MetricsResponse> {
   const [lo, hi] = await stepRange(store, runId, q);
+  const run = await store.findRun(runId);
+  const unit = lossUnit(runFamily(run?.config));
   // Typed columns (NaN for missing) hold a million rows at 8 bytes a value instead of a JS array each.
   let cols = [0, 1, 2, 3, 4].map(() => new Float64Array(1024));
   let n = 0;
@@ -65,8 +73,8 @@ export async function runMetrics(store: Store, runId: string, q: MetricsQuery): 
   const idx = m4Indices(xs, [train, val, grad], q.buckets, { min: q.from, max: q.to, log: q.log });
   const out = Object.fromEntries(METRIC_KEYS.map((k) => [k, [] as (number | null)[]])) as MetricColumns;
   for (const r of await store.series.atSteps(runId, idx.map((i) => steps[i]))) {
-    const values = [r.step, r.tokens, r.flops, r.trainLoss === null ? null : r.trainLoss / Math.LN2, r.valBpb, r.lr, r.tokensPerS, r.gradNorm];
+    const values = [r.step, r.tokens, r.flops, trainLossIn(unit, r.trainLoss), r.valBpb, r.lr, r.tokensPerS, r.gradNorm];
     METRIC_KEYS.forEach((k, j) => out[k].push(values[j] === null || Number.isNaN(values[j]) ? null : values[j]));
   }
-  return { run: runId, x: q.x, total: n, downsampled: idx.length < n, columns: out };
+  return { run: runId, x: q.x, total: n, downsampled: idx.length < n, unit, columns: out };
 }

@@ -1,14 +1,22 @@
 // The runs table: every run with what a researcher compares at a glance, plus the latest
 // throughput and loss from its last metric row and the sweep it belongs to. `scalelab runs`
 // prints these same summaries, so a column name means one thing in the terminal and the page:
-// losses in bits per byte, both parameter counts, tokens/s averaged over the run's training time.
-import type { LastMetric, RunRecord, Store } from '../runs/index.js';
+// losses in the run's unit (bits per byte for a GPT, velocity MSE for a video run: `unit` says
+// which), both parameter counts, tokens/s averaged over the run's training time.
+import { lossUnit, runFamily, trainLossIn, type LastMetric, type LossUnit, type RunFamily, type RunRecord, type Store } from '../runs/index.js';
 
 export interface RunSummary {
   id: string;
   name: string;
   status: RunRecord['status'];
   sweep: string | null;
+  /** A byte-level language model ('gpt') or a video diffusion transformer ('dit'). */
+  family: RunFamily;
+  /**
+   * The unit of every loss below (bestValBpb, finalValBpb, lastTrainBpb, which keep the GPT's
+   * names): 'bpb' for a GPT, 'mse' (the velocity's mean squared error) for a DiT.
+   */
+  unit: LossUnit;
   /** Total parameters, embeddings included. */
   params: number | null;
   /** Parameters outside the embeddings: the N of C = 6·N·D and of the scaling law. */
@@ -23,7 +31,7 @@ export interface RunSummary {
   bestValBpb: number | null;
   finalValBpb: number | null;
   lastStep: number | null;
-  /** The newest step's training loss, in bits per byte. */
+  /** The newest step's training loss, in `unit`. */
   lastTrainBpb: number | null;
   /** The run's average: tokens seen over seconds spent training (null before any training time is recorded). */
   tokensPerS: number | null;
@@ -78,12 +86,13 @@ export function averageTokensPerS(r: RunRecord): number | null {
 }
 
 function summarize(r: RunRecord, l: LastMetric | undefined, sweep: string | null): RunSummary {
+  const family = runFamily(r.config), unit = lossUnit(family);
   return {
-    id: r.id, name: r.name, status: r.status, sweep, params: r.params, nonEmbeddingParams: r.nonEmbeddingParams,
+    id: r.id, name: r.name, status: r.status, sweep, family, unit, params: r.params, nonEmbeddingParams: r.nonEmbeddingParams,
     shape: shapeLabel(r.config), ctx: modelShape(r.config).ctx ?? null,
     // The store updates a run's counters at checkpoints; its newest metric row is fresher.
     tokensSeen: Math.max(r.tokensSeen, l?.tokens ?? 0), tokensTarget: r.tokensTarget, flops: Math.max(r.flops, l?.flops ?? 0), bestValBpb: r.bestValBpb, finalValBpb: r.finalValBpb,
-    lastStep: l?.step ?? null, lastTrainBpb: l?.trainLoss == null ? null : l.trainLoss / Math.LN2,
+    lastStep: l?.step ?? null, lastTrainBpb: trainLossIn(unit, l?.trainLoss),
     tokensPerS: averageTokensPerS(r), lastTokensPerS: l?.tokensPerS ?? null,
     createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, updatedAt: r.updatedAt, trainSeconds: r.trainSeconds,
   };

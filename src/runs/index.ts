@@ -11,6 +11,7 @@ export type { Store, Runs, Metrics, MetricSeries, Events, Trainers, SweepStore, 
 export { newRunId, defaultRunName } from './ids.js';
 export { RunClaim, RunBusyError, RunTakenOverError, TRAINER_LEASE_SECONDS, trainerAlive } from './trainer.js';
 export { isProcessAlive, processStartToken } from './processes.js';
+export { runFamily, lossUnit, trainLossIn, type RunFamily, type LossUnit } from './family.js';
 export {
   RUN_STATUSES, JOB_STATUSES, JOB_ATTEMPTS,
   type RunStatus, type RunRecord, type NewRun, type RunPatch, type MetricRow, type NewEvent, type EventRecord,

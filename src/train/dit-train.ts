@@ -15,7 +15,7 @@ import { DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, pa
 import { ClipStream, stackClips, validationClips } from '../data/clips.js';
 import { CAPTION_LENGTH, CAPTION_VOCAB } from '../data/clip-caption.js';
 import type { ClipConfig } from '../data/clip-world.js';
-import { RunClaim, openStore, existingHome, resolveHome, type RunRecord } from '../runs/index.js';
+import { RunClaim, openStore, existingHome, resolveHome, runFamily, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { z } from 'zod';
 import { choice, defaultsOf, nonNegativeNumber, positiveInteger, problemWith, schemaOf, withDefault, type OptionValues } from '../option.js';
@@ -112,7 +112,7 @@ export function checkDitOptions(o: DitOptions): DiTConfig {
 
 /** Whether a stored run is a video model. */
 export function isDitRun(run: RunRecord): boolean {
-  return (run.config as { family?: string }).family === 'dit';
+  return runFamily(run.config) === 'dit';
 }
 
 // ── The training stream ─────────────────────────────────────────────────────────────────────

@@ -19,6 +19,20 @@ export const METRIC_LABELS: Partial<Record<MetricKey, string>> = {
   tokensPerS: 'tokens/s (each step)',
 };
 
+const LOSS_UNITS = { bpb: 'bits/byte', mse: 'velocity MSE' } as const;
+
+/**
+ * A chart's title. The losses are in the selected runs' unit: bits per byte for a GPT, velocity
+ * MSE for a video run; when both kinds are drawn together the title says which is which.
+ */
+export function metricLabel(metric: MetricKey, units: ReadonlySet<keyof typeof LOSS_UNITS>): string {
+  const base = METRIC_LABELS[metric] ?? metric;
+  if (metric !== 'trainBpb' && metric !== 'valBpb') return base;
+  const name = base.replace(/ \(bits\/byte\)$/, '');
+  if (units.size === 2) return `${name} (bits/byte; velocity MSE for video runs)`;
+  return `${name} (${LOSS_UNITS[units.has('mse') ? 'mse' : 'bpb']})`;
+}
+
 /** The learning rate is a schedule, not a noisy measurement: an EMA would only make it lag. */
 export function smoothingFor(metric: MetricKey, smoothing: number): number {
   return metric === 'lr' ? 0 : smoothing;
@@ -89,12 +103,13 @@ export class CurvesView {
       this.onComplete();
       return;
     }
+    const units = new Set(state.selected.map((id) => state.runs.get(id)?.unit ?? 'bpb'));
     // Every box is laid out before any chart is sized, so each chart takes its final grid cell's width.
     const boxes = state.options.metrics.map((metric) => {
       const box = document.createElement('div');
       box.className = 'chart';
       box.dataset.metric = metric;
-      box.innerHTML = `<div class="chart-head"><span class="chart-title">${esc(METRIC_LABELS[metric] ?? metric)}</span><div class="readout"></div></div><div class="plot"></div>`;
+      box.innerHTML = `<div class="chart-head"><span class="chart-title">${esc(metricLabel(metric, units))}</span><div class="readout"></div></div><div class="plot"></div>`;
       this.root.append(box);
       return { metric, box };
     });

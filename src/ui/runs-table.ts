@@ -11,6 +11,8 @@ import { MAX_SELECTED, state } from './state.js';
 interface Column {
   key: string;
   label: string;
+  /** A loss column: its heading is this and the runs' unit (bpb, mse) when they share one. */
+  loss?: string;
   /** Hidden on narrow screens. */
   optional?: boolean;
   num?: boolean;
@@ -28,11 +30,22 @@ const COLUMNS: Column[] = [
   { key: 'total', label: 'params (total)', num: true, optional: true, value: (r) => r.params, cell: (r) => si(r.params) },
   { key: 'tokens', label: 'tokens', num: true, value: (r) => r.tokensSeen, cell: tokensCell },
   { key: 'flops', label: 'FLOPs', num: true, optional: true, value: (r) => r.flops, cell: (r) => sci(r.flops) },
-  { key: 'best', label: 'best val bpb', num: true, lowFirst: true, value: (r) => r.bestValBpb, cell: (r) => fixed(r.bestValBpb) },
-  { key: 'train', label: 'train bpb', num: true, lowFirst: true, optional: true, value: (r) => r.lastTrainBpb, cell: (r) => fixed(r.lastTrainBpb) },
+  { key: 'best', label: 'best val bpb', loss: 'best val', num: true, lowFirst: true, value: (r) => r.bestValBpb, cell: (r) => lossCell(r.bestValBpb, r.unit) },
+  { key: 'train', label: 'train bpb', loss: 'train', num: true, lowFirst: true, optional: true, value: (r) => r.lastTrainBpb, cell: (r) => lossCell(r.lastTrainBpb, r.unit) },
   { key: 'tps', label: 'tok/s (avg)', num: true, optional: true, value: (r) => r.tokensPerS, cell: (r) => `<span title="last step: ${esc(si(r.lastTokensPerS))}">${si(r.tokensPerS)}</span>` },
   { key: 'started', label: 'started', optional: true, value: (r) => r.startedAt ?? r.createdAt, cell: (r) => `<span title="${esc(r.startedAt ?? '')}">${when(r.startedAt)}</span>` },
 ];
+
+/**
+ * The unit every run in the table shares (a GPT's losses are bits per byte, a video run's the
+ * velocity MSE), or null when both kinds are listed and each loss cell names its own unit.
+ */
+let sharedUnit: RunSummary['unit'] | null = 'bpb';
+
+function lossCell(v: number | null, unit: RunSummary['unit']): string {
+  const text = fixed(v, unit === 'bpb' ? 3 : 4);
+  return sharedUnit !== null || v === null ? text : `${text} <span class="unit">${unit}</span>`;
+}
 
 function tokensCell(r: RunSummary): string {
   const t = r.tokensTarget;
@@ -83,6 +96,14 @@ export class RunsTable {
   readonly repaint = perFrame(() => this.paint());
 
   render(): void {
+    const units = new Set([...state.runs.values()].map((r) => r.unit));
+    sharedUnit = units.size === 1 ? [...units][0] : units.size === 0 ? 'bpb' : null;
+    for (const c of COLUMNS) {
+      if (!c.loss) continue;
+      c.label = sharedUnit ? `${c.loss} ${sharedUnit}` : c.loss;
+      const th = this.table.tHead!.querySelector<HTMLElement>(`th[data-key="${c.key}"]`);
+      if (th) th.textContent = c.label;
+    }
     const words = this.filter.toLowerCase().split(/\s+/).filter(Boolean);
     let rows = [...state.runs.values()];
     if (words.length) {
