@@ -11,7 +11,7 @@ import { flag } from './flags.js';
 import { HOME } from './shared-options.js';
 
 /** Refuse an output path before the sampling it would waste: one line, why it cannot be written. */
-function checkWritable(file: string, what: string): void {
+export function checkWritable(file: string, what: string): void {
   const dir = path.dirname(path.resolve(file));
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`cannot write ${what} '${file}': it is a folder`);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write ${what} '${file}': its folder does not exist`);
@@ -25,7 +25,7 @@ function checkWritable(file: string, what: string): void {
 export function videoCommand(): Command {
   return new Command('video')
     .description('sample clips from a trained video run (train --model dit) as an animated GIF or PNG contact sheet')
-    .argument('<run>', 'run name or id')
+    .argument('<run>', 'RUN (its final weights) or RUN@STEP (a checkpoint)')
     .requiredOption('--prompt <text>', "what to draw, in the captions' words: 'a green triangle bounces'")
     .option('--out <file>', 'the clip as an animated GIF (or, ending in .png, a contact sheet of its frames)', 'clip.gif')
     .option('--sheet <file>', 'also a PNG contact sheet: every sample a row, its frames left to right')

@@ -1,14 +1,17 @@
 // Sampling a trained video run: prompts checked against the caption vocabulary, the run's DiT
-// loaded from its weights (or newest checkpoint), clips drawn by the guided Euler sampler
-// (src/models/dit.ts). `scalelab video` is a thin wrapper over `sampleVideo`.
+// loaded from its weights (or newest checkpoint, or the checkpoint RUN@STEP names), clips drawn
+// by the guided Euler sampler (src/models/dit.ts). `scalelab video` is a thin wrapper over
+// `sampleVideo`; `eval-video` and the dashboard's gallery draw their clips through `drawClip`.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { DiT, sampleClips, type DiTConfig } from '../models/dit.js';
 import { clipFromCaption, encodeCaption, writeCaption, parseCaption, type ClipConfig } from '../data/index.js';
-import { fetchMissing, openStore, existingHome, runDir, type RunRecord } from '../runs/index.js';
+import { fetchMissing, openStore, existingHome, runDir, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
-import { loadWeights } from './checkpoint.js';
-import { runWeightsFile } from './run-weights.js';
+import { checkpointName, loadWeights } from './checkpoint.js';
+import { runCheckpoints, runWeightsFile } from './run-weights.js';
 import { CorruptFileError } from './safetensors.js';
 import { clipConfigOf, isDitRun } from './dit-train.js';
 
@@ -44,26 +47,84 @@ export interface VideoResult {
   seconds: number;
 }
 
-/** The run's DiT at its final weights (or newest checkpoint); a video model only. */
-export async function loadVideoRun(home: string, name: string): Promise<{ run: RunRecord; model: DiT }> {
-  const store = openStore(home, { reading: true });
-  let run: RunRecord;
-  try {
-    run = await store.getRun(name);
+/** A video run's weights as loaded: its final weights (step −1), or a checkpoint. */
+export interface VideoWeights {
+  run: RunRecord;
+  model: DiT;
+  /** The checkpoint's step; −1 for the final weights. */
+  step: number;
+  /** `NAME` for the final weights, `NAME@STEP` for a checkpoint. */
+  label: string;
+  file: string;
+}
+
+/** RUN or RUN@STEP (run names never hold an @): the run and, after the @, a checkpoint's step. */
+export function parseWeightsSpec(spec: string): { run: string; step: number | null } {
+  const at = spec.lastIndexOf('@');
+  if (at < 0) return { run: spec, step: null };
+  const stepText = spec.slice(at + 1), step = Number(stepText);
+  if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) throw new UsageError(`'${spec}': the step after @ must be a whole number (RUN@STEP names a checkpoint)`);
+  return { run: spec.slice(0, at), step };
+}
+
+/**
+ * The DiT of RUN (its final weights, or its newest checkpoint while it has none) or RUN@STEP
+ * (that checkpoint); a video model only. Every refusal is one line (UsageError).
+ */
+export async function loadVideoWeights(store: Store, home: string, spec: string): Promise<VideoWeights> {
+  const want = parseWeightsSpec(spec);
+  const run = await store.getRun(want.run);
+  if (!isDitRun(run)) throw new UsageError(`run '${run.name}' is a language model, not a video model; \`scalelab generate ${run.name}\` samples it and \`scalelab eval ${run.name}\` evaluates it`);
+  let file: string | null, step: number;
+  if (want.step === null) {
     // Weights trained on another machine come from the artifact store, verified.
-    if (isDitRun(run) && !runWeightsFile(home, run.id)) await fetchMissing(store.artifacts, run.id, runDir(home, run.id), (n) => n === 'model.safetensors');
-  } finally {
-    await store.close();
+    if (!runWeightsFile(home, run.id)) await fetchMissing(store.artifacts, run.id, runDir(home, run.id), (n) => n === 'model.safetensors');
+    file = runWeightsFile(home, run.id);
+    if (!file) throw new UsageError(`run '${run.name}' has no weights yet; train it first`);
+    step = path.basename(file) === 'model.safetensors' ? -1 : runCheckpoints(home, run.id)[0].step;
+  } else {
+    step = want.step;
+    file = path.join(runDir(home, run.id), 'checkpoints', checkpointName(step));
+    if (!fs.existsSync(file)) {
+      const kept = runCheckpoints(home, run.id).map((c) => c.step).reverse();
+      throw new UsageError(`run '${run.name}' has no checkpoint at step ${step}; ${kept.length ? `it keeps steps ${kept.join(', ')}` : 'it keeps none'}`);
+    }
   }
-  if (!isDitRun(run)) throw new UsageError(`run '${run.name}' is a language model, not a video model; \`scalelab generate ${run.name}\` samples it`);
-  const file = runWeightsFile(home, run.id);
-  if (!file) throw new UsageError(`run '${run.name}' has no weights yet; train it first`);
   try {
-    return { run, model: loadWeights(file, (cfg) => new DiT(cfg)).model };
+    const model = loadWeights(file, (cfg) => new DiT(cfg)).model;
+    return { run, model, step, label: step < 0 ? run.name : `${run.name}@${step}`, file };
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
     throw new UsageError(`the weights of run '${run.name}' failed their integrity check (${err.message}); \`scalelab show ${run.name} --verify\` checks every file of the run`);
   }
+}
+
+/** The run's DiT at RUN or RUN@STEP, read through a store of its own. */
+export async function loadVideoRun(home: string, spec: string): Promise<VideoWeights> {
+  const store = openStore(home, { reading: true });
+  try {
+    return await loadVideoWeights(store, home, spec);
+  } finally {
+    await store.close();
+  }
+}
+
+export interface ClipSampling {
+  seed: number;
+  steps: number;
+  guidance: number;
+  /** Extension: the first `frames` frames of `clip` are given. */
+  from?: { clip: Float32Array; frames: number };
+}
+
+/**
+ * One clip of a caption (its token ids) by the guided Euler sampler from noise seeded `seed`.
+ * One clip a call: a row's bits in a batch depend on its batch mates (the kernels block by
+ * rows), and a batch is no faster here (4×128 model, one thread: 102 ms per clip and step
+ * alone, 114 in fours), so `scalelab video --seed s` and `eval-video` draw the same clip.
+ */
+export function drawClip(model: DiT, g: Graph, caption: Int32Array, o: ClipSampling): Float32Array {
+  return sampleClips(model, g, caption, { steps: o.steps, guidance: o.guidance, seed: o.seed, ...(o.from ? { from: o.from } : {}) });
 }
 
 export async function sampleVideo(runName: string, o: VideoOptions): Promise<VideoResult> {
@@ -87,7 +148,7 @@ export async function sampleVideo(runName: string, o: VideoOptions): Promise<Vid
   const t0 = performance.now();
   const g = new Graph(native, { training: false });
   // One batch per sample, seeded seed + k: a sample does not depend on how many were asked for.
-  const clips = Array.from({ length: samples }, (_, k) => sampleClips(model, g, ids, {
+  const clips = Array.from({ length: samples }, (_, k) => drawClip(model, g, ids, {
     steps: o.steps, guidance: o.guidance, seed: o.seed + k, ...(given ? { from: { clip: given, frames: o.fromFrames! } } : {}),
   }));
   return { run, config: cfg, clip, caption, clips, given, seconds: (performance.now() - t0) / 1000 };
