@@ -13,6 +13,7 @@ import { fitCommand, predictCommand, compareCommand } from './fit.js';
 import { emergenceCommand } from './emergence.js';
 import { evalCommand } from './eval.js';
 import { videoCommand } from './video.js';
+import { evalVideoCommand } from './eval-video.js';
 import { compressCommand, decompressCommand } from './compress.js';
 import { UsageError } from '../errors.js';
 import { ShapeError } from '../engine/ops.js';
@@ -33,6 +34,7 @@ export function program(): Command {
   p.addCommand(predictCommand());
   p.addCommand(compareCommand());
   p.addCommand(evalCommand());
+  p.addCommand(evalVideoCommand());
   p.addCommand(emergenceCommand());
   p.addCommand(benchCommand());
   p.addCommand(serveCommand());

@@ -4,7 +4,7 @@ import type { MetricValue } from './metrics.js';
 import { VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
 
 /** Mean and standard error of one metric over the readings that judged it (null values left out). */
-export function videoMetric(readings: readonly VideoReading[], metric: VideoMetric): MetricValue {
+export function videoMetric(readings: readonly Pick<VideoReading, 'scores'>[], metric: VideoMetric): MetricValue {
   const xs = readings.map((r) => r.scores[metric]).filter((v): v is number => v !== null);
   const n = xs.length;
   if (n === 0) return { metric, value: NaN, stderr: null, n };
@@ -14,6 +14,6 @@ export function videoMetric(readings: readonly VideoReading[], metric: VideoMetr
 }
 
 /** Every video metric over a set of readings. */
-export function aggregateVideo(readings: readonly VideoReading[]): Record<VideoMetric, MetricValue> {
+export function aggregateVideo(readings: readonly Pick<VideoReading, 'scores'>[]): Record<VideoMetric, MetricValue> {
   return Object.fromEntries(VIDEO_METRICS.map((m) => [m, videoMetric(readings, m)])) as Record<VideoMetric, MetricValue>;
 }
