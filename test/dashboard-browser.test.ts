@@ -6,7 +6,6 @@
 // screenshot of each view goes to test-artifacts/dashboard/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,23 +15,11 @@ import { RunStore } from '../src/runs/index.js';
 import { train } from '../src/train/train.js';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
 import { addSyntheticEvaluatedSweep, addSyntheticRun, addSyntheticSweep } from '../src/dashboard/synthetic.js';
+import { ensureUiBuilt as ensureBuilt } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts', 'dashboard');
-
-/** The page runs dist/ui/, compiled from src/ui/ by `npm test`'s tsc; compile it here when a test file runs alone after an edit. */
-function ensureBuilt(): void {
-  const src = path.join(root, 'src', 'ui'), dist = path.join(root, 'dist', 'ui');
-  const stale = fs.readdirSync(src).filter((f) => f.endsWith('.ts')).some((f) => {
-    const built = path.join(dist, f.replace(/\.ts$/, '.js'));
-    return !fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(src, f)).mtimeMs;
-  });
-  if (stale) {
-    const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-  }
-}
 
 const interactive = (page: Page) => page.waitForFunction(() => performance.getEntriesByName('scalelab:interactive').length > 0);
 

@@ -1,5 +1,9 @@
 // Small helpers shared by the tests.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/engine/random.js';
 import type { Buf } from '../src/engine/kernels.js';
 import { UsageError } from '../src/errors.js';
@@ -49,4 +53,18 @@ export function assertUsageError(fn: () => unknown, message: RegExp): void {
     assert.ok(!e.message.includes('\n'), 'a UsageError message is one line');
     return true;
   });
+}
+
+/** The dashboard's page runs dist/ui/, compiled from src/ui/ by `npm test`'s tsc; compile it when a test file runs alone after an edit. */
+export function ensureUiBuilt(): void {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const src = path.join(root, 'src', 'ui'), dist = path.join(root, 'dist', 'ui');
+  const stale = fs.readdirSync(src).filter((f) => f.endsWith('.ts')).some((f) => {
+    const built = path.join(dist, f.replace(/\.ts$/, '.js'));
+    return !fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(src, f)).mtimeMs;
+  });
+  if (stale) {
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  }
 }

@@ -85,7 +85,7 @@ function single(q: Query, key: string): string | undefined {
 }
 
 /** Echo user input in a message without letting it break the line or grow the response. */
-function printable(v: unknown): string {
+export function printable(v: unknown): string {
   const s = typeof v === 'string' ? v : String(v);
   const clean = s.replace(/[^\x20-\x7e]/g, '?');
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;

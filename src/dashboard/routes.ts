@@ -6,6 +6,8 @@
 //   GET /api/runs                       the runs table
 //   GET /api/runs/:run                  one run: its summary, config and events
 //   GET /api/runs/:run/metrics          its curves, downsampled (?x=step|tokens|flops&buckets=&log=1&from=&to=)
+//   GET /api/runs/:run/gallery          a video run's gallery: its prompts, seeds and weights (final, checkpoints)
+//   GET /api/runs/:run/gallery/:step/:prompt   one prompt's samples at `final` or a checkpoint's step, a PNG (gallery.ts)
 //   GET /api/sweeps                     sweeps with job counts and ETA
 //   GET /api/sweeps/:sweep              one sweep's jobs
 //   GET /api/sweeps/:sweep/law          points, fitted law, frontier with its band, isoFLOP groups, verify runs
@@ -20,9 +22,10 @@ import { loadAssets, registerAssets } from './assets.js';
 import { LawCache } from './law.js';
 import { LiveHub } from './live.js';
 import { MetricsService } from './metrics-service.js';
-import { boolParam, intParam, notFound, numParam, runRef, sourceParam, sweepRef, taskParam, xAxis } from './params.js';
+import { boolParam, intParam, notFound, numParam, printable, runRef, sourceParam, sweepRef, taskParam, xAxis } from './params.js';
 import { emergenceView } from '../eval/emergence.js';
 import { evalTasks, type EvalSource } from './emergence.js';
+import { Gallery, type GalleryOptions } from './gallery.js';
 import { runSummaries, runSummary } from './runs.js';
 import { sweepDetail, sweepSummaries } from './sweeps.js';
 
@@ -34,6 +37,8 @@ export interface DashboardOptions {
   intervalMs?: number;
   /** A key put into the page, which its playground sends to /v1. */
   pageKey?: string;
+  /** How the video runs' gallery samples (prompts, seeds, Euler steps, guidance). */
+  gallery?: GalleryOptions;
 }
 
 export interface Dashboard {
@@ -41,6 +46,7 @@ export interface Dashboard {
   live: LiveHub;
   laws: LawCache;
   metrics: MetricsService;
+  gallery: Gallery;
 }
 
 /** Events returned with a run, newest last; a run that rolled back often has many. */
@@ -58,6 +64,7 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Da
     live: new LiveHub(store, o.intervalMs ?? 500, (err) => app.log.error(err)),
     laws: new LawCache(store, o.resamples ?? 200),
     metrics: new MetricsService(store, o.home),
+    gallery: new Gallery(store, o.home, o.gallery),
   };
   app.register(dashboardRoutes, { dash, assets });
   return dash;
@@ -65,7 +72,7 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): Da
 
 /** The dashboard's routes, and the hooks that warm its caches and close what it opened. */
 const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<typeof loadAssets> }> = async (app, { dash, assets }) => {
-  const { store, live, laws, metrics } = dash;
+  const { store, live, laws, metrics, gallery } = dash;
   const queue = new SweepQueue(store);
 
   const findRun = async (value: unknown) => {
@@ -104,6 +111,20 @@ const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<
     return await metrics.get(run.id, { x: xAxis(q), buckets: intParam(q, 'buckets', 1000, 1, 20_000), log: boolParam(q, 'log'), from, to });
   });
 
+  app.get<{ Params: { run: string } }>('/api/runs/:run/gallery', async (req) => await gallery.view(await findRun(req.params.run)));
+
+  app.get<{ Params: { run: string; step: string; prompt: string } }>('/api/runs/:run/gallery/:step/:prompt', async (req, reply) => {
+    const run = await findRun(req.params.run);
+    const { step: s, prompt: p } = req.params;
+    if (s !== 'final' && !/^\d{1,15}$/.test(s)) throw badParam('step', `Invalid step '${printable(s)}': use 'final' or a checkpoint's step.`);
+    if (!/^\d{1,6}$/.test(p)) throw badParam('prompt', `Invalid prompt '${printable(p)}': use the prompt's index in the gallery.`);
+    const inm = req.headers['if-none-match'];
+    const { etag, png } = await gallery.image(run, s === 'final' ? -1 : Number(s), Number(p), typeof inm === 'string' ? inm : undefined);
+    reply.header('etag', etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff');
+    if (png === null) return reply.code(304).send();
+    return reply.type('image/png').send(png);
+  });
+
   app.get('/api/sweeps', async () => ({ sweeps: await sweepSummaries(store) }));
 
   app.get<{ Params: { sweep: string } }>('/api/sweeps/:sweep', async (req) => await sweepDetail(store, await findSweep(req.params.sweep)));
@@ -121,7 +142,7 @@ const dashboardRoutes: FastifyPluginAsync<{ dash: Dashboard; assets: ReturnType<
 
   app.addHook('onClose', async () => {
     live.close();
-    await Promise.all([laws.close(), metrics.close(), live.idle()]);
+    await Promise.all([laws.close(), metrics.close(), gallery.close(), live.idle()]);
     await store.close();
   });
   app.addHook('onReady', async () => await metrics.warm((await store.listRuns()).map((r) => r.id)));

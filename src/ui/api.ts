@@ -7,6 +7,7 @@ export type { LawView, BudgetGroup, VerifyPoint } from '../dashboard/law-view.js
 export type { SweepStatus } from '../sweep/status.js';
 export type { EmergenceView, EmergenceSeries, EmergencePoint } from '../eval/emergence.js';
 export type { EvalTask, EvalTasks } from '../dashboard/emergence.js';
+export type { GalleryView, GalleryWeights } from '../dashboard/gallery.js';
 
 /** GET a JSON resource; a non-2xx answer throws with the API's error message. */
 export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> {

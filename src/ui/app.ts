@@ -1,4 +1,4 @@
-// The dashboard page: five views behind a hash router (#runs, #law, #emergence, #sweeps, #playground), fed
+// The dashboard page: six views behind a hash router (#runs, #law, #emergence, #sweeps, #gallery, #playground), fed
 // by the JSON API and one live EventSource. Marks `scalelab:table`, `scalelab:curves` and
 // `scalelab:interactive` in the performance timeline so benchmarks and tests can time the load;
 // `window.scalelab` exposes the state and charts to them.
@@ -6,6 +6,7 @@ import { getJSON, type MetricColumns, type RunSummary, type SweepSummary } from 
 import { $ } from './dom.js';
 import { CurvesView } from './curves.js';
 import { EmergenceUI } from './emergence.js';
+import { GalleryUI } from './gallery.js';
 import { LawUI } from './law.js';
 import { PlaygroundUI } from './playground.js';
 import { RunsTable } from './runs-table.js';
@@ -13,7 +14,7 @@ import { emaDebiased, m4Indices } from '../common/series.js';
 import { state, type XKey } from './state.js';
 import { SweepsUI } from './sweeps.js';
 
-const VIEWS = ['runs', 'law', 'emergence', 'sweeps', 'playground'] as const;
+const VIEWS = ['runs', 'law', 'emergence', 'sweeps', 'gallery', 'playground'] as const;
 type View = (typeof VIEWS)[number];
 /** Runs drawn when the page opens without a selection in its URL. */
 const DEFAULT_SELECTION = 5;
@@ -36,6 +37,7 @@ const table = new RunsTable($('#runs-table') as HTMLTableElement, $('#filter') a
 const law = new LawUI($('#law-body'), $('#law-sweep') as HTMLSelectElement, $('#law-status'));
 const emergence = new EmergenceUI($('#em-body'), $('#em-source') as HTMLSelectElement, $('#em-task') as HTMLSelectElement, $('#em-status'));
 const sweeps = new SweepsUI($('#sweeps-body'));
+const gallery = new GalleryUI($('#gallery-body'), $('#gallery-run') as HTMLSelectElement, $('#gallery-step') as HTMLSelectElement, $('#gallery-status'));
 const playground = new PlaygroundUI($('#playground-body'));
 
 table.onRender = () => {
@@ -48,7 +50,7 @@ $('#runs-table').addEventListener('click', (e) => {
   if ((e.target as HTMLElement).closest('tbody, #select-all')) followNew = false;
 });
 
-(window as unknown as Record<string, unknown>).scalelab = { state, curves, table, law, emergence, sweeps, playground, series: { emaDebiased, m4Indices } };
+(window as unknown as Record<string, unknown>).scalelab = { state, curves, table, law, emergence, sweeps, gallery, playground, series: { emaDebiased, m4Indices } };
 
 // ---- chart controls ----
 const xSelect = $('#x-axis') as HTMLSelectElement;
@@ -98,6 +100,8 @@ function route(): void {
   else emergence.hide();
   if (view === 'sweeps') sweeps.show();
   else sweeps.hide();
+  if (view === 'gallery') gallery.show(params);
+  else gallery.hide();
   if (view === 'playground') playground.show();
   if (view === 'runs') curves.redraw();
 }

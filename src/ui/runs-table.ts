@@ -23,7 +23,7 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'name', label: 'run', value: (r) => r.name, cell: (r) => esc(r.name) },
+  { key: 'name', label: 'run', value: (r) => r.name, cell: nameCell },
   { key: 'status', label: 'status', value: (r) => r.status, cell: (r) => `<span class="st st-${esc(r.status)}">${esc(r.status)}</span>` },
   { key: 'sweep', label: 'sweep', optional: true, value: (r) => r.sweep, cell: (r) => esc(r.sweep ?? '') },
   { key: 'params', label: 'params (non-emb)', num: true, value: (r) => r.nonEmbeddingParams, cell: (r) => `<span title="${esc(r.shape ?? '')}">${si(r.nonEmbeddingParams)}</span>` },
@@ -35,6 +35,11 @@ const COLUMNS: Column[] = [
   { key: 'tps', label: 'tok/s (avg)', num: true, optional: true, value: (r) => r.tokensPerS, cell: (r) => `<span title="last step: ${esc(si(r.lastTokensPerS))}">${si(r.tokensPerS)}</span>` },
   { key: 'started', label: 'started', optional: true, value: (r) => r.startedAt ?? r.createdAt, cell: (r) => `<span title="${esc(r.startedAt ?? '')}">${when(r.startedAt)}</span>` },
 ];
+
+/** A video run's name links to its samples in the gallery. */
+function nameCell(r: RunSummary): string {
+  return r.family === 'dit' ? `${esc(r.name)} <a class="to-gallery" href="#gallery?run=${encodeURIComponent(r.name)}" title="samples of ${esc(r.name)}">gallery</a>` : esc(r.name);
+}
 
 /**
  * The unit every run in the table shares (a GPT's losses are bits per byte, a video run's the
@@ -78,6 +83,7 @@ export class RunsTable {
       if (e.key === 'Enter') this.onHeadClick(e);
     });
     table.tBodies[0].addEventListener('click', (e) => {
+      if ((e.target as HTMLElement).closest('a')) return; // a link (to the gallery) is not a selection
       const tr = (e.target as HTMLElement).closest('tr');
       if (tr?.dataset.id) this.report(state.toggle(tr.dataset.id));
     });
