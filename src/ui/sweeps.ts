@@ -94,16 +94,20 @@ function progressCell(seen: number, target: number | null): string {
 }
 
 function jobsTable(s: SweepDetail): string {
+  // A video sweep's losses are the velocity MSE (verify runs are a GPT sweep's only).
+  const metrics = new Set(s.jobs.map((j) => j.metric));
+  const unit = metrics.size === 1 ? [...metrics][0] : metrics.size === 0 ? 'bpb' : null;
+  const loss = (v: number | null, metric: 'bpb' | 'mse') => `${fixed(v, metric === 'bpb' ? 3 : 4)}${unit === null && v !== null ? ` <span class="unit">${metric}</span>` : ''}`;
   const runCell = (run: string) => `<td><a href="#runs?select=${encodeURIComponent(run)}">${esc(run)}</a></td>`;
   const rows = s.jobs.map((j) => `<tr><td class="num">${j.idx}</td>${runCell(j.run)}` +
     `<td><span class="st st-${esc(j.status)}">${esc(j.status)}</span></td><td class="opt">${esc(j.shape ?? '')}</td><td class="num">${si(j.nonEmbeddingParams)}</td>` +
     `<td class="num">${sci(j.budget)}</td>${progressCell(j.tokensSeen, j.tokensTarget)}` +
-    `<td class="num">${fixed(j.finalValBpb)}</td><td class="num opt">${j.attempts}</td><td class="opt err">${esc(j.error ?? '')}</td></tr>`).join('');
+    `<td class="num">${loss(j.finalValBpb, j.metric)}</td><td class="num opt">${j.attempts}</td><td class="opt err">${esc(j.error ?? '')}</td></tr>`).join('');
   // The runs `sweep verify` trained to check the law: no jobs of the queue, but of this sweep.
   const verify = s.verify.map((v) => `<tr class="verify"><td class="num">verify</td>${runCell(v.run)}` +
     `<td><span class="st st-${esc(v.status)}">${esc(v.status)}</span></td><td class="opt">${esc(v.shape ?? '')}</td><td class="num">${si(v.nonEmbeddingParams)}</td>` +
-    `<td class="num">${sci(v.budget)}</td>${progressCell(v.tokensSeen, v.tokensTarget)}<td class="num">${fixed(v.finalValBpb)}</td><td class="num opt"></td><td class="opt"></td></tr>`).join('');
+    `<td class="num">${sci(v.budget)}</td>${progressCell(v.tokensSeen, v.tokensTarget)}<td class="num">${loss(v.finalValBpb, 'bpb')}</td><td class="num opt"></td><td class="opt"></td></tr>`).join('');
   return `<table class="grid"><thead><tr><th class="num">#</th><th>run</th><th>status</th><th class="opt">shape</th><th class="num">params (non-emb)</th>` +
     `<th class="num" title="the compute budget C = 6·N·D the run belongs to">budget</th><th class="num">tokens</th>` +
-    `<th class="num">final val bpb</th><th class="num opt">attempts</th><th class="opt">error</th></tr></thead><tbody>${rows}${verify}</tbody></table>`;
+    `<th class="num">final val${unit ? ` ${unit}` : ''}</th><th class="num opt">attempts</th><th class="opt">error</th></tr></thead><tbody>${rows}${verify}</tbody></table>`;
 }
