@@ -3,6 +3,7 @@
 // and PNG writers produce files that decode back to the clip.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,9 +11,14 @@ import omggif from 'omggif';
 import pngjs from 'pngjs';
 import { ClipStream, clipFromCaption, generateClip, stackClips, trainClipSeed, validationClipSeed, validationClips, type Clip } from '../src/data/clips.js';
 import { CAPTION_LENGTH, CAPTION_VOCAB, decodeCaption, encodeCaption, parseCaption, writeCaption } from '../src/data/clip-caption.js';
-import { CLIP_DEFAULTS, PALETTE, clipGeometry, clipLength, type ClipConfig } from '../src/data/clip-world.js';
+import { CLIP_DEFAULTS, MIN_FRAMES, PALETTE, clipGeometry, clipLength, maxFrames, type ClipConfig } from '../src/data/clip-world.js';
+import { barFits } from '../src/data/clip-scene.js';
 import { clipGif, contactSheet, writeClipGif, writeContactSheet } from '../src/data/clip-images.js';
 import { assertUsageError } from './helpers.js';
+
+/** The sizes small models train at. */
+const SMALL: ClipConfig[] = [{ frames: 8, height: 16, width: 16 }, { frames: 16, height: 16, width: 16 }, { frames: 8, height: 32, width: 32 }];
+const size = (c: ClipConfig) => `${c.frames}×${c.height}×${c.width}`;
 
 const streamClips = (seed: number, n: number, c?: ClipConfig) => {
   const s = new ClipStream(seed, c);
@@ -72,9 +78,9 @@ describe('procedural clips', () => {
     assert.ok(barred > 30 && barred < 100, `${barred} of 200 clips have the bar`);
   });
 
-  it("ground truth agrees with the pixels: each object's visible share, position and motion", () => {
-    const r = clipGeometry(CLIP_DEFAULTS).radius;
-    for (const clip of streamClips(6, 60)) {
+  for (const c of [CLIP_DEFAULTS, ...SMALL]) it(`ground truth agrees with the pixels at ${size(c)}: each object's visible share, position and motion`, () => {
+    const r = clipGeometry(c).radius;
+    for (const clip of streamClips(6, 60, c)) {
       for (const o of clip.truth.objects) {
         for (let t = 0; t < clip.config.frames; t++) {
           const px = colourPixels(clip, t, PALETTE[o.colour]);
@@ -100,8 +106,8 @@ describe('procedural clips', () => {
     }
   });
 
-  it('with the bar, one object goes behind it and comes out the other side', () => {
-    const barred = streamClips(8, 120).filter((c) => c.truth.occluder);
+  for (const c of [CLIP_DEFAULTS, ...SMALL]) it(`with the bar, one object goes behind it and comes out the other side (${size(c)})`, () => {
+    const barred = streamClips(8, 120, c).filter((clip) => clip.truth.occluder);
     assert.ok(barred.length > 10);
     for (const clip of barred) {
       const mover = clip.truth.objects.find((o) => o.motion === 'left' || o.motion === 'right')!;
@@ -129,6 +135,41 @@ describe('procedural clips', () => {
     assert.equal(b.tokens.length, 3 * CAPTION_LENGTH);
     assert.deepEqual(b.frames.subarray(clipLength(CLIP_DEFAULTS), 2 * clipLength(CLIP_DEFAULTS)), clips[1].frames);
     assert.deepEqual(b.tokens.subarray(CAPTION_LENGTH, 2 * CAPTION_LENGTH), encodeCaption(clips[1].caption));
+  });
+});
+
+describe('clip sizes', () => {
+  it('the default clips are the ones drawn before sizes scaled (runs and tests trained on them)', () => {
+    const g = clipGeometry(CLIP_DEFAULTS);
+    assert.deepEqual([g.radius, g.occluderWidth, g.linearSpeeds, g.bounceSpeed, g.minWholeFrames, g.maxFramesTouching, g.snapped], [4, 8, [1, 1.5], 2, 4, 2, false]);
+    const h = createHash('sha256');
+    for (const clip of streamClips(1, 40)) h.update(new Uint8Array(clip.frames.buffer)).update(clip.caption);
+    for (const clip of validationClips(8)) h.update(new Uint8Array(clip.frames.buffer));
+    assert.equal(h.digest('hex'), 'd8979a387514fc37519c473506998d1adffad74c28f0358a54fa4bed34a67185');
+  });
+
+  it('every supported size yields clips, and one with the bar wherever the bar fits', () => {
+    const prompt = 'a red circle moves right while a blue square bounces behind a grey bar';
+    // Every length at the smallest side; the ends of the range and a few between at others.
+    const sizes: ClipConfig[] = Array.from({ length: maxFrames(16) - MIN_FRAMES + 2 }, (_, i) => ({ frames: i ? MIN_FRAMES + i - 1 : 1, height: 16, width: 16 }));
+    for (const side of [20, 24, 32, 64]) for (const frames of [1, 4, 5, 6, 7, 8, 12, maxFrames(side)]) sizes.push({ frames, height: side, width: side });
+    sizes.push({ frames: 8, height: 16, width: 32 }, { frames: 8, height: 32, width: 16 });
+    for (const c of sizes) {
+      for (const clip of streamClips(3, 2, c)) assert.equal(clip.frames.length, clipLength(c));
+      if (barFits(c)) assert.ok(clipFromCaption(prompt, 1, c).truth.occluder, size(c));
+      else assertUsageError(() => clipFromCaption(prompt, 1, c), /too small for an object to pass behind the bar/);
+    }
+    // The bar fits from 5 frames on at the usual sides.
+    for (const side of [16, 24, 32]) assert.deepEqual([4, 5, maxFrames(side)].map((frames) => barFits({ frames, height: side, width: side })), [false, true, true]);
+  });
+
+  it('refuse sizes outside the supported range, in one line', () => {
+    const refused = (c: ClipConfig, re: RegExp) => assert.throws(() => new ClipStream(1, c), (e: Error) => re.test(e.message) && !e.message.includes('\n'));
+    assert.deepEqual([16, 24, 32].map(maxFrames), [17, 26, 35]);
+    refused({ frames: 18, height: 16, width: 16 }, /clips of 16×16 pixels hold at most 17 frames .* got 18; use fewer frames or larger ones/);
+    refused({ frames: 3, height: 32, width: 32 }, /clips hold 1 frame \(an image\) or 4 and more .* got 3/);
+    refused({ frames: 8, height: 15, width: 16 }, /at least 16×16 pixels/);
+    refused({ frames: 8, height: 72, width: 64 }, /at most 64×64 pixels, got 72×64/);
   });
 });
 

@@ -212,6 +212,9 @@ describe('train --model dit', () => {
       bad({ tpatch: 3 }, /temporal patch/),
       bad({ heads: 3 }, /heads \(3\) must divide/),
       bad({ captionDrop: 2 }, /captionDrop must be a number in \[0, 1\]/),
+      bad({ frames: 18 }, /--frames 18 --size 16: clips of 16×16 pixels hold at most 17 frames/),
+      bad({ frames: 2, tpatch: 1 }, /--frames 2 --size 16: clips hold 1 frame \(an image\) or 4 and more/),
+      bad({ size: 12, patch: 4 }, /--size 12: clips need at least 16×16 pixels/),
     ]);
   });
 });
@@ -257,6 +260,10 @@ describe('scalelab video', () => {
     const t = scalelab('train', '--model', 'dit', '--ctx', '16', '--home', home);
     assert.equal(t.code, 2);
     assert.match(t.err, /--ctx is an option of the GPT/);
+    const small = scalelab('train', '--model', 'dit', '--frames', '40', '--size', '16', '--home', home);
+    assert.equal(small.code, 2);
+    assert.match(small.err, /--frames 40 --size 16: clips of 16×16 pixels hold at most 17 frames/);
+    assert.equal(small.err.trim().split('\n').length, 1, small.err);
     const f = scalelab('train', '--frames', '4', '--home', home);
     assert.equal(f.code, 2);
     assert.match(f.err, /--frames is an option of the video model; add --model dit/);

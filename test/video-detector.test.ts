@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/random.js';
 import { ClipStream, clipFromCaption, type Clip } from '../src/data/clips.js';
-import { COLOURS, PALETTE, type Colour } from '../src/data/clip-world.js';
+import { COLOURS, PALETTE, type ClipConfig, type Colour } from '../src/data/clip-world.js';
 import { parseCaption } from '../src/data/clip-caption.js';
 import { readClip, VIDEO_METRICS, type VideoReading } from '../src/eval/video-detector.js';
 import { aggregateVideo } from '../src/eval/video-scores.js';
@@ -15,8 +15,8 @@ import { estimateVideoChance, shuffleFrames, VIDEO_CHANCE } from '../src/eval/vi
 import { fitPhysics, physicallyConsistent, type Track } from '../src/eval/video-track.js';
 import { assertUsageError } from './helpers.js';
 
-const stream = (seed: number, n: number) => {
-  const s = new ClipStream(seed);
+const stream = (seed: number, n: number, c?: ClipConfig) => {
+  const s = new ClipStream(seed, c);
   return Array.from({ length: n }, () => s.next());
 };
 const read = (clip: Clip, frames = clip.frames) => readClip(frames, clip.config, clip.caption);
@@ -76,14 +76,9 @@ describe('video detector on other clip sizes', () => {
   });
 });
 
-describe('video detector on spoilt clips', () => {
-  it('reads clips through the noise a sampler leaves', () => {
-    const rng = new Rng(5);
-    const readings = clips.slice(0, 40).map((c) => read(c, c.frames.map((v) => v + 0.2 * rng.normal())));
-    for (const m of VIDEO_METRICS) assert.ok(mean(readings, m) >= 0.95, `${m} ${mean(readings, m)} under noise of σ 0.2`);
-  });
-
-  it('frames in random order: no physics, little direction', () => {
+/** The spoilt-clip checks, at one clip size: shuffled, recoloured, frozen, vanished behind the bar. */
+function spoiltChecks(clips: Clip[], what: string): void {
+  it(`${what}: frames in random order: no physics, little direction`, () => {
     const rng = new Rng(3);
     const readings = clips.map((c) => read(c, shuffleFrames(c.frames, c.config, rng)));
     assert.ok(mean(readings, 'physics') < 0.05, `physics ${mean(readings, 'physics')}`);
@@ -91,7 +86,7 @@ describe('video detector on spoilt clips', () => {
     assert.equal(mean(readings, 'colour'), 1, 'the objects are all still there');
   });
 
-  it('wrong colours: no colour, no object, no adherence', () => {
+  it(`${what}: wrong colours: no colour, no object, no adherence`, () => {
     const few = clips.filter((c) => c.truth.objects.length <= 2);
     const readings = few.map((c) => {
       const spare = COLOURS.filter((k) => !c.truth.objects.some((o) => o.colour === k));
@@ -102,7 +97,7 @@ describe('video detector on spoilt clips', () => {
     for (const m of ['colour', 'object', 'direction', 'adherence'] as const) assert.equal(mean(readings, m), 0, m);
   });
 
-  it('frozen motion: no direction, no physics, no adherence', () => {
+  it(`${what}: frozen motion: no direction, no physics, no adherence`, () => {
     const readings = clips.map((c) => {
       const n = c.config.height * c.config.width * 3, frozen = new Float32Array(c.frames.length);
       for (let t = 0; t < c.config.frames; t++) frozen.set(c.frames.subarray(0, n), t * n);
@@ -112,7 +107,7 @@ describe('video detector on spoilt clips', () => {
     assert.equal(mean(readings, 'object'), 1);
   });
 
-  it('an object that vanishes behind the bar fails permanence (or is undecided if the clip ends before it was due)', () => {
+  it(`${what}: an object that vanishes behind the bar fails permanence (or is undecided if the clip ends before it was due)`, () => {
     const barred = clips.filter((c) => c.truth.occluder);
     assert.ok(barred.length >= 10);
     let failed = 0;
@@ -127,6 +122,51 @@ describe('video detector on spoilt clips', () => {
     }
     assert.ok(failed >= barred.length / 2, `${failed} of ${barred.length} vanishings judged`);
   });
+}
+
+// The sizes small models train at: objects of radius 2 drawn at whole pixels, fast short clips,
+// a narrower bar where the default one does not fit.
+const SMALL: ClipConfig[] = [{ frames: 8, height: 16, width: 16 }, { frames: 16, height: 16, width: 16 }, { frames: 8, height: 32, width: 32 }];
+
+for (const c of SMALL) {
+  const what = `${c.frames}×${c.height}×${c.width}`;
+  describe(`video detector at ${what}`, () => {
+    const small = stream(21, 48, c);
+
+    it('scores every metric perfectly on training-stream clips and on every eval prompt\'s reference clip', () => {
+      for (const clip of small) {
+        const r = read(clip);
+        for (const m of VIDEO_METRICS) if (r.scores[m] !== null) assert.equal(r.scores[m], 1, `${clip.caption}: ${m}`);
+      }
+      for (const prompt of VIDEO_EVAL_PROMPTS) {
+        for (const seed of VIDEO_EVAL_SEEDS.slice(0, 2)) {
+          const r = read(clipFromCaption(prompt, seed, c));
+          for (const m of VIDEO_METRICS) if (r.scores[m] !== null) assert.equal(r.scores[m], 1, `${prompt} (seed ${seed}): ${m}`);
+          if (parseCaption(prompt).occluder) assert.equal(r.scores.permanence, 1, `${prompt}: permanence judged`);
+        }
+      }
+      const agg = aggregateVideo(small.map((clip) => read(clip)));
+      assert.ok(agg.physics.n >= 40, `physics judged on ${agg.physics.n} clips`);
+    });
+
+    it('reads clips through the noise a sampler leaves', () => {
+      const rng = new Rng(5);
+      const readings = small.map((clip) => read(clip, clip.frames.map((v) => v + 0.2 * rng.normal())));
+      for (const m of VIDEO_METRICS) assert.ok(mean(readings, m) >= 0.95, `${m} ${mean(readings, m)} under noise of σ 0.2`);
+    });
+
+    spoiltChecks(small, what);
+  });
+}
+
+describe('video detector on spoilt clips', () => {
+  it('reads clips through the noise a sampler leaves', () => {
+    const rng = new Rng(5);
+    const readings = clips.slice(0, 40).map((c) => read(c, c.frames.map((v) => v + 0.2 * rng.normal())));
+    for (const m of VIDEO_METRICS) assert.ok(mean(readings, m) >= 0.95, `${m} ${mean(readings, m)} under noise of σ 0.2`);
+  });
+
+  spoiltChecks(clips, '16×32×32');
 
   it('a track with a jump is not physical; a still one is not either', () => {
     const point = (x: number, y: number) => ({ x, y, area: 60, halfW: 4, halfH: 4, whole: true });

@@ -9,7 +9,7 @@
 import type { Rng } from '../engine/random.js';
 import { UsageError } from '../errors.js';
 import type { Caption, CaptionObject } from './clip-caption.js';
-import { COLOURS, MAX_OBJECTS, MOTIONS, SHAPES, clipGeometry, type ClipConfig, type Shape } from './clip-world.js';
+import { CLEARANCE, COLOURS, MAX_OBJECTS, MOTIONS, SHAPES, clipGeometry, crossesAt, type ClipConfig, type Shape } from './clip-world.js';
 
 /** A rectangle in pixel units: columns [x0, x1), rows [y0, y1). */
 export interface Rect {
@@ -33,14 +33,9 @@ export interface Scene {
   occluder: Rect | null;
 }
 
-/** Pixels between an object's box and the bar when it is "wholly clear" of it (the detector sees a box that touches the bar as perhaps partly hidden). */
-const CLEARANCE = 1;
-
-/** Whether an object can pass wholly behind the bar and out within a clip of this size. */
+/** Whether an object can pass wholly behind the bar and out within a clip of this size (clipGeometry gives the bar a width). */
 export function barFits(c: ClipConfig): boolean {
-  const g = clipGeometry(c);
-  const crossing = g.occluderWidth + 2 * (g.radius + CLEARANCE);
-  return Math.max(...g.linearSpeeds) * (c.frames - 1) >= crossing && crossing + 2 * g.radius <= c.width;
+  return clipGeometry(c).occluderWidth > 0;
 }
 
 /** An object centred at x (half size r) is wholly clear of a vertical bar. */
@@ -121,7 +116,7 @@ function place(rng: Rng, o: CaptionObject, c: ClipConfig, bar: Rect | null, cros
   // The object that crosses the bar goes from wholly clear of it on one side to wholly clear on
   // the other, so it is seen whole before and after; it moves at a speed that covers that distance.
   const crossing = crosses && bar ? bar.x1 - bar.x0 + 2 * (r + CLEARANCE) : 0;
-  const fastEnough = g.linearSpeeds.filter((v) => v * (c.frames - 1) >= crossing);
+  const fastEnough = g.linearSpeeds.filter((v) => v * (c.frames - 1) >= crossing && (!crosses || !bar || crossesAt(c, v)));
   const speed = pick(rng, fastEnough.length ? fastEnough : g.linearSpeeds.slice(-1));
   const travel = speed * (c.frames - 1);
   let start = forward ? uniformIn(rng, r, size - r - travel) : uniformIn(rng, r + travel, size - r);
@@ -170,7 +165,11 @@ export function drawScene(rng: Rng, c: ClipConfig, checks: SceneChecks, o: Scene
   for (let attempt = 0; attempt < 1000; attempt++) {
     let occluder: Rect | null = null;
     if (intent.occluder) {
-      const x0 = Math.round(c.width / 2 - g.occluderWidth / 2) + rng.int(5) - 2;
+      // Near the middle, up to two pixels either way, but never so near a wall that an object
+      // could not be wholly clear of it on that side.
+      const mid = Math.round(c.width / 2 - g.occluderWidth / 2);
+      const jitter = Math.max(0, Math.min(2, mid - (2 * r + CLEARANCE), c.width - 2 * r - CLEARANCE - g.occluderWidth - mid));
+      const x0 = mid + rng.int(2 * jitter + 1) - jitter;
       occluder = { x0, x1: x0 + g.occluderWidth, y0: 0, y1: c.height };
     }
     const objects: SceneObject[] = [];
@@ -200,9 +199,10 @@ function crossesBar(s: SceneObject, c: ClipConfig, bar: Rect, r: number): boolea
 
 /** Cheap checks before rendering: a bouncer reflects with frames on both sides; nothing lives behind the bar. */
 function sceneObjectFits(s: SceneObject, c: ClipConfig, r: number, bar: Rect | null): boolean {
-  if (s.motion === 'bounces' && c.frames >= 6) {
-    const t = firstReflection(s, c, r);
-    if (t < 2 || t > c.frames - 3) return false;
+  if (s.motion === 'bounces' && c.frames > 1) {
+    // Two frames either side of the reflection, one in clips under 6 frames.
+    const t = firstReflection(s, c, r), margin = c.frames >= 6 ? 2 : 1;
+    if (t < margin || t > c.frames - 1 - margin) return false;
   }
   // An object that never moves across is kept clear of the bar, or it would hide for the whole clip.
   if (bar && s.vx === 0 && !clearOfBar(s.x, r, bar)) return false;

@@ -41,10 +41,12 @@ export interface Clip {
   truth: ClipTruth;
 }
 
-/** Visibility a scene must give each object, or it is drawn again (the detector relies on these). */
-const MIN_WHOLE_FRAMES = 4;
+/**
+ * Share of the frames in which each object must be at least half in view, or the scene is drawn
+ * again; clipGeometry gives the other visibility rules (frames seen whole, frames touching), which
+ * scale with the clip's length. The detector relies on them.
+ */
 const MIN_SHARE_OF_FRAMES_SEEN = 0.4;
-const MAX_FRAMES_TOUCHING = 2;
 
 /** Pixels (row·W + column) of one object in every frame, kept while the object lives: a scene is checked as it grows. */
 const objectMasks = new WeakMap<SceneObject, { c: ClipConfig; px: number[][] }>();
@@ -52,11 +54,12 @@ const objectMasks = new WeakMap<SceneObject, { c: ClipConfig; px: number[][] }>(
 function masksOf(o: SceneObject, c: ClipConfig): number[][] {
   const kept = objectMasks.get(o);
   if (kept && kept.c.frames === c.frames && kept.c.height === c.height && kept.c.width === c.width) return kept.px;
-  const r = clipGeometry(c).radius;
+  const { radius: r, snapped } = clipGeometry(c);
   const inside = insideShape; // one binding lookup per object, not per pixel
   const out: number[][] = [];
   for (let t = 0; t < c.frames; t++) {
-    const [cx, cy] = positionAt(o, t, c);
+    const [x, y] = positionAt(o, t, c);
+    const [cx, cy] = snapped ? [Math.round(x), Math.round(y)] : [x, y];
     const px: number[] = [];
     for (let i = Math.max(0, Math.floor(cy - r - 1)); i < Math.min(c.height, Math.ceil(cy + r + 1)); i++) {
       for (let j = Math.max(0, Math.floor(cx - r - 1)); j < Math.min(c.width, Math.ceil(cx + r + 1)); j++) {
@@ -121,26 +124,32 @@ function truthOf(scene: Scene, c: ClipConfig, m: number[][][]): { truth: ClipTru
 
 /**
  * A scene is kept when every object is seen in enough frames, wholly (in view and clear of the
- * bar) in the first frame, in at least MIN_WHOLE_FRAMES, in the last frame if it moves in a line
+ * bar) in the first frame, in at least minWholeFrames, in the last frame if it moves in a line
  * and around its first reflection if it bounces; and objects rarely touch. Then what each object
  * is and where it goes can be read off the pixels.
  */
 function legible(scene: Scene, c: ClipConfig): boolean {
-  const r = clipGeometry(c).radius, bar = scene.occluder;
+  const g = clipGeometry(c), r = g.radius, bar = scene.occluder;
   // Alone and with nothing to hide behind, an object is always whole: it never leaves the frame.
   if (scene.objects.length === 1 && !bar) return true;
   const { truth, touching } = truthOf(scene, c, masks(scene, c));
   for (const [k, o] of truth.objects.entries()) {
     const whole = o.visible.map((v, t) => v === 1 && (!bar || clearOfBar(o.x[t], r, bar)));
-    if (!whole[0] || whole.filter(Boolean).length < Math.min(c.frames, MIN_WHOLE_FRAMES)) return false;
+    if (!whole[0] || whole.filter(Boolean).length < g.minWholeFrames) return false;
     if (o.motion !== 'bounces' && !whole[c.frames - 1]) return false;
-    if (o.motion === 'bounces' && c.frames >= 6) {
-      const t = Math.round(firstReflection(scene.objects[k], c, r));
-      if (!whole[t - 1] || !whole[t] || !whole[t + 1]) return false;
+    if (o.motion === 'bounces' && c.frames > 1) {
+      // The two frames either side of a reflection can put the object's box on the same pixels
+      // (drawn at whole pixels, or seen in a short clip with its fast steps): then the turn shows
+      // only with one more frame on each side. The default size keeps the three frames around
+      // the nearest, which have been enough there (and its clips are pinned by tests).
+      const at = firstReflection(scene.objects[k], c, r), t = Math.round(at);
+      const four = g.snapped || c.frames < 6;
+      const around = four ? [Math.floor(at) - 1, Math.floor(at), Math.ceil(at), Math.ceil(at) + 1] : [t - 1, t, t + 1];
+      if (!around.every((u) => whole[u])) return false;
     }
     if (o.visible.filter((v) => v >= 0.5).length < MIN_SHARE_OF_FRAMES_SEEN * c.frames) return false;
   }
-  return touching.every((row) => row.every((frames) => frames <= MAX_FRAMES_TOUCHING));
+  return touching.every((row) => row.every((frames) => frames <= g.maxFramesTouching));
 }
 
 /** Paint a scene: frames [T, H, W, 3] in [−1, 1]. */

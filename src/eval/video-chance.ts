@@ -49,7 +49,7 @@ export const VIDEO_CHANCE: Readonly<Record<VideoMetric, { value: number; stderr:
   direction: { value: 0.0908, stderr: 0.008, n: 960 },
   adherence: { value: 0.0135, stderr: 0.0037, n: 960 },
   physics: { value: 0.0021, stderr: 0.0013, n: 960 },
-  permanence: { value: 0.3019, stderr: 0.0364, n: 154 },
+  permanence: { value: 0.376, stderr: 0.0424, n: 125 },
 };
 
 /**

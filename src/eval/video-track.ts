@@ -78,7 +78,9 @@ export function fitPhysics(track: Track, c: ClipConfig): PhysicsFit | null {
   const pts = wholeFrames(track);
   if (pts.length < MIN_FIT_FRAMES) return null;
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const vmax = 2 * clipGeometry(c).bounceSpeed;
+  // Short clips move their linear movers faster (clipGeometry); the grid reaches the fastest.
+  const g = clipGeometry(c);
+  const vmax = Math.max(2 * g.bounceSpeed, ...g.linearSpeeds);
   const ts = pts.map((q) => q.t);
   const x = fitAxis(ts, pts.map((q) => q.p.x), median(pts.map((q) => q.p.halfW)), c.width, vmax);
   const y = fitAxis(ts, pts.map((q) => q.p.y), median(pts.map((q) => q.p.halfH)), c.height, vmax);
@@ -135,25 +137,32 @@ export function physicallyConsistent(fit: PhysicsFit | null): boolean | null {
   return fit.rms <= PHYSICS_TOLERANCE && Math.max(fit.vx, fit.vy) >= MIN_MOVING_SPEED;
 }
 
+/** Most recent frames a speed before the bar is measured over. */
+const SPEED_FRAMES = 4;
+
 /**
- * Speed along the bar's normal before frame t: from the last two whole frames (a partly hidden
- * object's box moves slower than the object), else from the last two seen; 0 if fewer.
+ * Speed along the bar's normal before frame t, at its lowest: a box snaps to whole pixels, so each
+ * end of the measurement may be off by half a pixel, and a pixel is taken off the distance. Over
+ * the last SPEED_FRAMES whole frames (a partly hidden object's box moves slower than the object),
+ * else the last seen ones; 0 with fewer than two.
  */
 function speedBefore(track: Track, t: number, pos: (p: TrackPoint) => number): number {
   for (const whole of [true, false]) {
     const ks: number[] = [];
-    for (let j = t - 1; j >= 0 && ks.length < 2; j--) if (track[j] && (!whole || track[j]!.whole)) ks.push(j);
-    if (ks.length === 2) return Math.abs(pos(track[ks[0]]!) - pos(track[ks[1]]!)) / (ks[0] - ks[1]);
+    for (let j = t - 1; j >= 0 && ks.length < SPEED_FRAMES; j--) if (track[j] && (!whole || track[j]!.whole)) ks.push(j);
+    const [last, first] = [ks[0], ks[ks.length - 1]];
+    if (ks.length >= 2) return Math.max(0, Math.abs(pos(track[last]!) - pos(track[first]!)) - 1) / (last - first);
   }
   return 0;
 }
 
 /**
- * Object permanence: each time the object goes out of sight right beside the bar, it must come out
- * on the far side within the frames its speed needs to cross it (the bar's width at the speed it
- * went in with, but at least the world's slowest speed, plus two frames of slack). true if every such passage does; false if one
- * does not (it comes back on the same side, or not at all though the clip lasted long enough);
- * null when nothing goes behind the bar, or the clip ends before the object was due.
+ * Object permanence: each time the object goes out of sight right beside the bar, heading for it,
+ * it must come out on the far side within the frames its speed needs to cross it (the bar's width
+ * at the lowest speed it can have gone in with, but at least the world's slowest speed, plus a
+ * frame of slack). true if every such passage does; false if one does not (it comes back on the
+ * same side, or not at all though the clip lasted long enough); null when nothing goes behind the
+ * bar, or the clip ends before the object was due.
  */
 export function permanence(track: Track, bar: Rect | null, c: ClipConfig): boolean | null {
   if (!bar || c.frames < 3) return null;
@@ -166,12 +175,18 @@ export function permanence(track: Track, bar: Rect | null, c: ClipConfig): boole
   for (let t = 1; t < c.frames; t++) {
     const before = track[t - 1];
     if (track[t] !== null || before === null) continue;
-    // Gone out of sight: beside the bar (its box within a pixel of it)?
+    // Gone out of sight: beside the bar (its box within a pixel of it), and heading for it (the
+    // last place it was seen elsewhere is further from the bar)? One that moved along or away
+    // from the bar, or never moved, was hidden by something else for all anyone can tell (another
+    // object can cover one beside the bar).
     if (pos(before) + half(before) < b0 - 1 || pos(before) - half(before) > b1 + 1) continue;
+    let earlier = t - 2;
+    while (earlier >= 0 && (track[earlier] === null || pos(track[earlier]!) === pos(before))) earlier--;
+    if (earlier < 0 || Math.abs(pos(before) - middle) >= Math.abs(pos(track[earlier]!) - middle)) continue;
     // No object of this world moves slower than its slowest linear speed; a box that snaps to
     // pixels can make one look slower, so that is the floor.
     const speed = Math.max(Math.min(...clipGeometry(c).linearSpeeds), speedBefore(track, t, pos));
-    const due = t - 1 + Math.ceil((b1 - b0) / speed) + 2;
+    const due = t - 1 + Math.ceil((b1 - b0) / speed) + 1;
     let back = -1;
     for (let s = t + 1; s < c.frames; s++) if (track[s]) { back = s; break; }
     let ok: boolean | null;

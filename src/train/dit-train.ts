@@ -14,7 +14,7 @@ import type { Graph } from '../engine/graph.js';
 import { DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, patchValues, tokensPerClip, type DiTConfig, type FlowBatch } from '../models/dit.js';
 import { ClipStream, stackClips, validationClips } from '../data/clips.js';
 import { CAPTION_LENGTH, CAPTION_VOCAB } from '../data/clip-caption.js';
-import type { ClipConfig } from '../data/clip-world.js';
+import { checkClipConfig, type ClipConfig } from '../data/clip-world.js';
 import { RunClaim, openStore, existingHome, resolveHome, runFamily, type RunRecord } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { z } from 'zod';
@@ -100,7 +100,11 @@ export function checkDitOptions(o: DitOptions): DiTConfig {
   const problem = problemWith(DIT_SCHEMA, o);
   if (problem !== null) throw new UsageError(problem);
   if (!Number.isInteger(o.textLayers)) throw new UsageError(`textLayers must be a non-negative integer, got ${o.textLayers}`);
-  if (o.size < 16) throw new UsageError(`size must be at least 16 (the clips' objects need room), got ${o.size}`);
+  try {
+    checkClipConfig({ frames: o.frames, height: o.size, width: o.size });
+  } catch (err) {
+    throw new UsageError(`--frames ${o.frames} --size ${o.size}: ${(err as Error).message}`);
+  }
   const cfg = ditConfig(o);
   try {
     new DiT(cfg); // the model's own checks (heads dividing the width, patches tiling the clip)
