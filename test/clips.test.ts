@@ -13,8 +13,10 @@ import { ClipStream, clipFromCaption, generateClip, stackClips, trainClipSeed, v
 import { CAPTION_LENGTH, CAPTION_VOCAB, decodeCaption, encodeCaption, parseCaption, writeCaption } from '../src/data/clip-caption.js';
 import { CLIP_DEFAULTS, MIN_FRAMES, PALETTE, clipGeometry, clipLength, maxFrames, type ClipConfig } from '../src/data/clip-world.js';
 import { barFits } from '../src/data/clip-scene.js';
-import { clipGif, contactSheet, writeClipGif, writeContactSheet } from '../src/data/clip-images.js';
-import { assertUsageError } from './helpers.js';
+import { clipGif, contactSheet, decodeClipGif, readClipGif, writeClipGif, writeContactSheet } from '../src/data/clip-images.js';
+import { assertClose, assertUsageError } from './helpers.js';
+
+const assertCloseTo = (a: number[], b: number[]) => assertClose(a, b, 0, 1e-6);
 
 /** The sizes small models train at. */
 const SMALL: ClipConfig[] = [{ frames: 8, height: 16, width: 16 }, { frames: 16, height: 16, width: 16 }, { frames: 8, height: 32, width: 32 }];
@@ -232,6 +234,40 @@ describe('clip images', () => {
         }
       }
     }
+  });
+
+  it('a GIF reads back to the clip, at its size or enlarged, the world\'s colours exactly', () => {
+    for (const scale of [1, 4]) {
+      const back = decodeClipGif(clipGif(clip.frames, c, { scale }), c);
+      assert.deepEqual([back.count, back.scale], [c.frames, scale]);
+      assert.deepEqual(back.frames, clip.frames);
+    }
+    // A GIF of other colours maps bytes linearly into [−1, 1]; frames past the GIF's are background.
+    const small = { frames: 4, height: 16, width: 16 };
+    const writer = new omggif.GifWriter(new Uint8Array(4096), 16, 16, { palette: [0x000000, 0x336699], loop: 0 });
+    writer.addFrame(0, 0, 16, 16, new Array(256).fill(1));
+    writer.addFrame(4, 4, 2, 2, [0, 0, 0, 0]); // a partial frame: the rest of the screen stays as it was
+    const bytes = (writer as unknown as { getOutputBuffer(): Uint8Array }).getOutputBuffer().subarray(0, writer.end());
+    const back = decodeClipGif(bytes, small);
+    assert.equal(back.count, 2);
+    const px = (t: number, i: number, j: number) => Array.from(back.frames.subarray(((t * 16 + i) * 16 + j) * 3, ((t * 16 + i) * 16 + j) * 3 + 3));
+    assertCloseTo(px(0, 0, 0), [0x33 / 127.5 - 1, 0x66 / 127.5 - 1, 0x99 / 127.5 - 1]);
+    assertCloseTo(px(1, 0, 0), px(0, 0, 0));
+    assert.deepEqual(px(1, 4, 4), [-1, -1, -1]);
+    assert.deepEqual(px(2, 0, 0), [-1, -1, -1]);
+  });
+
+  it('a GIF that cannot be read or does not fit the clip is refused in one line', () => {
+    const missing = path.join(dir, 'missing.gif'), text = path.join(dir, 'not.gif');
+    fs.writeFileSync(text, 'GIF? no, text');
+    assertUsageError(() => readClipGif(missing, c), /cannot read the GIF '.*missing\.gif': no such file/);
+    assertUsageError(() => readClipGif(dir, c), /cannot read the GIF '.*': it is a folder/);
+    assertUsageError(() => readClipGif(text, c), /'.*not\.gif' is not a readable GIF \(Invalid GIF 87a\/89a header\)/);
+    const gif = clipGif(clip.frames, c, { scale: 1 });
+    assertUsageError(() => decodeClipGif(gif.subarray(0, 100), c), /holds no frames/);
+    assertUsageError(() => decodeClipGif(gif, { ...c, height: 20, width: 20 }), /is 32×32 pixels; this model makes clips of 20×20 \(give a GIF of that size or a whole multiple of it, such as the 80×80/);
+    assert.equal(decodeClipGif(gif, { ...c, height: 16, width: 16 }).scale, 2);
+    assertUsageError(() => decodeClipGif(gif, { ...c, height: 24, width: 24 }), /is 32×32 pixels; this model makes clips of 24×24/);
   });
 
   it('a one-frame clip (an image) makes a one-frame GIF', () => {

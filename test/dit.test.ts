@@ -11,6 +11,8 @@ import { RunStore } from '../src/runs/index.js';
 import { train } from '../src/train/train.js';
 import { trainDit, validationBatches, ditConfig, DIT_DEFAULTS, VAL_TIMES, type DitRequest } from '../src/train/dit-train.js';
 import { Graph } from '../src/engine/graph.js';
+import { generateClip } from '../src/data/clips.js';
+import { decodeClipGif, writeClipGif } from '../src/data/clip-images.js';
 import { native } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
 import { Rng } from '../src/engine/random.js';
@@ -239,6 +241,46 @@ describe('scalelab video', () => {
     assert.equal(fs.readFileSync(gif).subarray(0, 6).toString('latin1'), 'GIF89a');
     assert.deepEqual([...fs.readFileSync(sheet).subarray(1, 4)], [0x50, 0x4e, 0x47]);
     assert.match(r.out, /a green triangle bounces/);
+  });
+
+  it("extends the user's own GIF: its first frames kept exactly, the rest made by the model", async () => {
+    await trained;
+    const dir = tmpHome();
+    const source = generateClip(5, { frames: 4, height: 16, width: 16 });
+    const from = path.join(dir, 'mine.gif'), out = path.join(dir, 'out.gif');
+    writeClipGif(from, source.frames, source.config); // 64×64, as scalelab video writes
+    const r = scalelab('video', 'film', '--home', home, '--prompt', source.caption, '--from', from, '--from-frames', '2', '--steps', '2', '--out', out, '--threads', '1');
+    assert.equal(r.code, 0, r.err);
+    const made = decodeClipGif(fs.readFileSync(out), source.config).frames, known = 2 * 16 * 16 * 3;
+    assert.deepEqual(made.subarray(0, known), source.frames.subarray(0, known));
+    assert.notDeepEqual(made.subarray(known), source.frames.subarray(known));
+  });
+
+  it('refuses a GIF that is missing, not a GIF, of another size or too short, in one line, exit 2', async () => {
+    await trained;
+    const dir = tmpHome(), out = path.join(dir, 'out.gif');
+    const gifOf = (name: string, c: { frames: number; height: number; width: number }) => {
+      const file = path.join(dir, name);
+      writeClipGif(file, generateClip(1, c).frames, c, { scale: 1 });
+      return file;
+    };
+    const text = path.join(dir, 'text.gif');
+    fs.writeFileSync(text, 'not a picture');
+    const cases: [string[], RegExp][] = [
+      [['--from', path.join(dir, 'nope.gif'), '--from-frames', '2'], /cannot read the GIF '.*nope\.gif': no such file/],
+      [['--from', text, '--from-frames', '2'], /'.*text\.gif' is not a readable GIF/],
+      [['--from', gifOf('wide.gif', { frames: 4, height: 24, width: 24 }), '--from-frames', '2'], /'.*wide\.gif' is 24×24 pixels; this model makes clips of 16×16/],
+      [['--from', gifOf('one.gif', { frames: 1, height: 16, width: 16 }), '--from-frames', '2'], /'.*one\.gif' has 1 frame; --from-frames 2 needs at least 2/],
+      [['--from', gifOf('four.gif', { frames: 4, height: 16, width: 16 })], /--from needs --from-frames K/],
+      [['--from', gifOf('four.gif', { frames: 4, height: 16, width: 16 }), '--from-frames', '4'], /--from-frames must be .* from 1 to 3/],
+    ];
+    for (const [args, re] of cases) {
+      const r = scalelab('video', 'film', '--home', home, '--prompt', 'a green triangle bounces', '--out', out, ...args);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, re);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    }
+    assert.ok(!fs.existsSync(out));
   });
 
   it('refuses unknown words, too many objects, an unwritable path and a language run, in one line, exit 2', async () => {

@@ -33,14 +33,15 @@ export function videoCommand(): Command {
     .option('--steps <n>', 'Euler steps from noise to clip', positiveInt('--steps'), 32)
     .option('--guidance <w>', 'classifier-free guidance scale (1: no guidance)', numberOption('--guidance', { allowZero: true }), 3)
     .option('--samples <n>', 'clips to draw (the GIF shows the first)', positiveInt('--samples'), 1)
-    .option('--from-frames <n>', "extension: the first n frames come from the generator's own clip of the prompt; the model makes the rest", positiveInt('--from-frames'))
+    .option('--from-frames <n>', "extension: the first n frames are given (from --from, else the generator's own clip of the prompt); the model makes the rest", positiveInt('--from-frames'))
+    .option('--from <gif>', "extension from your own clip: an animated GIF of the model's frame size (or a whole multiple, as --out writes); its first --from-frames frames are kept")
     .option('--threads <n>', 'kernel threads (default: all cores)', positiveInt('--threads'))
     .addOption(flag('home', HOME))
     .option('--json', 'print the result as JSON')
     .action(async (run, o) => {
       checkWritable(o.out, 'the clip');
       if (o.sheet) checkWritable(o.sheet, 'the contact sheet');
-      const res = await sampleVideo(run, { home: o.home, prompt: o.prompt, seed: o.seed, steps: o.steps, guidance: o.guidance, samples: o.samples, fromFrames: o.fromFrames, threads: o.threads });
+      const res = await sampleVideo(run, { home: o.home, prompt: o.prompt, seed: o.seed, steps: o.steps, guidance: o.guidance, samples: o.samples, fromFrames: o.fromFrames, fromGif: o.from, threads: o.threads });
       if (o.out.toLowerCase().endsWith('.png')) writeContactSheet(o.out, [res.clips[0]], res.clip);
       else writeClipGif(o.out, res.clips[0], res.clip);
       if (o.sheet) writeContactSheet(o.sheet, res.given ? [res.given, ...res.clips] : res.clips, res.clip);

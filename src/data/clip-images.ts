@@ -1,11 +1,15 @@
 // Pictures of clips: an animated GIF of one clip and a PNG contact sheet of several (one clip per
-// row, its frames left to right), for `scalelab video` and the dashboard's gallery. Encoding is
-// left to small, long-used packages: omggif (GIF) and pngjs (PNG). Files are written atomically;
-// a path that cannot be written is a one-line UsageError.
+// row, its frames left to right), for `scalelab video` and the dashboard's gallery; and a user's
+// animated GIF read back into frames, for extending it (`scalelab video --from clip.gif`).
+// Encoding and decoding are left to small, long-used packages: omggif (GIF) and pngjs (PNG).
+// Files are written atomically; a path that cannot be written, or a GIF that cannot be read or
+// does not fit the clip, is a one-line UsageError.
 //
 // Frames are float32 [T, H, W, 3] in [−1, 1] (src/data/clips.ts); value v is byte (v + 1)·127.5.
+import fs from 'node:fs';
 import omggif from 'omggif';
 import pngjs from 'pngjs';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { PALETTE, PALETTE_NAMES, clipLength, type ClipConfig } from './clip-world.js';
 
@@ -85,6 +89,94 @@ export function clipGif(frames: Float32Array, c: ClipConfig, o: GifOptions = {})
 /** Write a clip as an animated GIF, atomically. */
 export function writeClipGif(file: string, frames: Float32Array, c: ClipConfig, o: GifOptions = {}): void {
   writeFileAtomic(file, clipGif(frames, c, o));
+}
+
+export interface GifFrames {
+  /** Float32 [T, H, W, 3] in [−1, 1]: the GIF's first min(count, T) frames, any after them background. */
+  frames: Float32Array;
+  /** Frames in the GIF. */
+  count: number;
+  /** GIF pixels per clip pixel along each side (4 for what `scalelab video` writes). */
+  scale: number;
+}
+
+const READ_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** Read an animated GIF into a clip's frames (see decodeClipGif); a file that cannot be read is a one-line UsageError. */
+export function readClipGif(file: string, c: ClipConfig): GifFrames {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new UsageError(`cannot read the GIF '${file}': ${READ_REASONS[code] ?? (err as Error).message}`);
+  }
+  return decodeClipGif(bytes, c, `'${file}'`);
+}
+
+/**
+ * The frames of an animated GIF as a clip of size `c`: the GIF must be the clip's size, or a whole
+ * multiple of it (each block of scale × scale pixels is averaged, so the enlarged GIFs `scalelab
+ * video` writes come back exactly). Frames are composed as a viewer shows them (a frame may cover
+ * part of the screen and say how it is cleared before the next); transparent pixels are the
+ * background, black. `name` is how errors call the file.
+ */
+export function decodeClipGif(bytes: Uint8Array, c: ClipConfig, name = 'the GIF'): GifFrames {
+  let gif: InstanceType<typeof omggif.GifReader>;
+  try {
+    gif = new omggif.GifReader(bytes);
+  } catch (err) {
+    throw new UsageError(`${name} is not a readable GIF (${(err as Error).message.replace(/\.$/, '')})`);
+  }
+  const count = gif.numFrames();
+  if (count === 0) throw new UsageError(`${name} holds no frames (a cut-off or empty GIF)`);
+  const w = gif.width, h = gif.height, scale = w / c.width;
+  if (!Number.isInteger(scale) || scale < 1 || h !== scale * c.height) {
+    throw new UsageError(`${name} is ${w}×${h} pixels; this model makes clips of ${c.width}×${c.height} (give a GIF of that size or a whole multiple of it, such as the ${4 * c.width}×${4 * c.height} that scalelab video writes)`);
+  }
+  // The world's own colours come back exactly (the writer stores them as the nearest bytes).
+  const exact = new Map(PALETTE_NAMES.map((n) => {
+    const rgb = PALETTE[n];
+    return [rgb.reduce((key, v) => key * 256 + Math.round(v * 255), 0), rgb.map((v) => 2 * v - 1)];
+  }));
+  const frames = new Float32Array(clipLength(c)).fill(-1);
+  const screen = new Uint8Array(w * h * 4);
+  const sum = [0, 0, 0];
+  let saved: Uint8Array | null = null;
+  const hw = c.height * c.width, block = scale * scale;
+  for (let t = 0; t < Math.min(count, c.frames); t++) {
+    const info = gif.frameInfo(t);
+    if (info.palette_offset === null || info.x + info.width > w || info.y + info.height > h) {
+      throw new UsageError(`${name} is not a readable GIF (frame ${t + 1} has no palette or lies outside the screen)`);
+    }
+    // What the frame before asked for once shown: 2 clears its rectangle, 3 restores the screen under it.
+    if (t > 0) {
+      const prev = gif.frameInfo(t - 1);
+      if (prev.disposal === 2) for (let y = prev.y; y < prev.y + prev.height; y++) screen.fill(0, (y * w + prev.x) * 4, (y * w + prev.x + prev.width) * 4);
+      if (prev.disposal === 3 && saved) screen.set(saved);
+    }
+    saved = info.disposal === 3 ? screen.slice() : null;
+    gif.decodeAndBlitFrameRGBA(t, screen);
+    for (let i = 0; i < c.height; i++) {
+      for (let j = 0; j < c.width; j++) {
+        const at = (t * hw + i * c.width + j) * 3;
+        sum.fill(0);
+        for (let y = i * scale; y < (i + 1) * scale; y++) {
+          for (let x = j * scale; x < (j + 1) * scale; x++) for (let ch = 0; ch < 3; ch++) sum[ch] += screen[(y * w + x) * 4 + ch];
+        }
+        const byte = sum.map((v) => v / block);
+        const known = byte.every(Number.isInteger) ? exact.get((byte[0] * 256 + byte[1]) * 256 + byte[2]) : undefined;
+        for (let ch = 0; ch < 3; ch++) frames[at + ch] = known ? known[ch] : byte[ch] / 127.5 - 1;
+      }
+    }
+  }
+  return { frames, count, scale };
 }
 
 export interface SheetOptions {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Graph } from '../engine/graph.js';
 import { native, setThreads } from '../engine/native.js';
 import { DiT, sampleClips, type DiTConfig } from '../models/dit.js';
-import { clipFromCaption, encodeCaption, writeCaption, parseCaption, type ClipConfig } from '../data/index.js';
+import { clipFromCaption, encodeCaption, readClipGif, writeCaption, parseCaption, type ClipConfig } from '../data/index.js';
 import { fetchMissing, openStore, existingHome, runDir, type RunRecord, type Store } from '../runs/index.js';
 import { UsageError } from '../errors.js';
 import { checkpointName, loadWeights } from './checkpoint.js';
@@ -27,10 +27,12 @@ export interface VideoOptions {
   /** Clips to draw for the prompt. */
   samples?: number;
   /**
-   * Extension: this many first frames are given, taken from the generator's own clip of the
-   * prompt (drawn from `seed`), and the model generates the rest.
+   * Extension: this many first frames are given, taken from `fromGif` when set, else from the
+   * generator's own clip of the prompt (drawn from `seed`), and the model generates the rest.
    */
   fromFrames?: number;
+  /** An animated GIF of the model's frame size (or a whole multiple) whose first `fromFrames` frames are given. */
+  fromGif?: string;
   threads?: number;
 }
 
@@ -42,7 +44,7 @@ export interface VideoResult {
   caption: string;
   /** One [T, H, W, 3] array per sample, values around [−1, 1]. */
   clips: Float32Array[];
-  /** The given clip when extending. */
+  /** The given clip when extending (from a GIF: its frames up to the clip's length, background after). */
   given: Float32Array | null;
   seconds: number;
 }
@@ -127,6 +129,14 @@ export function drawClip(model: DiT, g: Graph, caption: Int32Array, o: ClipSampl
   return sampleClips(model, g, caption, { steps: o.steps, guidance: o.guidance, seed: o.seed, ...(o.from ? { from: o.from } : {}) });
 }
 
+/** The clip whose first `frames` frames an extension keeps: the user's GIF, or the generator's own clip of the prompt. */
+function givenFrames(o: VideoOptions, frames: number, caption: string, clip: ClipConfig): Float32Array {
+  if (o.fromGif === undefined) return clipFromCaption(caption, o.seed, clip).frames;
+  const gif = readClipGif(o.fromGif, clip);
+  if (gif.count < frames) throw new UsageError(`'${o.fromGif}' has ${gif.count} frame${gif.count === 1 ? '' : 's'}; --from-frames ${frames} needs at least ${frames}`);
+  return gif.frames;
+}
+
 export async function sampleVideo(runName: string, o: VideoOptions): Promise<VideoResult> {
   // The prompt first: a mistake there costs nothing to find.
   const caption = writeCaption(parseCaption(o.prompt));
@@ -136,6 +146,7 @@ export async function sampleVideo(runName: string, o: VideoOptions): Promise<Vid
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer, got ${v}`);
   }
   if (!Number.isFinite(o.guidance) || o.guidance < 0) throw new UsageError(`--guidance must be a non-negative number, got ${o.guidance}`);
+  if (o.fromGif !== undefined && o.fromFrames === undefined) throw new UsageError(`--from needs --from-frames K: how many of the GIF's first frames to keep`);
   const home = existingHome(o.home);
   const { run, model } = await loadVideoRun(home, runName);
   const cfg = model.config, clip = clipConfigOf(cfg);
@@ -144,7 +155,7 @@ export async function sampleVideo(runName: string, o: VideoOptions): Promise<Vid
     throw new UsageError(`--from-frames must be a whole number of frames from 1 to ${cfg.frames - 1} (the model makes ${cfg.frames}), got ${o.fromFrames}`);
   }
   if (o.threads !== undefined) setThreads(o.threads);
-  const given = o.fromFrames ? clipFromCaption(caption, o.seed, clip).frames : null;
+  const given = o.fromFrames ? givenFrames(o, o.fromFrames, caption, clip) : null;
   const t0 = performance.now();
   const g = new Graph(native, { training: false });
   // One batch per sample, seeded seed + k: a sample does not depend on how many were asked for.
