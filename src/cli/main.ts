@@ -42,7 +42,12 @@ export function program(): Command {
   p.addCommand(compressCommand());
   p.addCommand(decompressCommand());
   p.addCommand(storeCommand());
-  for (const c of p.commands) c.exitOverride();
+  // Every command down to `bench dit` and the like: a bad flag is exit 2, not commander's 1.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  p.commands.forEach(override);
   addStoreOptions(p);
   return p;
 }
