@@ -1,6 +1,7 @@
 // Peak memory and time of bidirectional attention forward + backward, recomputing (flash)
 // against naive (probabilities kept), at the op level: the same inputs in both, each variant in
-// a fresh child process so their peaks do not mix.
+// a fresh child process so their peaks do not mix. What the choice costs a whole DiT training
+// step is `scalelab bench dit` (src/bench/dit.ts).
 //
 //   node --import tsx bench/attention-memory.ts [--tokens 1024] [--width 128] [--heads 4] [--batch 2] [--threads N]
 //

@@ -20,6 +20,7 @@ import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import {
   DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, sampleClips, tokensPerClip, type DiTConfig,
 } from '../src/models/dit.js';
+import { assertClose } from './helpers.js';
 
 const TINY: DiTConfig = {
   frames: 4, height: 8, width: 8, channels: 3, patch: 4, tpatch: 2, layers: 2, dModel: 16, heads: 2,
@@ -98,6 +99,24 @@ describe('DiT', () => {
       if (name === 'text.words') continue;
       assert.ok(t.grad!.some((x) => x !== 0), `${name} has no gradient`);
     }
+  });
+
+  it('gives the same loss and gradients with the naive attention as with the recomputing one', () => {
+    const run = (attention: 'recompute' | 'naive') => {
+      const model = new DiT({ ...TINY, attention }, { seed: 2 });
+      const rng = new Rng(3);
+      // Open every gate and the output layer, so attention reaches the loss.
+      for (let i = 0; i < model.params.length; i++) model.params[i] += rng.normal() * 0.1;
+      const g = new Graph(native);
+      const loss = model.loss(g, batch(TINY, 3, 4));
+      g.backward(loss);
+      return { loss: loss.item(), grads: Float32Array.from(model.grads) };
+    };
+    const flash = run('recompute'), naive = run('naive');
+    assert.ok(Math.abs(naive.loss - flash.loss) <= 1e-6 * flash.loss, `loss ${naive.loss} vs ${flash.loss}`);
+    assert.ok(flash.grads.some((x) => x !== 0));
+    assertClose(naive.grads, flash.grads, 1e-4, 1e-6, 'gradients');
+    assert.throws(() => new DiT({ ...TINY, attention: 'fast' as 'naive' }), /attention must be recompute or naive, got fast/);
   });
 
   it('has the gradient of its loss (float64 reference kernels against central differences)', () => {
@@ -193,6 +212,14 @@ describe('train --model dit', () => {
     }
   });
 
+  it('trains with the naive attention when asked; a default run\'s model config is as before', async () => {
+    const home = tmpHome();
+    const res = await trainDit({ ...TINY_RUN, clips: 8, attention: 'naive', name: 'naive' }, { home });
+    assert.equal(res.status, 'done');
+    assert.equal((res.run.config as { model: DiTConfig }).model.attention, 'naive');
+    assert.ok(!('attention' in ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS)));
+  });
+
   it('validates on the same fixed clips, times and noise every time', () => {
     const cfg = ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS);
     const a = validationBatches(cfg, 2, 4), b = validationBatches(cfg, 2, 4);
@@ -226,6 +253,30 @@ function scalelab(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+describe('scalelab bench dit', () => {
+  it('measures a step with each attention in its own process: the same losses, the naive one keeping more', () => {
+    const tiny = ['--frames', '4', '--size', '16', '--patch', '2', '--tpatch', '1', '--layers', '1', '--d-model', '16', '--heads', '2', '--steps', '1', '--threads', '1'];
+    const r = scalelab('bench', 'dit', ...tiny, '--json');
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(r.out);
+    assert.equal(res.patches_per_clip, 4 * 8 * 8);
+    assert.deepEqual(res.runs.map((x: { attention: string }) => x.attention), ['recompute', 'naive']);
+    assert.ok(res.loss_rel_diff < 1e-5, `losses differ by ${res.loss_rel_diff}`);
+    const [flash, naive] = res.runs;
+    assert.ok(naive.attention_kept_mib > 100 * flash.attention_kept_mib);
+    assert.ok(res.memory_ratio > 0 && flash.peak_rss_mib > 0);
+    const one = scalelab('bench', 'dit', ...tiny, '--attention', 'naive', '--json');
+    assert.equal(one.code, 0, one.err);
+    assert.equal(JSON.parse(one.out).memory_ratio, null);
+    for (const [args, re] of [[['--attention', 'fast'], /argument 'fast' is invalid/], [['--patch', '3'], /patch \(3\) must divide/]] as const) {
+      const bad = scalelab('bench', 'dit', ...args);
+      assert.equal(bad.code, 2, bad.err);
+      assert.match(bad.err, re);
+      assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
+    }
+  });
+});
 
 describe('scalelab video', () => {
   const home = tmpHome();

@@ -12,6 +12,7 @@ import { positiveInteger, withDefault } from '../option.js';
 import { addFlags, flag } from './flags.js';
 import { HOME, THREADS } from './shared-options.js';
 import { evalBenchCommand } from './bench-eval.js';
+import { ditBenchCommand } from './bench-dit.js';
 
 /** The model `bench` trains: the reference GPT unless told otherwise. */
 const r = REFERENCE_CONFIG;
@@ -40,6 +41,7 @@ export function benchCommand(): Command {
     .addCommand(dashboardBenchCommand())
     .addCommand(evalBenchCommand())
     .addCommand(compressBenchCommand())
+    .addCommand(ditBenchCommand())
     .action((o) => {
       if (o.gemm) {
         const res = benchGemm({ threads: o.threads });

@@ -57,6 +57,13 @@ export interface DiTConfig {
   captionLength: number;
   /** Transformer blocks of the caption encoder. */
   textLayers: number;
+  /**
+   * What attention keeps for backward: 'recompute' (absent: the default) keeps its output and the
+   * log-sum-exp of each row and recomputes the probabilities block by block (flash-style, memory
+   * linear in the tokens); 'naive' keeps the probabilities [B, heads, N, N]. The same function,
+   * equal to float rounding; `scalelab bench dit` measures what the choice costs in memory.
+   */
+  attention?: 'recompute' | 'naive';
 }
 
 export function validateDiTConfig(cfg: DiTConfig): void {
@@ -67,6 +74,7 @@ export function validateDiTConfig(cfg: DiTConfig): void {
   if (!Number.isInteger(cfg.textLayers) || cfg.textLayers < 0) throw new Error(`DiT config: textLayers must be a non-negative integer, got ${cfg.textLayers}`);
   if (cfg.dModel % cfg.heads !== 0) throw new Error(`DiT config: heads (${cfg.heads}) must divide d_model (${cfg.dModel})`);
   if (cfg.dModel % 2 !== 0) throw new Error(`DiT config: d_model must be even (the time embedding's sines and cosines), got ${cfg.dModel}`);
+  if (cfg.attention !== undefined && cfg.attention !== 'recompute' && cfg.attention !== 'naive') throw new Error(`DiT config: attention must be recompute or naive, got ${cfg.attention}`);
   if (cfg.frames % cfg.tpatch !== 0) throw new Error(`DiT config: the temporal patch (${cfg.tpatch}) must divide frames (${cfg.frames})`);
   if (cfg.height % cfg.patch !== 0 || cfg.width % cfg.patch !== 0) {
     throw new Error(`DiT config: the patch (${cfg.patch}) must divide the frame size (${cfg.height}×${cfg.width})`);
@@ -194,7 +202,7 @@ function encodeText(g: Graph, w: Weights<Tensor>, cfg: DiTConfig, ids: Int32Arra
   const { captionLength: Lc, dModel: C, heads } = cfg;
   let x = add(g, embedding(g, ids, w.words, [B, Lc]), w.wordPos);
   for (const b of w.text) {
-    const a = fullAttention(g, lin(g, layerNorm(g, x, b.ln1.g, b.ln1.b), b.qkv), heads);
+    const a = fullAttention(g, lin(g, layerNorm(g, x, b.ln1.g, b.ln1.b), b.qkv), heads, { recompute: cfg.attention !== 'naive' });
     x = add(g, x, lin(g, a, b.proj));
     x = add(g, x, lin(g, gelu(g, lin(g, layerNorm(g, x, b.ln2.g, b.ln2.b), b.fc)), b.out));
   }
@@ -215,7 +223,7 @@ export function diffusionTransformer(g: Graph, w: Weights<Tensor>, cfg: DiTConfi
   for (const b of w.blocks) {
     const m = b.ada;
     let h = modulate(g, layerNorm(g, x, null, null), lin(g, c, m.shift1), lin(g, c, m.scale1));
-    h = lin(g, fullAttention(g, lin(g, h, b.qkv), heads), b.proj);
+    h = lin(g, fullAttention(g, lin(g, h, b.qkv), heads, { recompute: cfg.attention !== 'naive' }), b.proj);
     x = add(g, x, gate(g, h, lin(g, c, m.gate1)));
     h = modulate(g, layerNorm(g, x, null, null), lin(g, c, m.shift2), lin(g, c, m.scale2));
     h = lin(g, gelu(g, lin(g, h, b.fc)), b.out);

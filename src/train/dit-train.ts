@@ -43,6 +43,7 @@ export const DIT_ONLY_OPTIONS = {
   patch: positiveInteger({ help: 'with --model dit: spatial patch side p', default: 4 }),
   tpatch: positiveInteger({ help: 'with --model dit: temporal patch length (frames per tube)', default: 2 }),
   textLayers: nonNegativeNumber({ help: 'with --model dit: transformer blocks of the caption encoder', arg: '<n>', default: 1 }),
+  attention: choice(['recompute', 'naive'] as const, { help: 'with --model dit: attention that recomputes its probabilities in backward (memory linear in the patches) or keeps them (naive, quadratic); the same function', default: 'recompute' }),
   captionDrop,
   clips: positiveInteger({ help: 'with --model dit: training budget in clips; the run takes ceil(clips / batch) steps', default: 20000 }),
   evalClips: positiveInteger({ help: `with --model dit: fixed validation clips, each at t = ${VAL_TIMES.join(', ')}`, default: 16 }),
@@ -92,6 +93,8 @@ export function ditConfig(o: DitOptions): DiTConfig {
     frames: o.frames, height: o.size, width: o.size, channels: 3, patch: o.patch, tpatch: o.tpatch,
     layers: o.layers, dModel: o.dModel, heads: o.heads, vocab: CAPTION_VOCAB.length, captionLength: CAPTION_LENGTH,
     textLayers: o.textLayers,
+    // Only the variant: a default run's model config is what it was before the option existed.
+    ...(o.attention === 'naive' ? { attention: 'naive' as const } : {}),
   };
 }
 
