@@ -3,8 +3,8 @@
 // temporary file and renamed into place, so a failure leaves nothing half-written.
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
+import { writeAtomic } from '../atomic-file.js';
 import { compressBytes, decompressFile, openModel } from '../compress/index.js';
 import { MAX_LENGTH } from '../compress/container.js';
 import { benchCompress, formatCompressBench } from '../bench/compress.js';
@@ -40,19 +40,9 @@ export function writeOutput(file: string, data: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new UsageError(`cannot write '${file}': no folder ${dir}`);
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`'${file}' is a directory; give a file name (or - for stdout)`);
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      let off = 0;
-      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeAtomic(file, data);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC') throw new UsageError(`cannot write '${file}': ${e.code}`);
     throw err;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import omggif from 'omggif';
 import pngjs from 'pngjs';
 import { UsageError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { PALETTE, PALETTE_NAMES, clipLength, type ClipConfig } from './clip-world.js';
 
 const toByte = (v: number) => Math.min(255, Math.max(0, Math.round((v + 1) * 127.5)));

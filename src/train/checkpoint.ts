@@ -98,7 +98,8 @@ export class Checkpoints {
   }
 }
 
-// `<file>.tmp-<pid>-<tag>`, as writeSafetensors names them; older versions wrote `<file>.tmp-<pid>`.
+// `<file>.tmp-<pid>-<tag>`, as writeAtomic (src/atomic-file.ts) names them for writeSafetensors; older
+// versions wrote `<file>.tmp-<pid>`.
 const TEMP = /\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
 
 /**

@@ -4,9 +4,9 @@
 //
 // scalelab adds one thing inside the format's own metadata: `sha256`, over the header (without
 // that field) and the data, so a flipped byte anywhere that changes meaning is caught on load.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
+import { writeAtomic } from '../atomic-file.js';
 
 export interface NamedTensor {
   name: string;
@@ -53,28 +53,7 @@ export function writeSafetensors(file: string, tensors: NamedTensor[], metadata:
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  // The writer's pid and a random tag: no two writers (processes, or threads of one) share a
-  // temporary file, and whoever cleans up can tell whether its writer is still alive.
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, prefix);
-    fs.writeSync(fd, headerBytes);
-    for (const c of chunks) fs.writeSync(fd, c);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
+  writeAtomic(file, [prefix, headerBytes, ...chunks], { syncDir: true });
   return sha256;
 }
 

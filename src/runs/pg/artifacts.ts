@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeAtomicFrom } from '../../atomic-file.js';
 import type { ArtifactInfo, Artifacts } from '../artifacts.js';
 import type { PgConnection } from './connection.js';
 
@@ -44,31 +45,22 @@ export class PgArtifacts implements Artifacts {
     const head = (await this.#c.query('SELECT size, sha256, chunks FROM artifacts WHERE run_id = $1 AND name = $2', [runId, name])).rows[0];
     if (!head) return false;
     const hash = crypto.createHash('sha256');
-    const tmp = `${file}.fetch-${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(tmp, 'w');
-    try {
+    await writeAtomicFrom(file, async (write) => {
       let size = 0;
       // One chunk per query: memory stays at a chunk, whatever the file's size.
       for (let i = 0; i < head.chunks; i++) {
         const c = (await this.#c.query<{ data: Buffer }>('SELECT data FROM artifact_chunks WHERE run_id = $1 AND name = $2 AND idx = $3', [runId, name, i])).rows[0];
         if (!c) throw new Error(`artifact ${name} of run ${runId} is missing chunk ${i}`);
         hash.update(c.data);
-        fs.writeSync(fd, c.data);
+        write(c.data);
         size += c.data.length;
       }
-      fs.fsyncSync(fd);
       const sha256 = hash.digest('hex');
       if (size !== head.size || sha256 !== head.sha256) {
         throw new Error(`artifact ${name} of run ${runId} failed verification: sha256 ${sha256} (${size} bytes), expected ${head.sha256} (${head.size} bytes)`);
       }
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
+    }, { temp: `${file}.fetch-${process.pid}.tmp` });
     return true;
   }
 
