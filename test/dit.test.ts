@@ -20,7 +20,7 @@ import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
 import {
   DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, sampleClips, tokensPerClip, type DiTConfig,
 } from '../src/models/dit.js';
-import { assertClose } from './helpers.js';
+import { assertClose, centralDifference } from './helpers.js';
 
 const TINY: DiTConfig = {
   frames: 4, height: 8, width: 8, channels: 3, patch: 4, tpatch: 2, layers: 2, dModel: 16, heads: 2,
@@ -137,13 +137,7 @@ describe('DiT', () => {
     for (const [name, t] of model.named) {
       const start = t.data.byteOffset / 8;
       const i = start + rng.int(t.size);
-      const keep = model.params[i], h = 1e-5;
-      model.params[i] = keep + h;
-      const up = lossAt();
-      model.params[i] = keep - h;
-      const down = lossAt();
-      model.params[i] = keep;
-      const numeric = (up - down) / (2 * h);
+      const numeric = centralDifference(model.params, i, 1e-5, lossAt);
       assert.ok(Math.abs(numeric - grads[i]) <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${i - start}]: ${grads[i]} vs ${numeric}`);
     }
   });

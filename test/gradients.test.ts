@@ -4,53 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../src/engine/graph.js';
 import { reference } from '../src/engine/reference.js';
-import { Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/engine/random.js';
 import * as ops from '../src/engine/ops.js';
 import { GPT, type GPTConfig } from '../src/models/gpt.js';
-import { randn, randInts } from './helpers.js';
+import { randInts, gradChecks } from './helpers.js';
 
 const rng = new Rng(11);
-
-function param(shape: number[], scale = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(randn(rng, n, scale, Float64Array), shape, true);
-}
-
-/**
- * Checks d(Σ f(inputs)·R)/d(input) from backward against (L(x+h) − L(x−h)) / 2h for up to
- * `samples` elements of each input.
- */
-function gradCheck(name: string, inputs: Tensor[], f: (g: Graph, xs: Tensor[]) => Tensor, samples = 24): void {
-  const g = new Graph(reference, { dtype: 'f64' });
-  const out = f(g, inputs);
-  const R = out.size === 1 ? Float64Array.of(1) : randn(rng, out.size, 1, Float64Array);
-  g.backward(out, R);
-  const lossAt = (): number => {
-    const g2 = new Graph(reference, { dtype: 'f64', training: false });
-    const o = f(g2, inputs);
-    let s = 0;
-    for (let i = 0; i < o.size; i++) s += o.data[i] * R[i];
-    return s;
-  };
-  const h = 1e-6;
-  inputs.forEach((x, xi) => {
-    assert.ok(x.grad, `${name}: input ${xi} got no gradient`);
-    const idx = x.size <= samples ? [...Array(x.size).keys()] : Array.from({ length: samples }, () => rng.int(x.size));
-    for (const i of idx) {
-      const keep = x.data[i];
-      x.data[i] = keep + h;
-      const up = lossAt();
-      x.data[i] = keep - h;
-      const down = lossAt();
-      x.data[i] = keep;
-      const numeric = (up - down) / (2 * h);
-      const analytic = x.grad![i];
-      const err = Math.abs(numeric - analytic) / Math.max(1, Math.abs(numeric));
-      assert.ok(err < 1e-6, `${name}: d/d input${xi}[${i}] analytic ${analytic} vs numeric ${numeric}`);
-    }
-  });
-}
+const { param, gradCheck } = gradChecks(rng);
 
 describe('gradients match finite differences (float64 reference)', () => {
   it('linear, with and without bias', () => {

@@ -1,52 +1,18 @@
 // Every native kernel equals its reference kernel (run in float64) within float32 tolerance,
 // on random shapes with odd sizes, for every instruction set this CPU runs, and gives the same
 // bits with one thread as with several.
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { native, setKernel, setThreads, getThreads, kernelInfo } from '../src/engine/native.js';
+import { native, setKernel, setThreads, kernelInfo } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
 import { Rng } from '../src/engine/random.js';
-import { packedLinearLength, type Buf } from '../src/engine/kernels.js';
-import { randn, randInts, copy64, copy32, assertClose } from './helpers.js';
+import { packedLinearLength } from '../src/engine/kernels.js';
+import { randn, randInts, copy64, assertClose } from './helpers.js';
+import { both, compare, instructionSets, sameBitsAcrossThreads } from './kernel-checks.js';
 
-const defaultThreads = getThreads();
-const defaultKernel = kernelInfo().gemm;
-const isas = ['generic', 'avx2', 'avx512'].filter((k) => setKernel(k));
-setKernel(defaultKernel);
-after(() => {
-  setKernel(defaultKernel);
-  setThreads(defaultThreads);
-});
+const isas = instructionSets();
 
 const SIZES = [1, 3, 17, 64, 255];
-const TOL = { rtol: 2e-4, atol: 2e-5 };
-
-/** Run fn on native float32 buffers and on float64 copies through the reference. */
-function both(bufs: Buf[], fn: (k: typeof native, b: Buf[]) => number | void): { n: Buf[]; r: Buf[]; nv: unknown; rv: unknown } {
-  const n = bufs.map(copy32), r = bufs.map(copy64);
-  const nv = fn(native, n);
-  const rv = fn(reference, r);
-  return { n, r, nv, rv };
-}
-
-function compare(res: { n: Buf[]; r: Buf[] }, which: number[], what: string, scale = 1): void {
-  for (const i of which) assertClose(res.n[i], res.r[i], TOL.rtol, TOL.atol * scale, `${what} buffer ${i}`);
-}
-
-/** The same call with 1 and 2 threads must agree to the bit. */
-function sameBitsAcrossThreads(bufs: Buf[], fn: (b: Buf[]) => void, what: string): void {
-  const outs: Float32Array[][] = [];
-  for (const t of [1, 2]) {
-    setThreads(t);
-    const b = bufs.map(copy32);
-    fn(b);
-    outs.push(b);
-  }
-  setThreads(defaultThreads);
-  for (let i = 0; i < outs[0].length; i++) {
-    assert.deepEqual(Buffer.from(outs[0][i].buffer), Buffer.from(outs[1][i].buffer), `${what}: buffer ${i} differs between 1 and 2 threads`);
-  }
-}
 
 for (const isa of isas) {
   describe(`native kernels (${isa}) against the reference`, () => {

@@ -3,52 +3,18 @@
 // reference for every instruction set and the same bits for 1 and 2 threads, the same checks
 // as test/kernels.test.ts; and every op's backward against finite differences in float64, as
 // test/gradients.test.ts does.
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { native, setKernel, setThreads, getThreads, kernelInfo } from '../src/engine/native.js';
+import { native, setKernel } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
 import { Graph } from '../src/engine/graph.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/engine/random.js';
 import * as ops from '../src/engine/ops.js';
-import type { Buf } from '../src/engine/kernels.js';
-import { randn, copy64, copy32, assertClose } from './helpers.js';
+import { randn, copy32, assertClose, gradChecks } from './helpers.js';
+import { both, compare, instructionSets, sameBitsAcrossThreads } from './kernel-checks.js';
 
-const defaultThreads = getThreads();
-const defaultKernel = kernelInfo().gemm;
-const isas = ['generic', 'avx2', 'avx512'].filter((k) => setKernel(k));
-setKernel(defaultKernel);
-after(() => {
-  setKernel(defaultKernel);
-  setThreads(defaultThreads);
-});
-
-const TOL = { rtol: 2e-4, atol: 2e-5 };
-
-function both(bufs: Buf[], fn: (k: typeof native, b: Buf[]) => number | void): { n: Buf[]; r: Buf[]; nv: unknown; rv: unknown } {
-  const n = bufs.map(copy32), r = bufs.map(copy64);
-  const nv = fn(native, n);
-  const rv = fn(reference, r);
-  return { n, r, nv, rv };
-}
-
-function compare(res: { n: Buf[]; r: Buf[] }, which: number[], what: string, scale = 1): void {
-  for (const i of which) assertClose(res.n[i], res.r[i], TOL.rtol, TOL.atol * scale, `${what} buffer ${i}`);
-}
-
-function sameBitsAcrossThreads(bufs: Buf[], fn: (b: Buf[]) => void, what: string): void {
-  const outs: Float32Array[][] = [];
-  for (const t of [1, 2]) {
-    setThreads(t);
-    const b = bufs.map(copy32);
-    fn(b);
-    outs.push(b);
-  }
-  setThreads(defaultThreads);
-  for (let i = 0; i < outs[0].length; i++) {
-    assert.deepEqual(Buffer.from(outs[0][i].buffer), Buffer.from(outs[1][i].buffer), `${what}: buffer ${i} differs between 1 and 2 threads`);
-  }
-}
+const isas = instructionSets();
 
 for (const isa of isas) {
   describe(`video kernels (${isa}) against the reference`, () => {
@@ -226,45 +192,7 @@ describe('video kernels: native argument checks', () => {
 
 // ---- Gradients against finite differences, float64 on the reference kernels ----
 
-const grng = new Rng(23);
-
-function param(shape: number[], scale = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(randn(grng, n, scale, Float64Array), shape, true);
-}
-
-/** As test/gradients.test.ts: backward against (L(x+h) − L(x−h)) / 2h for sampled elements. */
-function gradCheck(name: string, inputs: Tensor[], f: (g: Graph, xs: Tensor[]) => Tensor, samples = 24): void {
-  const g = new Graph(reference, { dtype: 'f64' });
-  const out = f(g, inputs);
-  const R = out.size === 1 ? Float64Array.of(1) : randn(grng, out.size, 1, Float64Array);
-  g.backward(out, R);
-  const lossAt = (): number => {
-    const g2 = new Graph(reference, { dtype: 'f64', training: false });
-    const o = f(g2, inputs);
-    let s = 0;
-    for (let i = 0; i < o.size; i++) s += o.data[i] * R[i];
-    return s;
-  };
-  const h = 1e-6;
-  inputs.forEach((x, xi) => {
-    if (!x.requiresGrad) return;
-    assert.ok(x.grad, `${name}: input ${xi} got no gradient`);
-    const idx = x.size <= samples ? [...Array(x.size).keys()] : Array.from({ length: samples }, () => grng.int(x.size));
-    for (const i of idx) {
-      const keep = x.data[i];
-      x.data[i] = keep + h;
-      const up = lossAt();
-      x.data[i] = keep - h;
-      const down = lossAt();
-      x.data[i] = keep;
-      const numeric = (up - down) / (2 * h);
-      const analytic = x.grad![i];
-      const err = Math.abs(numeric - analytic) / Math.max(1, Math.abs(numeric));
-      assert.ok(err < 1e-6, `${name}: d/d input${xi}[${i}] analytic ${analytic} vs numeric ${numeric}`);
-    }
-  });
-}
+const { param, gradCheck } = gradChecks(new Rng(23));
 
 describe('video ops: gradients match finite differences (float64 reference)', () => {
   it('fullAttention', () => {
