@@ -49,7 +49,7 @@ describe('scalelab eval-video', () => {
     const r = scalelab('eval-video', 'film', '--home', home, '--prompts', '2', '--seeds', '1', '--steps', '2', '--threads', '1', '--json', '--sheet', sheet);
     assert.equal(r.code, 0, r.err);
     const o = JSON.parse(r.out);
-    assert.deepEqual([o.label, o.step, o.samples, o.sampled, o.resumed, o.task, o.task_version], ['film', -1, 2, 2, 0, 'video', 'clips-v1 2x1 steps=2 guidance=3']);
+    assert.deepEqual([o.label, o.step, o.samples, o.sampled, o.resumed, o.task, o.task_version], ['film', -1, 2, 2, 0, 'video', 'clips-v1 2x1 steps=2 guidance=3 detector=1']);
     assert.ok(o.seconds_per_clip > 0);
     assert.deepEqual(Object.keys(o.metrics).sort(), [...VIDEO_METRICS].sort());
     for (const m of VIDEO_METRICS) {
@@ -70,7 +70,7 @@ describe('scalelab eval-video', () => {
       const rows = await store.evals.results({ subjects: [run.id], task: 'video' });
       assert.deepEqual(rows.map((x) => x.metric).sort(), [...VIDEO_METRICS].sort());
       for (const x of rows) {
-        assert.deepEqual([x.step, x.taskVersion, x.runId, x.shots], [-1, 'clips-v1 2x1 steps=2 guidance=3', run.id, 0]);
+        assert.deepEqual([x.step, x.taskVersion, x.runId, x.shots], [-1, 'clips-v1 2x1 steps=2 guidance=3 detector=1', run.id, 0]);
         assert.equal(x.value, o.metrics[x.metric].value);
       }
     } finally {
@@ -84,7 +84,7 @@ describe('scalelab eval-video', () => {
     const again = RunStore.open(home);
     try {
       const steps = new Set((await again.evals.results({ task: 'video' })).map((x) => `${x.step} ${x.taskVersion}`));
-      assert.deepEqual([...steps].sort(), ['-1 clips-v1 2x1 steps=2 guidance=3', '2 clips-v1 1x2 steps=2 guidance=3']);
+      assert.deepEqual([...steps].sort(), ['-1 clips-v1 2x1 steps=2 guidance=3 detector=1', '2 clips-v1 1x2 steps=2 guidance=3 detector=1']);
     } finally {
       await again.close();
     }

@@ -12,7 +12,7 @@ export { buildPrompt } from './fewshot.js';
 export { truncateLeft } from './truncate.js';
 export * from './tasks/index.js';
 // Video quality: the clip detector, its aggregate, the fixed prompts and their chance levels.
-export { readClip, VIDEO_METRICS, type ObjectReading, type VideoMetric, type VideoReading } from './video-detector.js';
+export { readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type ObjectReading, type VideoMetric, type VideoReading } from './video-detector.js';
 export { aggregateVideo, videoMetric } from './video-scores.js';
 export { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, VIDEO_EVAL_SET_NAME, videoEvalSet, type VideoEvalItem } from './video-prompts.js';
 export { CHANCE_BASELINE, VIDEO_CHANCE, estimateVideoChance, shuffleFrames } from './video-chance.js';

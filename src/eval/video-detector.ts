@@ -32,6 +32,13 @@ export interface ObjectReading {
   track: Track;
 }
 
+/**
+ * The version of the reading rules, part of every stored eval-video result's task version: bump it
+ * whenever a change here, in video-blobs.ts or in video-track.ts can change a clip's score, so that
+ * scores read by an older detector are neither resumed into nor compared with newer ones.
+ */
+export const VIDEO_DETECTOR_VERSION = 1;
+
 export const VIDEO_METRICS = ['colour', 'object', 'direction', 'adherence', 'physics', 'permanence'] as const;
 export type VideoMetric = (typeof VIDEO_METRICS)[number];
 

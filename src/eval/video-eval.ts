@@ -4,8 +4,9 @@
 // under task 'video', like a text task's, so `emergence --task video` and the dashboard read
 // them; per-clip scores are saved as they come (eval_outcomes), so a stopped evaluation resumes.
 //
-// The task version names the set and how it was sampled (`clips-v1 24x4 steps=32 guidance=3`):
-// scores of other prompts, seeds or sampler settings are other numbers, never mixed or replaced.
+// The task version names the set, how it was sampled and the detector that read it
+// (`clips-v1 24x4 steps=32 guidance=3 detector=1`): scores of other prompts, seeds, sampler
+// settings or reading rules are other numbers, never mixed, resumed into or replaced.
 import { Graph } from '../engine/graph.js';
 import { native } from '../engine/native.js';
 import { encodeCaption } from '../data/clip-caption.js';
@@ -16,7 +17,7 @@ import { clipConfigOf } from '../train/dit-train.js';
 import { drawClip, loadVideoWeights } from '../train/video.js';
 import type { MetricValue } from './metrics.js';
 import { CHANCE_BASELINE, VIDEO_CHANCE } from './video-chance.js';
-import { readClip, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
+import { readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, VIDEO_EVAL_SET_NAME, type VideoEvalItem } from './video-prompts.js';
 import { aggregateVideo } from './video-scores.js';
 
@@ -71,9 +72,9 @@ export function videoEvalItems(prompts = VIDEO_EVAL_PROMPTS.length, seeds = VIDE
   return VIDEO_EVAL_PROMPTS.slice(0, prompts).flatMap((prompt) => VIDEO_EVAL_SEEDS.slice(0, seeds).map((seed) => ({ prompt, seed })));
 }
 
-/** The task version: the set, how much of it, and the sampler's settings. */
+/** The task version: the set, how much of it, the sampler's settings and the detector's version. */
 export function videoTaskVersion(prompts: number, seeds: number, steps: number, guidance: number): string {
-  return `${VIDEO_EVAL_SET_NAME} ${prompts}x${seeds} steps=${steps} guidance=${guidance}`;
+  return `${VIDEO_EVAL_SET_NAME} ${prompts}x${seeds} steps=${steps} guidance=${guidance} detector=${VIDEO_DETECTOR_VERSION}`;
 }
 
 const sameClip = (a: ClipConfig, b: ClipConfig) => a.frames === b.frames && a.height === b.height && a.width === b.width;
