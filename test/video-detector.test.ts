@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/random.js';
 import { ClipStream, clipFromCaption, type Clip } from '../src/data/clips.js';
-import { COLOURS, PALETTE, type ClipConfig, type Colour } from '../src/data/clip-world.js';
+import { COLOURS, PALETTE, clipLength, type ClipConfig, type Colour } from '../src/data/clip-world.js';
 import { parseCaption } from '../src/data/clip-caption.js';
-import { readClip, VIDEO_METRICS, type VideoReading } from '../src/eval/video-detector.js';
+import { DETECTOR_MIN_SIDE, detectorSizeWarning, readClip, VIDEO_METRICS, type VideoReading } from '../src/eval/video-detector.js';
 import { aggregateVideo } from '../src/eval/video-scores.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, videoEvalSet } from '../src/eval/video-prompts.js';
 import { estimateVideoChance, shuffleFrames, VIDEO_CHANCE } from '../src/eval/video-chance.js';
@@ -158,6 +158,42 @@ for (const c of SMALL) {
     spoiltChecks(small, what);
   });
 }
+
+/** What the detector reads in pure noise (σ 1, clipped to [−1, 1]) against every eval prompt, two clips each. */
+function noiseReadings(c: ClipConfig): VideoReading[] {
+  const rng = new Rng(11);
+  return VIDEO_EVAL_PROMPTS.flatMap((prompt) => [0, 1].map(() => {
+    const frames = new Float32Array(clipLength(c));
+    for (let i = 0; i < frames.length; i++) frames[i] = Math.max(-1, Math.min(1, rng.normal()));
+    return readClip(frames, c, prompt);
+  }));
+}
+
+// A detector that finds objects in noise makes an untrained model look like a trained one: at the
+// supported sizes noise must score about nothing, so a change to the reading rules cannot silently
+// become generous there.
+describe('video detector on pure noise', () => {
+  for (const c of [{ frames: 8, height: 24, width: 24 }, { frames: 16, height: 24, width: 24 }, { frames: 8, height: 32, width: 32 }, { frames: 16, height: 32, width: 32 }]) {
+    it(`scores about nothing at ${c.frames}×${c.height}×${c.width}`, () => {
+      const readings = noiseReadings(c);
+      assert.ok(mean(readings, 'colour') < 0.05, `colour ${mean(readings, 'colour')}`);
+      for (const m of ['object', 'direction', 'adherence'] as const) assert.ok(mean(readings, m) < 0.02, `${m} ${mean(readings, m)}`);
+      // Physics and permanence are judged only of objects found: in noise, hardly any.
+      for (const m of ['physics', 'permanence'] as const) assert.ok(aggregateVideo(readings)[m].n <= 2, `${m} judged on ${aggregateVideo(readings)[m].n} clips`);
+      assert.equal(detectorSizeWarning(c), null);
+    });
+  }
+
+  it(`below ${DETECTOR_MIN_SIDE} pixels reads noise as objects, above chance, and eval-video's warning says so`, () => {
+    // If this fails the detector has become strict at small sizes, and the warning can go.
+    for (const c of [{ frames: 8, height: 16, width: 16 }, { frames: 16, height: 16, width: 16 }]) {
+      const colour = mean(noiseReadings(c), 'colour');
+      assert.ok(colour > VIDEO_CHANCE.colour.value, `colour ${colour} at ${c.frames}×${c.height}×${c.width}`);
+      assert.match(detectorSizeWarning(c)!, new RegExp(`^${c.frames}×16×16 clips are below the detector's 24 pixels a side: at this size it reads noise as objects`));
+    }
+    assert.match(detectorSizeWarning({ frames: 8, height: 32, width: 20 })!, /^8×32×20 clips are below/);
+  });
+});
 
 describe('video detector on spoilt clips', () => {
   it('reads clips through the noise a sampler leaves', () => {

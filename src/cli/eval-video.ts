@@ -68,6 +68,7 @@ export function evalVideoCommand(): Command {
       try {
         res = await evaluateVideo(store, home, spec, {
           prompts: o.prompts, seeds: o.seeds, steps: o.steps, guidance: o.guidance, keepClips: Boolean(o.sheet), onProgress: progress,
+          onWarning: (line) => process.stderr.write(`scalelab: warning: ${line}\n`),
         });
       } finally {
         if (progress) process.stderr.write('\r\x1b[K');

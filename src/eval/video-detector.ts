@@ -39,6 +39,23 @@ export interface ObjectReading {
  */
 export const VIDEO_DETECTOR_VERSION = 1;
 
+/**
+ * The smallest clip side the detector reads honestly. Below it objects have radius 2 (4×4 pixels,
+ * clip-world.ts), and clusters of noise of one palette colour are as large: pure Gaussian noise
+ * (σ 1, clipped to [−1, 1]) on the eval prompts scores colour 0.69 at 8×16×16 and 0.61 at
+ * 16×16×16, direction 0.11 and 0.08, above the chance of a caption ignored (0.40, 0.09); at 24
+ * pixels and above it scores colour 0.02 or less and 0 on the rest (test/video-detector.test.ts).
+ */
+export const DETECTOR_MIN_SIDE = 24;
+
+/** One line saying why scores of clips this small overstate quality, or null at DETECTOR_MIN_SIDE and above. */
+export function detectorSizeWarning(c: ClipConfig): string | null {
+  const side = Math.min(c.height, c.width);
+  if (side >= DETECTOR_MIN_SIDE) return null;
+  return `${c.frames}×${c.height}×${c.width} clips are below the detector's ${DETECTOR_MIN_SIDE} pixels a side: ` +
+    `at this size it reads noise as objects (pure noise scores colour about 0.6, above chance), so the scores overstate quality`;
+}
+
 export const VIDEO_METRICS = ['colour', 'object', 'direction', 'adherence', 'physics', 'permanence'] as const;
 export type VideoMetric = (typeof VIDEO_METRICS)[number];
 

@@ -17,7 +17,7 @@ import { clipConfigOf } from '../train/dit-train.js';
 import { drawClip, loadVideoWeights } from '../train/video.js';
 import type { MetricValue } from './metrics.js';
 import { CHANCE_BASELINE, VIDEO_CHANCE } from './video-chance.js';
-import { readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
+import { detectorSizeWarning, readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, VIDEO_EVAL_SET_NAME, type VideoEvalItem } from './video-prompts.js';
 import { aggregateVideo } from './video-scores.js';
 
@@ -36,6 +36,8 @@ export interface VideoEvalOptions {
   /** Keep every clip's frames (a contact sheet of them); every clip is then sampled, none resumed. */
   keepClips?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Told, before any sampling, why these scores may mislead (clips too small for the detector). */
+  onWarning?: (line: string) => void;
 }
 
 /** One clip's verdict, as saved per clip and resumed. */
@@ -90,6 +92,8 @@ export async function evaluateVideo(store: Store, home: string, spec: string, o:
   if (!Number.isFinite(o.guidance) || o.guidance < 0) throw new UsageError(`--guidance must be a non-negative number, got ${o.guidance}`);
   const w = await loadVideoWeights(store, home, spec);
   const clip = clipConfigOf(w.model.config);
+  const small = detectorSizeWarning(clip);
+  if (small) o.onWarning?.(`${w.label}: ${small}`);
   const key: EvalKey = {
     subject: w.run.id, runId: w.run.id, step: w.step, task: VIDEO_TASK,
     taskVersion: videoTaskVersion(prompts, seeds, o.steps, o.guidance), shots: 0, seed: 0,
