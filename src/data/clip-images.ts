@@ -1,5 +1,6 @@
 // Pictures of clips: an animated GIF of one clip and a PNG contact sheet of several (one clip per
-// row, its frames left to right), for `scalelab video` and the dashboard's gallery; and a user's
+// row, its frames left to right), for `scalelab video` and the dashboard's gallery; a labelled
+// sheet comparing runs on the same prompts and seeds (`scalelab eval-video A B C --sheet`); and a user's
 // animated GIF read back into frames, for extending it (`scalelab video --from clip.gif`).
 // Encoding and decoding are left to small, long-used packages: omggif (GIF) and pngjs (PNG).
 // Files are written atomically; a path that cannot be written, or a GIF that cannot be read or
@@ -11,6 +12,7 @@ import omggif from 'omggif';
 import pngjs from 'pngjs';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import { GLYPH_HEIGHT, drawText, textWidth } from './bitmap-font.js';
 import { PALETTE, PALETTE_NAMES, clipLength, type ClipConfig } from './clip-world.js';
 
 const toByte = (v: number) => Math.min(255, Math.max(0, Math.round((v + 1) * 127.5)));
@@ -188,32 +190,104 @@ export interface SheetOptions {
   gap?: number;
 }
 
+/** The frames a sheet shows of a clip: 0, step, 2·step, … */
+const shownFrames = (c: ClipConfig, step: number) => Array.from({ length: Math.ceil(c.frames / step) }, (_, k) => k * step);
+
+/** An opaque sheet of `width`×`height` pixels in the gaps' dark grey. */
+function blankSheet(width: number, height: number): pngjs.PNG {
+  const png = new pngjs.PNG({ width, height });
+  png.data.fill(0x40);
+  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
+  return png;
+}
+
+/** Paint a clip's shown frames left to right from (ox, oy), `gap` pixels apart, each clip pixel `scale`×`scale`. */
+function paintClip(png: pngjs.PNG, frames: Float32Array, c: ClipConfig, shown: readonly number[], ox0: number, oy: number, scale: number, gap: number): void {
+  const cw = c.width * scale, ch = c.height * scale;
+  shown.forEach((t, col) => {
+    const ox = ox0 + col * (cw + gap);
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) {
+        const at = ((t * c.height + Math.floor(y / scale)) * c.width + Math.floor(x / scale)) * 3;
+        const out = ((oy + y) * png.width + ox + x) * 4;
+        png.data[out] = toByte(frames[at]);
+        png.data[out + 1] = toByte(frames[at + 1]);
+        png.data[out + 2] = toByte(frames[at + 2]);
+      }
+    }
+  });
+}
+
 /** The bytes of a PNG contact sheet: clip i is row i, its frames 0, step, 2·step, … its columns. */
 export function contactSheet(clips: readonly Float32Array[], c: ClipConfig, o: SheetOptions = {}): Uint8Array {
   if (clips.length === 0) throw new RangeError('a contact sheet needs at least one clip');
   clips.forEach((f) => checkFrames(f, c));
-  const scale = o.scale ?? 2, step = o.frameStep ?? 1, gap = o.gap ?? 2;
-  const shown = Array.from({ length: Math.ceil(c.frames / step) }, (_, k) => k * step);
+  const scale = o.scale ?? 2, gap = o.gap ?? 2;
+  const shown = shownFrames(c, o.frameStep ?? 1);
   const cw = c.width * scale, ch = c.height * scale;
-  const width = shown.length * (cw + gap) + gap, height = clips.length * (ch + gap) + gap;
-  const png = new pngjs.PNG({ width, height });
-  png.data.fill(0x40);
-  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
-  clips.forEach((frames, row) => {
-    shown.forEach((t, col) => {
-      const ox = gap + col * (cw + gap), oy = gap + row * (ch + gap);
-      for (let y = 0; y < ch; y++) {
-        for (let x = 0; x < cw; x++) {
-          const at = ((t * c.height + Math.floor(y / scale)) * c.width + Math.floor(x / scale)) * 3;
-          const out = ((oy + y) * width + ox + x) * 4;
-          png.data[out] = toByte(frames[at]);
-          png.data[out + 1] = toByte(frames[at + 1]);
-          png.data[out + 2] = toByte(frames[at + 2]);
-        }
-      }
-    });
-  });
+  const png = blankSheet(shown.length * (cw + gap) + gap, clips.length * (ch + gap) + gap);
+  clips.forEach((frames, row) => paintClip(png, frames, c, shown, gap, gap + row * (ch + gap), scale, gap));
   return pngjs.PNG.sync.write(png);
+}
+
+/** One row of a labelled sheet: a clip and the lines of text drawn left of it. */
+export interface SheetRow {
+  frames: Float32Array;
+  label: readonly string[];
+}
+
+/** Rows shown together under a title (the same prompt and seed, drawn by several runs). */
+export interface SheetGroup {
+  title: string;
+  rows: readonly SheetRow[];
+}
+
+/** Pixels between text and what surrounds it. */
+const TEXT_PAD = 4;
+const TITLE_RGB = [255, 255, 255] as const;
+const LABEL_RGB = [200, 200, 200] as const;
+
+/**
+ * The bytes of a PNG comparison sheet: for each group its title across the sheet, then its rows,
+ * each clip's frames left to right after a column of labels (the built-in 5×7 font, bitmap-font.ts,
+ * at twice its size where a row has room for the lines, else at its own).
+ */
+export function labelledSheet(groups: readonly SheetGroup[], c: ClipConfig, o: SheetOptions = {}): Uint8Array {
+  const rows = groups.flatMap((g) => g.rows);
+  if (rows.length === 0) throw new RangeError('a contact sheet needs at least one clip');
+  rows.forEach((r) => checkFrames(r.frames, c));
+  const scale = o.scale ?? 2, gap = o.gap ?? 2;
+  const shown = shownFrames(c, o.frameStep ?? 1);
+  const cw = c.width * scale, ch = c.height * scale;
+  const lines = Math.max(1, ...rows.map((r) => r.label.length));
+  const lineGap = 2;
+  const fit = (fs: number) => lines * GLYPH_HEIGHT * fs + (lines - 1) * lineGap <= ch;
+  const fs = fit(2) ? 2 : 1;
+  const labelW = Math.max(0, ...rows.flatMap((r) => r.label.map((l) => textWidth(l, fs)))) + 2 * TEXT_PAD;
+  const width = labelW + shown.length * (cw + gap) + gap;
+  // A title too long for the sheet at the labels' size is drawn at the font's own.
+  const ts = groups.every((g) => textWidth(g.title, fs) + 2 * TEXT_PAD <= width) ? fs : 1;
+  const titleH = GLYPH_HEIGHT * ts + 2 * TEXT_PAD;
+  const height = groups.length * titleH + rows.length * (ch + gap);
+  const png = blankSheet(width, height);
+  let y = 0;
+  for (const g of groups) {
+    drawText(png, TEXT_PAD, y + TEXT_PAD, g.title, { scale: ts, rgb: TITLE_RGB });
+    y += titleH;
+    for (const r of g.rows) {
+      paintClip(png, r.frames, c, shown, labelW + gap, y, scale, gap);
+      const textH = r.label.length * GLYPH_HEIGHT * fs + Math.max(0, r.label.length - 1) * lineGap;
+      const top = y + Math.floor((ch - textH) / 2);
+      r.label.forEach((l, k) => drawText(png, TEXT_PAD, top + k * (GLYPH_HEIGHT * fs + lineGap), l, { scale: fs, rgb: LABEL_RGB }));
+      y += ch + gap;
+    }
+  }
+  return pngjs.PNG.sync.write(png);
+}
+
+/** Write a labelled comparison sheet PNG, atomically. */
+export function writeLabelledSheet(file: string, groups: readonly SheetGroup[], c: ClipConfig, o: SheetOptions = {}): void {
+  writeFileAtomic(file, labelledSheet(groups, c, o));
 }
 
 /** Write a contact sheet PNG, atomically. */

@@ -13,5 +13,5 @@ export { ClipStream, clipFromCaption, generateClip, renderScene, stackClips, tra
 export { CAPTION_LENGTH, CAPTION_VOCAB, PAD_ID, decodeCaption, encodeCaption, parseCaption, writeCaption, type Caption, type CaptionObject } from './clip-caption.js';
 export { CLIP_DEFAULTS, COLOURS, MAX_OBJECTS, MOTIONS, PALETTE, PALETTE_NAMES, SHAPES, checkClipConfig, clipGeometry, clipLength, type ClipConfig, type ClipGeometry, type Colour, type Motion, type PaletteName, type Shape as ClipShape } from './clip-world.js';
 export { barFits, drawScene, fold, type Rect, type Scene, type SceneObject } from './clip-scene.js';
-export { clipGif, contactSheet, decodeClipGif, readClipGif, writeClipGif, writeContactSheet, type GifFrames, type GifOptions, type SheetOptions } from './clip-images.js';
+export { clipGif, contactSheet, decodeClipGif, labelledSheet, readClipGif, writeClipGif, writeContactSheet, writeLabelledSheet, type GifFrames, type GifOptions, type SheetGroup, type SheetOptions, type SheetRow } from './clip-images.js';
 export { writeFileAtomic } from '../atomic-file.js';

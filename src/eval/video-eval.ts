@@ -14,7 +14,9 @@ import { CLIP_DEFAULTS, type ClipConfig } from '../data/clip-world.js';
 import { UsageError } from '../errors.js';
 import type { EvalKey, RunRecord, Store } from '../runs/index.js';
 import { clipConfigOf } from '../train/dit-train.js';
-import { drawClip, loadVideoWeights } from '../train/video.js';
+import { drawClip, loadVideoWeights, type VideoWeights } from '../train/video.js';
+import { tokensPerClip } from '../models/dit.js';
+import { trainingCompute } from '../common/compute.js';
 import type { MetricValue } from './metrics.js';
 import { CHANCE_BASELINE, VIDEO_CHANCE } from './video-chance.js';
 import { detectorSizeWarning, readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
@@ -64,6 +66,10 @@ export interface VideoEvalResult {
   secondsPerClip: number | null;
   /** Every clip's frames in item order, with keepClips. */
   clips: Float32Array[] | null;
+  /** The weights' validation MSE: the run's final one, or the one logged at the checkpoint's step (null when none was). */
+  valMse: number | null;
+  /** The training compute behind the weights, C = 6·N·D with D the patches trained on up to them. */
+  flops: number;
 }
 
 /** The first `prompts` prompts × first `seeds` seeds of the set, prompt-major; bad counts are one line. */
@@ -82,15 +88,30 @@ export function videoTaskVersion(prompts: number, seeds: number, steps: number, 
 const sameClip = (a: ClipConfig, b: ClipConfig) => a.frames === b.frames && a.height === b.height && a.width === b.width;
 
 /**
- * Sample and score `spec` (RUN or RUN@STEP) on the set, saving each clip's scores as it goes and
- * the metrics at the end. Bad options and a run that is not a video model fail before sampling.
+ * What the weights cost and reached: the run record's compute and final val MSE for its final
+ * weights; at a checkpoint, compute from its step (the batch in clips, from the run's config, times
+ * the patches of a clip) and the val MSE logged at that step, if validation ran there.
  */
-export async function evaluateVideo(store: Store, home: string, spec: string, o: VideoEvalOptions): Promise<VideoEvalResult> {
+export async function videoWeightsFacts(store: Store, w: VideoWeights): Promise<{ valMse: number | null; flops: number }> {
+  if (w.step < 0) return { valMse: w.run.finalValBpb, flops: w.run.flops };
+  const row = (await store.series.atSteps(w.run.id, [w.step]))[0];
+  const batch = Number((w.run.config as { train?: { batch?: unknown } }).train?.batch);
+  const patches = w.step * batch * tokensPerClip(w.model.config);
+  const flops = w.run.nonEmbeddingParams !== null && Number.isFinite(patches) ? trainingCompute(w.run.nonEmbeddingParams, patches) : row?.flops ?? NaN;
+  return { valMse: row?.valBpb ?? null, flops };
+}
+
+/**
+ * Sample and score `spec` (RUN or RUN@STEP, or weights already loaded) on the set, saving each
+ * clip's scores as it goes and the metrics at the end. Bad options and a run that is not a video
+ * model fail before sampling.
+ */
+export async function evaluateVideo(store: Store, home: string, spec: string | VideoWeights, o: VideoEvalOptions): Promise<VideoEvalResult> {
   const prompts = o.prompts ?? VIDEO_EVAL_PROMPTS.length, seeds = o.seeds ?? VIDEO_EVAL_SEEDS.length;
   const items = videoEvalItems(prompts, seeds);
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new UsageError(`--steps must be a positive integer, got ${o.steps}`);
   if (!Number.isFinite(o.guidance) || o.guidance < 0) throw new UsageError(`--guidance must be a non-negative number, got ${o.guidance}`);
-  const w = await loadVideoWeights(store, home, spec);
+  const w = typeof spec === 'string' ? await loadVideoWeights(store, home, spec) : spec;
   const clip = clipConfigOf(w.model.config);
   const small = detectorSizeWarning(clip);
   if (small) o.onWarning?.(`${w.label}: ${small}`);
@@ -128,7 +149,7 @@ export async function evaluateVideo(store: Store, home: string, spec: string, o:
   return {
     run: w.run, step: w.step, label: w.label, key, clip, items, outcomes: done, metrics,
     chanceExact: prompts === VIDEO_EVAL_PROMPTS.length && sameClip(clip, CLIP_DEFAULTS),
-    sampled, resumed, secondsPerClip: sampled > 0 ? seconds / sampled : null, clips,
+    sampled, resumed, secondsPerClip: sampled > 0 ? seconds / sampled : null, clips, ...(await videoWeightsFacts(store, w)),
   };
 }
 
