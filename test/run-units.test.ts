@@ -1,6 +1,8 @@
 // A run's losses in its own unit wherever it is shown: a GPT's in bits per byte, a video run's
 // (config family 'dit') as the velocity MSE it stores in the same columns, never divided by ln 2
-// nor labelled bpb. `runs`, `show`, their JSON, the dashboard's summaries and its curves.
+// nor labelled bpb. `runs`, `show`, their JSON, the dashboard's summaries and its curves; its
+// throughput in patches/s, not tok/s; and its sweep's law view, fitted as `scalelab fit` fits
+// video runs (val MSE against compute) rather than as bits per byte.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
 import { runSummaries } from '../src/dashboard/runs.js';
 import { runMetrics } from '../src/dashboard/metrics.js';
+import { LawCache } from '../src/dashboard/law.js';
+import { addSyntheticSweep } from '../src/dashboard/synthetic.js';
+import { SweepQueue } from '../src/sweep/queue.js';
+import { COMPUTE_LAW } from '../src/laws/compute-law.js';
+import { metricLabel } from '../src/ui/curves.js';
+import { rateHeading } from '../src/ui/runs-table.js';
+import { lossAxis } from '../src/ui/law.js';
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'scalelab.js');
 function scalelab(...args: string[]) {
@@ -104,5 +113,81 @@ describe('losses in the run\'s unit: bits per byte for a GPT, velocity MSE for a
     assert.doesNotMatch(video.out, /bpb/);
     const text = scalelab('show', 'texter', '--home', mixedHome);
     assert.match(text.out, /^bpb {7}val best 0\.300, final 0\.300; train final 0\.361$/m);
+  });
+});
+
+/** Val MSE of a video sweep's runs: L(C) = E + A/C^α exactly. */
+const VIDEO_LAW = { E: 0.3, A: 250, alpha: 0.3 };
+
+/** A finished video sweep, one run per budget, planned as `sweep plan --model dit` records it; `done` of them finished. */
+async function addVideoSweep(store: RunStore, name: string, budgets: number[], done = budgets.length) {
+  const q = new SweepQueue(store);
+  await q.createSweep(name, { model: 'dit', flops: budgets }, budgets.map((_, i) => ({ options: { clips: 100 }, runName: `${name}-${i}`, estimatedSeconds: 10 })));
+  for (const [i, C] of budgets.slice(0, done).entries()) {
+    const job = (await q.claim('w', 60, name))!;
+    const N = 1e4 * (i + 1), tokens = C / (6 * N), loss = VIDEO_LAW.E + VIDEO_LAW.A / C ** VIDEO_LAW.alpha;
+    const run = await store.createRun({ name: job.runName, config: { family: 'dit', model: { frames: 4, layers: 1, dModel: 32 }, train: {} }, params: N + 100, nonEmbeddingParams: N, flopsPerToken: 6 * N, tokensTarget: tokens });
+    await store.updateRun(run.id, { status: 'done', tokensSeen: tokens, flops: C, finalValBpb: loss, bestValBpb: loss, trainSeconds: 1 });
+    await q.complete(job, 'w');
+  }
+}
+
+describe('the dashboard in a video run\'s units: patches/s, and a video sweep\'s law in val MSE against compute', () => {
+  let home: string, store: RunStore, laws: LawCache;
+  before(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-units-law-'));
+    store = RunStore.open(home);
+    await addVideoSweep(store, 'vid', [1e9, 4e9, 1.6e10, 6.4e10, 2.56e11]);
+    await addVideoSweep(store, 'vid-new', [1e9, 4e9], 0);
+    await addSyntheticSweep(store, 'iso');
+    laws = new LawCache(store, 40);
+  });
+  after(async () => {
+    await laws.close();
+    await store.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('fits a video sweep with the law `scalelab fit` uses for video runs, L(C) = E + A/C^α, and says its loss is val MSE', async () => {
+    const v = await laws.view('vid');
+    assert.equal(v.metric, 'mse');
+    assert.equal(v.computeError, null);
+    const c = v.compute!;
+    assert.equal(c.law, COMPUTE_LAW);
+    assert.deepEqual(c.budgets.map((b) => Number(b.flops.toPrecision(6))), [1e9, 4e9, 1.6e10, 6.4e10, 2.56e11]);
+    assert.ok(Math.abs(c.fit.alpha - VIDEO_LAW.alpha) < 0.01 && Math.abs(c.fit.E - VIDEO_LAW.E) < 0.01, `E ${c.fit.E}, alpha ${c.fit.alpha}`);
+    assert.equal(c.resamples, 40);
+    // Its curve, drawn with its band, spans the runs and predicts 10× beyond the largest.
+    const xs = c.predictions.map((p) => p.flops);
+    assert.ok(xs[0] < 1e9 && Math.abs(xs.at(-1)! / 2.56e12 - 1) < 1e-6, `${xs[0]} to ${xs.at(-1)}`);
+    for (const p of c.predictions) assert.ok(p.interval[0] <= p.loss + 1e-9 && p.loss <= p.interval[1] + 1e-9);
+    // One size per budget: no isoFLOP profile for L(N, D)'s approach 2, and the view says why.
+    assert.ok(v.fit && 'error' in v.fit.isoflop && /only 1 model size/.test(v.fit.isoflop.error), JSON.stringify(v.fit?.isoflop));
+    assert.equal(lossAxis(v), 'final val MSE (velocity)');
+  });
+
+  it('a video sweep with no finished run is still in val MSE, and says why no law is fitted yet', async () => {
+    const v = await laws.view('vid-new');
+    assert.equal(v.metric, 'mse');
+    assert.equal(v.compute, null);
+    assert.match(v.computeError!, /need runs at 4 or more compute budgets/);
+  });
+
+  it('keeps a GPT sweep in bits per byte, fitted by L(N, D) alone', async () => {
+    const v = await laws.view('iso');
+    assert.equal(v.metric, 'bpb');
+    assert.deepEqual([v.compute, v.computeError], [null, null]);
+    assert.ok(v.fit && v.frontier);
+    assert.equal(lossAxis(v), 'final val loss (bits/byte)');
+  });
+
+  it('heads throughput in tok/s for language models, patches/s for video runs, each cell\'s own when both are listed', () => {
+    assert.equal(rateHeading('bpb'), 'tok/s (avg)');
+    assert.equal(rateHeading('mse'), 'patches/s (avg)');
+    assert.equal(rateHeading(null), 'throughput (avg)');
+    assert.equal(metricLabel('tokensPerS', new Set(['bpb'])), 'tokens/s (each step)');
+    assert.equal(metricLabel('tokensPerS', new Set(['mse'])), 'patches/s (each step)');
+    assert.equal(metricLabel('tokensPerS', new Set(['bpb', 'mse'])), 'tokens/s (each step; patches/s for video runs)');
+    assert.equal(metricLabel('valBpb', new Set(['mse'])), 'validation loss (velocity MSE)');
   });
 });

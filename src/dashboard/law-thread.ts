@@ -2,13 +2,13 @@
 // must keep streaming metrics and answering the page meanwhile.
 import { parentPort, workerData } from 'node:worker_threads';
 import { lawView, type VerifyPoint } from './law-view.js';
-import type { SweepPoint } from '../sweep/points.js';
+import type { Metric, SweepPoint } from '../sweep/points.js';
 
-export interface LawThreadData { sweep: string; points: SweepPoint[]; verify: VerifyPoint[]; resamples: number }
+export interface LawThreadData { sweep: string; metric: Metric; points: SweepPoint[]; verify: VerifyPoint[]; resamples: number }
 
 const d = workerData as LawThreadData;
 try {
-  parentPort!.postMessage({ ok: true, view: lawView(d.sweep, d.points, d.verify, { resamples: d.resamples }) });
+  parentPort!.postMessage({ ok: true, view: lawView(d.sweep, d.points, d.verify, { resamples: d.resamples, metric: d.metric }) });
 } catch (err) {
   parentPort!.postMessage({ ok: false, message: (err as Error).message });
 }

@@ -2,10 +2,15 @@
 // the fitted law with its intervals, the compute-optimal frontier with a bootstrap band across
 // the FLOP range, the isoFLOP groups with the law's curve through each, and the verify runs'
 // predicted-vs-measured points. Plain data, so it crosses a worker thread and goes out as JSON.
+//
+// A video (DiT) sweep's loss is the val MSE, not bits per byte, and its headline law is the one
+// `scalelab fit` fits to video runs: L(C) = E + A/C^α against compute (laws/compute-law.ts), drawn
+// with its band; L(N, D), with D in patches, is fitted beside it where the runs allow, as there.
 import { computeOptimal, predictLoss } from '../laws/chinchilla.js';
 import { fitLaw, type LawReport } from '../laws/report.js';
 import type { IsoflopBudget } from '../laws/isoflop.js';
-import type { SweepPoint } from '../sweep/points.js';
+import type { Metric, SweepPoint } from '../sweep/points.js';
+import { fitComputeLaw, type ComputeLawReport } from '../laws/compute-law.js';
 import { tokensForCompute } from '../common/compute.js';
 
 export interface VerifyPoint {
@@ -46,10 +51,19 @@ export interface Frontier {
 
 export interface LawView {
   sweep: string;
+  /** The loss fitted: final val bits per byte (a GPT sweep) or final val MSE (a video sweep). */
+  metric: Metric;
   points: SweepPoint[];
   fit: LawReport | null;
-  /** Why there is no fit (too few runs, a degenerate fit). */
+  /** Why there is no fit of L(N, D) (too few runs, a degenerate fit). */
   error: string | null;
+  /**
+   * A video sweep's val MSE against compute, L(C) = E + A/C^α, as `scalelab fit` fits it: the
+   * report's predictions are its curve with the bootstrap band, across and beyond the runs' compute.
+   * Null for a GPT sweep, or when it does not fit (computeError says why).
+   */
+  compute: ComputeLawReport | null;
+  computeError: string | null;
   frontier: Frontier | null;
   budgets: BudgetGroup[];
   verify: VerifyPoint[];
@@ -64,9 +78,23 @@ const BUDGET_TOLERANCE = 0.1;
 const CURVE_STEP = 1.02;
 const MAX_CURVE_POINTS = 400;
 
-export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint[], o: { resamples: number }): LawView {
+/** The compute law's curve runs from a third of the least compute to this many times the most: how far the law predicts. */
+const COMPUTE_CURVE_AHEAD = 10;
+
+/** `metric` is the sweep's (a video sweep's is 'mse' even before a run finishes); by default, the points'. */
+export function lawView(sweep: string, points: SweepPoint[], verify: VerifyPoint[], o: { resamples: number; metric?: Metric }): LawView {
   const budgets = groupBudgets(points);
-  const view: LawView = { sweep, points, fit: null, error: null, frontier: null, budgets, verify };
+  const metric = o.metric ?? (points.some((p) => p.metric === 'mse') ? 'mse' : 'bpb');
+  const view: LawView = { sweep, metric, points, fit: null, error: null, compute: null, computeError: null, frontier: null, budgets, verify };
+  if (metric === 'mse') {
+    try {
+      const cs = points.map((p) => p.flops);
+      const flops = cs.length ? logspace(Math.min(...cs) / 3, Math.max(...cs) * COMPUTE_CURVE_AHEAD) : [];
+      view.compute = fitComputeLaw(points, { resamples: o.resamples, flops });
+    } catch (err) {
+      view.computeError = (err as Error).message;
+    }
+  }
   let fitted;
   try {
     fitted = fitLaw(points.map((p) => ({ params: p.params, tokens: p.tokens, loss: p.loss })), { resamples: o.resamples });

@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Store } from '../runs/index.js';
 import { sweepPoints } from '../sweep/points.js';
 import { MIN_POINTS } from '../laws/validate.js';
+import { MIN_BUDGETS } from '../laws/compute-law.js';
 import { lawView, type LawView, type VerifyPoint } from './law-view.js';
 import type { LawThreadData } from './law-thread.js';
 import { startThread } from '../thread.js';
@@ -21,12 +22,15 @@ export class LawCache {
   async view(sweep: string): Promise<LawView> {
     const points = await sweepPoints(this.store, sweep);
     const verify = await verifyPoints(this.store, sweep);
+    // A video sweep's losses are val MSE, and it is fitted against compute, from its plan on: its runs may not have finished yet.
+    const metric = (await this.store.sweeps.get(sweep)).config.model === 'dit' || points.some((p) => p.metric === 'mse') ? 'mse' : 'bpb';
     const signature = `${points.map((p) => p.run).join(',')}|${verify.map((v) => v.run).join(',')}`;
     const cached = this.entries.get(sweep);
     if (cached && cached.signature === signature) return cached.view;
-    const view = points.length < MIN_POINTS
-      ? Promise.resolve(lawView(sweep, points, verify, { resamples: this.resamples }))
-      : this.inThread({ sweep, points, verify, resamples: this.resamples });
+    // Too few runs for any fit answer at once; a fit, with its bootstrap, runs in a thread.
+    const view = points.length < (metric === 'mse' ? Math.min(MIN_BUDGETS, MIN_POINTS) : MIN_POINTS)
+      ? Promise.resolve(lawView(sweep, points, verify, { resamples: this.resamples, metric }))
+      : this.inThread({ sweep, metric, points, verify, resamples: this.resamples });
     const entry = { signature, view };
     this.entries.set(sweep, entry);
     // A failed fit (a crashed thread) is not remembered, so the next request tries again.

@@ -23,10 +23,15 @@ const LOSS_UNITS = { bpb: 'bits/byte', mse: 'velocity MSE' } as const;
 
 /**
  * A chart's title. The losses are in the selected runs' unit: bits per byte for a GPT, velocity
- * MSE for a video run; when both kinds are drawn together the title says which is which.
+ * MSE for a video run; throughput in tokens for a GPT, spacetime patches for a video run; when
+ * both kinds are drawn together the title says which is which.
  */
 export function metricLabel(metric: MetricKey, units: ReadonlySet<keyof typeof LOSS_UNITS>): string {
   const base = METRIC_LABELS[metric] ?? metric;
+  if (metric === 'tokensPerS') {
+    if (!units.has('mse')) return base;
+    return units.size === 2 ? 'tokens/s (each step; patches/s for video runs)' : 'patches/s (each step)';
+  }
   if (metric !== 'trainBpb' && metric !== 'valBpb') return base;
   const name = base.replace(/ \(bits\/byte\)$/, '');
   if (units.size === 2) return `${name} (bits/byte; velocity MSE for video runs)`;

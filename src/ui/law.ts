@@ -2,7 +2,8 @@
 // compute-optimal frontier and its bootstrap band, the verify runs' predicted interval beside
 // what they measured, and the isoFLOP curves (loss against model size at each budget, with the
 // law's curve through them). The fit runs on the server and is refetched when a run of the
-// sweep finishes or a verify run of it does.
+// sweep finishes or a verify run of it does. A video sweep's losses are val MSE, and its first
+// chart draws L(C) = E + A/C^α against compute, the law `scalelab fit` fits to video runs.
 import { getJSON, type LawView } from './api.js';
 import { esc } from './dom.js';
 import { axis, padded } from './axes.js';
@@ -82,7 +83,8 @@ export class LawUI {
       if (abort.signal.aborted) return;
       this.view = v;
       this.render(v);
-      this.status.textContent = v.fit ? `${v.points.length} runs fitted, ${Math.round(v.fit.level * 100)}% intervals from ${v.fit.resamples} bootstrap resamples` : '';
+      const f = v.compute ?? v.fit;
+      this.status.textContent = f ? `${v.points.length} runs fitted, ${Math.round(f.level * 100)}% intervals from ${f.resamples} bootstrap resamples` : '';
     } catch (err) {
       if (abort.signal.aborted) return;
       this.fetched = '';
@@ -106,11 +108,15 @@ export class LawUI {
         `Start workers with <code>scalelab sweep run ${esc(v.sweep)}</code>.</div>`;
       return;
     }
+    const notice = v.metric === 'mse'
+      ? (v.compute || v.fit ? '' : `No fit yet: L(C): ${v.computeError ?? ''}; L(N, D): ${v.error ?? ''}`)
+      : (v.error ? `No fit yet: ${v.error}` : '');
+    const loss = v.metric === 'mse' ? 'val mse' : 'loss';
     this.root.innerHTML = `
-      ${v.error ? `<div class="notice">No fit yet: ${esc(v.error)}</div>` : ''}
+      ${notice ? `<div class="notice">${esc(notice)}</div>` : ''}
       <div class="law-charts">
-        <div class="chart"><div class="chart-head"><span class="chart-title">final loss vs compute</span></div><div id="law-frontier"></div><div class="legend" id="law-frontier-legend"></div></div>
-        <div class="chart"><div class="chart-head"><span class="chart-title">isoFLOP curves: loss vs model size</span></div><div id="law-isoflop"></div></div>
+        <div class="chart"><div class="chart-head"><span class="chart-title">final ${loss} vs compute</span></div><div id="law-frontier"></div><div class="legend" id="law-frontier-legend"></div></div>
+        <div class="chart"><div class="chart-head"><span class="chart-title">isoFLOP curves: ${loss} vs model size</span></div><div id="law-isoflop"></div></div>
       </div>
       <div class="law-text">${lawText(v)}</div>`;
     const fbox = this.root.querySelector<HTMLElement>('#law-frontier')!;
@@ -140,7 +146,15 @@ export class LawUI {
     });
     const bands: UPlot.Band[] = [];
     this.frontierSeries = -1;
-    if (v.frontier) {
+    if (v.compute) {
+      const p = v.compute.predictions;
+      tables.push([p.map((x) => distinct(x.flops, taken)), p.map((x) => x.loss), p.map((x) => x.interval[0]), p.map((x) => x.interval[1])]);
+      this.frontierSeries = series.length;
+      series.push({ label: v.compute.law, stroke: FRONTIER, width: 2, points: { show: false } });
+      series.push({ label: 'interval low', stroke: '#2224', width: 1, dash: [4, 4], points: { show: false } });
+      series.push({ label: 'interval high', stroke: '#2224', width: 1, dash: [4, 4], points: { show: false } });
+      bands.push({ series: [series.length - 1, series.length - 2], fill: 'rgba(34,34,34,0.10)' });
+    } else if (v.frontier) {
       const f = v.frontier;
       tables.push([f.flops.map((c) => distinct(c, taken)), f.loss, f.lo, f.hi]);
       this.frontierSeries = series.length;
@@ -163,7 +177,7 @@ export class LawUI {
     const opts: UPlot.Options = {
       ...this.size(box),
       scales: { x: { time: false, distr: 3, range: padded(1.3) }, y: { distr: 3, range: padded(1.04) } },
-      axes: [axis('FLOPs (6·N·D)', true), axis('final val loss (bits/byte)', true)],
+      axes: [axis('FLOPs (6·N·D)', true), axis(lossAxis(v), true)],
       series, bands, legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       hooks: {
@@ -209,7 +223,7 @@ export class LawUI {
     return new uPlot({
       ...this.size(box),
       scales: { x: { time: false, distr: 3, range: padded(1.1) }, y: { distr: 3, range: padded(1.04) } },
-      axes: [axis('non-embedding parameters N', true), axis('final val loss (bits/byte)', true)],
+      axes: [axis('non-embedding parameters N', true), axis(lossAxis(v), true)],
       series, legend: { show: false }, cursor: { drag: { x: false, y: false } },
     }, uPlot.join(tables), box);
   }
@@ -226,23 +240,50 @@ function distinct(x: number, taken: Set<number>): number {
   return v;
 }
 
+/** The loss axis: a GPT sweep's val bits per byte, a video sweep's val MSE (velocity). */
+export function lossAxis(v: Pick<LawView, 'metric'>): string {
+  return v.metric === 'mse' ? 'final val MSE (velocity)' : 'final val loss (bits/byte)';
+}
+
 function scatter(label: string, color: string, size: number): UPlot.Series {
   return { label, stroke: color, fill: color, width: 1, paths: () => null, points: { show: true, size, fill: color, stroke: color } };
 }
 
 function legend(v: LawView): string {
   const items = v.budgets.map((b, i) => `<span class="ri"><i style="background:${BUDGET_COLORS[i % BUDGET_COLORS.length]}"></i>C ≈ ${sci(b.flops)} (${b.runs.length} run${b.runs.length === 1 ? '' : 's'})</span>`);
-  if (v.frontier) items.push(`<span class="ri"><i style="background:${FRONTIER}"></i>frontier, shaded: ${v.fit ? Math.round(v.fit.level * 100) : 90}% interval</span>`);
+  if (v.compute) items.push(`<span class="ri"><i style="background:${FRONTIER}"></i>${esc(v.compute.law)}, shaded: ${Math.round(v.compute.level * 100)}% interval</span>`);
+  else if (v.frontier) items.push(`<span class="ri"><i style="background:${FRONTIER}"></i>frontier, shaded: ${v.fit ? Math.round(v.fit.level * 100) : 90}% interval</span>`);
   if (v.verify.length) items.push('<span class="ri"><i class="hollow"></i>predicted (bar: interval) <i style="background:#c00"></i>measured</span>');
   return items.join('');
 }
 
+/** A video sweep's law against compute: its parameters, each budget's best run and what it predicts beyond them. */
+function computeLawText(v: LawView): string {
+  const c = v.compute;
+  if (!c) return v.computeError ? `<h3>L(C) = E + A/C<sup>α</sup></h3><p class="muted">not fitted: ${esc(v.computeError)}</p>` : '';
+  const pct = Math.round(c.level * 100);
+  const iv = (k: keyof typeof c.intervals) => `[${fixed(c.intervals[k][0], 4)}, ${fixed(c.intervals[k][1], 4)}]`;
+  const ahead = c.predictions.at(-1);
+  let html = `<h3>L(C) = E + A/C<sup>α</sup></h3>
+    <p class="muted">final val MSE against compute C = 6·N·D (D in patches), fitted to the best run of each of ${c.budgets.length} budgets</p>
+    <table class="kv"><tr><th></th><th>fit</th><th>${pct}% interval</th></tr>
+    <tr><td>E</td><td>${fixed(c.fit.E, 4)}</td><td>${iv('E')}</td></tr>
+    <tr><td>A</td><td>${si(c.fit.A)}</td><td>[${si(c.intervals.A[0])}, ${si(c.intervals.A[1])}]</td></tr>
+    <tr><td>α</td><td>${fixed(c.fit.alpha)}</td><td>${iv('alpha')}</td></tr></table>`;
+  for (const w of c.warnings) html += `<p class="warn">${esc(w)}</p>`;
+  html += `<h4>Budgets</h4><table class="kv"><tr><th>FLOPs</th><th>best val mse</th><th>runs</th></tr>${
+    c.budgets.map((b) => `<tr><td>${sci(b.flops)}</td><td>${fixed(b.loss, 4)}</td><td>${b.runs}</td></tr>`).join('')}</table>`;
+  if (ahead) html += `<p>predicted at ${sci(ahead.flops)} FLOPs: val mse ${fixed(ahead.loss, 4)} [${fixed(ahead.interval[0], 4)}, ${fixed(ahead.interval[1], 4)}]</p>`;
+  return html;
+}
+
 function lawText(v: LawView): string {
+  const mse = v.metric === 'mse';
   const f = v.fit;
-  if (!f) return '';
+  if (!f) return mse ? computeLawText(v) + (v.error ? `<h3>L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup></h3><p class="muted">not fitted: ${esc(v.error)}</p>` : '') : '';
   const iv = (k: keyof typeof f.intervals, d = 3) => `[${fixed(f.intervals[k][0], d)}, ${fixed(f.intervals[k][1], d)}]`;
   const pct = Math.round(f.level * 100);
-  let html = `<h3>L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup></h3>
+  let html = `${mse ? computeLawText(v) : ''}<h3>L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup></h3>${mse ? '<p class="muted">val MSE; N non-embedding parameters, D training patches</p>' : ''}
     <table class="kv"><tr><th></th><th>fit</th><th>${pct}% interval</th></tr>
     <tr><td>E</td><td>${fixed(f.law.E)}</td><td>${iv('E')}</td></tr>
     <tr><td>A</td><td>${si(f.law.A)}</td><td>[${si(f.intervals.A[0])}, ${si(f.intervals.A[1])}]</td></tr>
@@ -250,7 +291,7 @@ function lawText(v: LawView): string {
     <tr><td>α</td><td>${fixed(f.law.alpha)}</td><td>${iv('alpha')}</td></tr>
     <tr><td>β</td><td>${fixed(f.law.beta)}</td><td>${iv('beta')}</td></tr></table>`;
   for (const w of f.warnings) html += `<p class="warn">${esc(w)}</p>`;
-  html += `<h4>Compute-optimal allocation</h4><table class="kv"><tr><th>FLOPs</th><th>N</th><th>D</th><th>loss</th></tr>${
+  html += `<h4>Compute-optimal allocation</h4><table class="kv"><tr><th>FLOPs</th><th>N</th><th>D${mse ? ' (patches)' : ''}</th><th>${mse ? 'val mse' : 'loss'}</th></tr>${
     f.optimal.map((o) => `<tr><td>${sci(o.flops)}</td><td>${si(o.params)}</td><td>${si(o.tokens)}</td><td>${fixed(o.loss)} [${fixed(o.intervals.loss[0])}, ${fixed(o.intervals.loss[1])}]</td></tr>`).join('')}</table>`;
   html += '<h4>Approach 2 (isoFLOP parabolas)</h4>';
   html += 'error' in f.isoflop

@@ -32,7 +32,7 @@ const COLUMNS: Column[] = [
   { key: 'flops', label: 'FLOPs', num: true, optional: true, value: (r) => r.flops, cell: (r) => sci(r.flops) },
   { key: 'best', label: 'best val bpb', loss: 'best val', num: true, lowFirst: true, value: (r) => r.bestValBpb, cell: (r) => lossCell(r.bestValBpb, r.unit) },
   { key: 'train', label: 'train bpb', loss: 'train', num: true, lowFirst: true, optional: true, value: (r) => r.lastTrainBpb, cell: (r) => lossCell(r.lastTrainBpb, r.unit) },
-  { key: 'tps', label: 'tok/s (avg)', num: true, optional: true, value: (r) => r.tokensPerS, cell: (r) => `<span title="last step: ${esc(si(r.lastTokensPerS))}">${si(r.tokensPerS)}</span>` },
+  { key: 'tps', label: 'tok/s (avg)', num: true, optional: true, value: (r) => r.tokensPerS, cell: rateCell },
   { key: 'started', label: 'started', optional: true, value: (r) => r.startedAt ?? r.createdAt, cell: (r) => `<span title="${esc(r.startedAt ?? '')}">${when(r.startedAt)}</span>` },
 ];
 
@@ -43,13 +43,26 @@ function nameCell(r: RunSummary): string {
 
 /**
  * The unit every run in the table shares (a GPT's losses are bits per byte, a video run's the
- * velocity MSE), or null when both kinds are listed and each loss cell names its own unit.
+ * velocity MSE), or null when both kinds are listed and each loss and throughput cell names its own unit.
  */
 let sharedUnit: RunSummary['unit'] | null = 'bpb';
 
 function lossCell(v: number | null, unit: RunSummary['unit']): string {
   const text = fixed(v, unit === 'bpb' ? 3 : 4);
   return sharedUnit !== null || v === null ? text : `${text} <span class="unit">${unit}</span>`;
+}
+
+/** What a run's steps go through per second: a GPT's tokens (bytes), a video run's spacetime patches. */
+const RATE_UNITS: Record<RunSummary['unit'], string> = { bpb: 'tok/s', mse: 'patches/s' };
+
+/** The throughput column's heading: in the unit the runs share, or 'throughput' when each cell names its own. */
+export function rateHeading(shared: RunSummary['unit'] | null): string {
+  return `${shared ? RATE_UNITS[shared] : 'throughput'} (avg)`;
+}
+
+function rateCell(r: RunSummary): string {
+  const unit = sharedUnit === null && r.tokensPerS !== null ? ` <span class="unit">${RATE_UNITS[r.unit]}</span>` : '';
+  return `<span title="last step: ${esc(si(r.lastTokensPerS))} ${RATE_UNITS[r.unit]}">${si(r.tokensPerS)}</span>${unit}`;
 }
 
 function tokensCell(r: RunSummary): string {
@@ -105,8 +118,8 @@ export class RunsTable {
     const units = new Set([...state.runs.values()].map((r) => r.unit));
     sharedUnit = units.size === 1 ? [...units][0] : units.size === 0 ? 'bpb' : null;
     for (const c of COLUMNS) {
-      if (!c.loss) continue;
-      c.label = sharedUnit ? `${c.loss} ${sharedUnit}` : c.loss;
+      if (!c.loss && c.key !== 'tps') continue;
+      c.label = c.key === 'tps' ? rateHeading(sharedUnit) : sharedUnit ? `${c.loss} ${sharedUnit}` : c.loss!;
       const th = this.table.tHead!.querySelector<HTMLElement>(`th[data-key="${c.key}"]`);
       if (th) th.textContent = c.label;
     }
