@@ -53,8 +53,11 @@ export function exp64(x: number): number {
 /**
  * The model's probabilities of one row of logits (logits[off … off+256)) into p[0 … 256), by the
  * rule above (e_i / S); false, with p untouched, when S is 0 or not finite (a broken model).
+ * With a `cutoff` c, e_i is 0 wherever ℓ_i − m < −c, without computing it: the context mixer
+ * reads the probabilities at 12 bits, where e^−c for c = 24 (under 4·10^−11) is nothing, and most
+ * of a confident model's 256 logits lie that far below its best.
  */
-export function probabilities(logits: ArrayLike<number>, off: number, p: Float64Array): boolean {
+export function probabilities(logits: ArrayLike<number>, off: number, p: Float64Array, cutoff = Infinity): boolean {
   let m = -Infinity;
   for (let i = 0; i < SYMBOLS; i++) {
     const l = logits[off + i];
@@ -62,7 +65,8 @@ export function probabilities(logits: ArrayLike<number>, off: number, p: Float64
   }
   let s = 0;
   for (let i = 0; i < SYMBOLS; i++) {
-    const v = exp64(logits[off + i] - m);
+    const x = logits[off + i] - m;
+    const v = x < -cutoff ? 0 : exp64(x);
     p[i] = v;
     s += v;
   }

@@ -8,7 +8,9 @@ import { findSymbol, frequenciesOf, probabilities, uniformFrequencies, SYMBOLS }
 import type { RangeDecoder, RangeEncoder } from './range-coder.js';
 
 /** The context mixer this scalelab writes, as named in a file's coding parameters. */
-export const CONTEXT_MIXER = 'lm+orders0-6+words-bitwise-v1';
+export const CONTEXT_MIXER = 'lm-cut24+orders0,2-8+words-bitwise-v1';
+/** Logits this far below a row's best count as probability 0 for the mixer (frequencies.ts). */
+const CUTOFF = 24;
 
 export interface Predictor {
   /** Code byte b, segment s's next, given the model's logits row at off. */
@@ -63,7 +65,7 @@ class Mixed implements Predictor {
 
   /** The model's probabilities; a broken model's row (none finite) counts as uniform, as it does alone. */
   private probabilities(logits: ArrayLike<number>, off: number): Float64Array {
-    if (!probabilities(logits, off, this.p)) this.p.fill(1 / SYMBOLS);
+    if (!probabilities(logits, off, this.p, CUTOFF)) this.p.fill(1 / SYMBOLS);
     return this.p;
   }
 
