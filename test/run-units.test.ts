@@ -76,7 +76,8 @@ describe('losses in the run\'s unit: bits per byte for a GPT, velocity MSE for a
     assert.equal(r.code, 0, r.err);
     const [header, row] = r.out.trim().split('\n');
     assert.match(header, /best val mse +train mse/);
-    assert.doesNotMatch(header, /bpb/);
+    assert.match(header, / patches +FLOPs .* patches\/s \(avg\)/);
+    assert.doesNotMatch(header, /bpb|tok/);
     assert.match(row, / 0\.3000 +0\.2500 /);
   });
 
@@ -85,7 +86,8 @@ describe('losses in the run\'s unit: bits per byte for a GPT, velocity MSE for a
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
     assert.match(lines[0], /best val +train /);
-    assert.doesNotMatch(lines[0], /bpb|mse/);
+    assert.match(lines[0], / data +FLOPs .* data\/s \(avg\)/);
+    assert.doesNotMatch(lines[0], /bpb|mse|tok/);
     assert.match(lines.find((l) => l.startsWith('clipper'))!, / 0\.3000 mse +0\.2500 mse /);
     assert.match(lines.find((l) => l.startsWith('texter'))!, / 0\.300 bpb +0\.361 bpb /);
   });

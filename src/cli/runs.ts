@@ -59,6 +59,12 @@ export function lossColumn(name: string, rows: readonly RunSummary[], value: (s:
   };
 }
 
+/** What the runs' data is counted in: a GPT's tokens (bytes), a video run's patches; 'data' when both kinds are listed. */
+function dataLabel(rows: readonly RunSummary[], gpt: string, dit: string): string {
+  const families = new Set(rows.map((s) => s.family));
+  return families.size > 1 ? 'data' : families.has('dit') ? dit : gpt;
+}
+
 type Column = { label: string; right: boolean; cell: (s: RunSummary) => string };
 
 /** The `runs` table's columns for these rows: the dashboard's, under the dashboard's names. */
@@ -68,11 +74,11 @@ const columns = (rows: readonly RunSummary[]): Column[] => [
   { label: 'sweep', right: false, cell: (s) => s.sweep ?? '-' },
   { label: 'params (non-emb)', right: true, cell: (s) => fmt.count(s.nonEmbeddingParams) },
   { label: 'params (total)', right: true, cell: (s) => fmt.count(s.params) },
-  { label: 'tokens', right: true, cell: (s) => fmt.count(s.tokensSeen) },
+  { label: dataLabel(rows, 'tokens', 'patches'), right: true, cell: (s) => fmt.count(s.tokensSeen) },
   { label: 'FLOPs', right: true, cell: (s) => fmt.flops(s.flops) },
   { ...lossColumn('best val', rows, (s) => s.bestValBpb), right: true },
   { ...lossColumn('train', rows, (s) => s.lastTrainBpb), right: true },
-  { label: 'tok/s (avg)', right: true, cell: (s) => fmt.count(s.tokensPerS === null ? null : Math.round(s.tokensPerS)) },
+  { label: `${dataLabel(rows, 'tok', 'patches')}/s (avg)`, right: true, cell: (s) => fmt.count(s.tokensPerS === null ? null : Math.round(s.tokensPerS)) },
   { label: 'started', right: false, cell: (s) => fmt.date(s.startedAt) },
 ];
 
