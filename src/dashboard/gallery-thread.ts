@@ -12,6 +12,7 @@ import { contactSheet } from '../data/clip-images.js';
 import { loadWeights } from '../train/checkpoint.js';
 import { clipConfigOf } from '../train/dit-train.js';
 import { drawClip } from '../train/video.js';
+import type { ThreadReply } from '../thread.js';
 
 export interface GalleryRequest {
   id: number;
@@ -21,8 +22,6 @@ export interface GalleryRequest {
   steps: number;
   guidance: number;
 }
-
-export type GalleryReply = { id: number; ok: true; png: Uint8Array } | { id: number; ok: false; message: string };
 
 let held: { key: string; model: DiT; g: Graph } | null = null;
 
@@ -38,13 +37,13 @@ parentPort!.on('message', (m: GalleryRequest | 'close') => {
     parentPort!.close();
     return;
   }
-  let reply: GalleryReply;
+  let reply: ThreadReply<Uint8Array>;
   try {
     const { model, g } = modelOf(m.file);
     const ids = encodeCaption(m.prompt);
     // A row per seed, each the clip `scalelab video --seed` draws.
     const clips = m.seeds.map((seed) => drawClip(model, g, ids, { seed, steps: m.steps, guidance: m.guidance }));
-    reply = { id: m.id, ok: true, png: contactSheet(clips, clipConfigOf(model.config)) };
+    reply = { id: m.id, ok: true, response: contactSheet(clips, clipConfigOf(model.config)) };
   } catch (err) {
     reply = { id: m.id, ok: false, message: (err as Error).message };
   }

@@ -8,14 +8,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { fetchMissing, runDir, runFamily, type RunRecord, type Store } from '../runs/index.js';
 import { checkpointName } from '../train/checkpoint.js';
 import { runCheckpoints } from '../train/run-weights.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS } from '../eval/video-prompts.js';
 import { ApiError } from '../serve/errors.js';
-import { startThread } from '../thread.js';
-import type { GalleryReply, GalleryRequest } from './gallery-thread.js';
+import { ThreadClient } from '../thread.js';
+import type { GalleryRequest } from './gallery-thread.js';
 
 export interface GalleryOptions {
   /** The first this many prompts of the evaluation set (default 4). */
@@ -55,11 +54,8 @@ export class Gallery {
   readonly guidance: number;
   /** Sheets asked of the sampling thread so far: every other answer came from memory. */
   sampled = 0;
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (png: Buffer) => void; reject: (e: Error) => void }>();
+  private readonly thread = new ThreadClient<Omit<GalleryRequest, 'id'>, Uint8Array>(new URL('./gallery-thread.js', import.meta.url), null, 'gallery');
   private readonly cache = new Map<string, Promise<Buffer>>();
-  private closed = false;
 
   constructor(private readonly store: Store, private readonly home: string, o: GalleryOptions = {}) {
     this.prompts = VIDEO_EVAL_PROMPTS.slice(0, o.prompts ?? 4);
@@ -110,13 +106,8 @@ export class Gallery {
     return { etag, png: await png };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const w = this.worker;
-    this.worker = null;
-    for (const p of this.pending.values()) p.reject(new Error('the dashboard is shutting down'));
-    this.pending.clear();
-    if (w) await w.terminate();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 
   private finalFile(run: RunRecord): string {
@@ -137,34 +128,10 @@ export class Gallery {
   }
 
   private sample(req: Omit<GalleryRequest, 'id'>): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new Error('the dashboard is shutting down'));
-    this.sampled++;
-    if (!this.worker) {
-      const w = startThread(new URL('./gallery-thread.js', import.meta.url), null);
-      w.on('message', (m: GalleryReply) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.ok) p?.resolve(Buffer.from(m.png));
-        else p?.reject(new Error(m.message));
-      });
-      // A thread that dies fails what it held; the next request starts another.
-      const fail = (err: Error) => {
-        if (this.worker === w) this.worker = null;
-        for (const p of this.pending.values()) p.reject(err);
-        this.pending.clear();
-      };
-      w.on('error', fail);
-      w.on('exit', (code) => fail(new Error(`the gallery thread exited with code ${code}`)));
-      w.unref();
-      this.worker = w;
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const msg: GalleryRequest = { id, ...req };
-      this.worker!.postMessage(msg);
-    });
+    if (!this.thread.closed) this.sampled++;
+    return this.thread.request(req).then((png) => Buffer.from(png));
   }
+
 }
 
 /** A video run's clip shape from its stored config; a language model is a 400. */

@@ -2,7 +2,8 @@
 // its own connection to the store.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../runs/index.js';
-import { runMetrics, type MetricsQuery } from './metrics.js';
+import { runMetrics, type MetricsQuery, type MetricsResponse } from './metrics.js';
+import type { ThreadReply } from '../thread.js';
 
 export interface MetricsRequest { id: number; runId: string; query: MetricsQuery }
 
@@ -13,9 +14,11 @@ parentPort!.on('message', async (m: MetricsRequest | 'close') => {
     parentPort!.close();
     return;
   }
+  let reply: ThreadReply<MetricsResponse>;
   try {
-    parentPort!.postMessage({ id: m.id, ok: true, response: await runMetrics(store, m.runId, m.query) });
+    reply = { id: m.id, ok: true, response: await runMetrics(store, m.runId, m.query) };
   } catch (err) {
-    parentPort!.postMessage({ id: m.id, ok: false, message: (err as Error).message });
+    reply = { id: m.id, ok: false, message: (err as Error).message };
   }
+  parentPort!.postMessage(reply);
 });
