@@ -7,12 +7,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { RunStore } from '../src/runs/index.js';
-import { trainDit } from '../src/train/dit-train.js';
+import { tinyVideoHome } from './video-home.js';
 import { sampleVideo } from '../src/train/video.js';
 import { contactSheet } from '../src/data/index.js';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
@@ -30,18 +28,7 @@ describe('the gallery of a video run', () => {
 
   before(async () => {
     ensureUiBuilt();
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-gallery-'));
-    // 4 frames of 16×16; 3 steps, checkpoints kept at steps 0, 2 and 3.
-    await trainDit({
-      frames: 4, size: 16, patch: 4, tpatch: 2, layers: 1, dModel: 32, heads: 2, textLayers: 1, batch: 4, clips: 12,
-      evalEvery: 3, evalClips: 1, checkpointEvery: 2, keepCheckpoints: 3, warmupSteps: 1, threads: 1, lr: 3e-3, name: 'film',
-    }, { home });
-    const store = RunStore.open(home);
-    try {
-      await store.createRun({ name: 'prose', config: { model: { layers: 1, dModel: 32, heads: 2, ctx: 64 } }, params: 100, nonEmbeddingParams: 80, flopsPerToken: 480, tokensTarget: 10 });
-    } finally {
-      await store.close();
-    }
+    home = await tinyVideoHome('scalelab-gallery-');
     dash = await startDashboard({ home, port: 0, gallery: { steps: 2 } });
   });
 

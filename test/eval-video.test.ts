@@ -7,11 +7,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../src/runs/index.js';
-import { trainDit } from '../src/train/dit-train.js';
+import { tinyVideoHome } from './video-home.js';
 import { sampleVideo } from '../src/train/video.js';
 import { evaluateVideo, videoTaskVersion } from '../src/eval/video-eval.js';
 import { VIDEO_METRICS } from '../src/eval/video-detector.js';
@@ -29,18 +28,7 @@ function scalelab(...args: string[]) {
 describe('scalelab eval-video', () => {
   let home: string;
   before(async () => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelab-eval-video-'));
-    // 4 frames of 16×16 in 32 tubes; 3 steps, a checkpoint kept at step 2.
-    await trainDit({
-      frames: 4, size: 16, patch: 4, tpatch: 2, layers: 1, dModel: 32, heads: 2, textLayers: 1, batch: 4, clips: 12,
-      evalEvery: 3, evalClips: 1, checkpointEvery: 2, keepCheckpoints: 3, warmupSteps: 1, threads: 1, lr: 3e-3, name: 'film',
-    }, { home });
-    const store = RunStore.open(home);
-    try {
-      await store.createRun({ name: 'prose', config: { model: { layers: 1, dModel: 32, heads: 2, ctx: 64 } }, params: 100, nonEmbeddingParams: 80, flopsPerToken: 480, tokensTarget: 10 });
-    } finally {
-      await store.close();
-    }
+    home = await tinyVideoHome('scalelab-eval-video-');
   });
   after(() => fs.rmSync(home, { recursive: true, force: true }));
 
