@@ -84,7 +84,6 @@ export function encodeBytes(model: GPT, data: Uint8Array, p: CodingParams, decod
   const n = data.length, S = p.segment, segments = Math.ceil(n / S);
   const enc = new RangeEncoder();
   const predictor = predictorFor(p.mixer, n, p.prefix);
-  const cum = new Uint32Array(SYMBOLS + 1);
   const perStep = Math.max(1, Math.floor(COMPRESS_ROWS / S));
   for (let g0 = 0; g0 < segments; g0 += p.group) {
     const g1 = Math.min(segments, g0 + p.group);

@@ -76,13 +76,13 @@ export function probabilities(logits: ArrayLike<number>, off: number, p: Float64
 }
 
 /** Cumulative frequencies of probabilities p into cum[0 … 256]: f_i = 1 + ⌊p_i · (2^16 − 256)⌋. */
-export function frequenciesOf(p: Float64Array, cum: Uint32Array): void {
+function frequenciesOf(p: Float64Array, cum: Uint32Array): void {
   cum[0] = 0;
   for (let i = 0; i < SYMBOLS; i++) cum[i + 1] = cum[i] + 1 + Math.floor(p[i] * SPREAD);
 }
 
 /** Every byte frequency 1: what a broken model's row codes with. */
-export function uniformFrequencies(cum: Uint32Array): void {
+function uniformFrequencies(cum: Uint32Array): void {
   for (let i = 0; i <= SYMBOLS; i++) cum[i] = i;
 }
 

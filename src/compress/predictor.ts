@@ -4,7 +4,7 @@
 // byte after byte, so its state (the context models, the mixer, each segment's last bytes)
 // evolves the same on both.
 import { ContextMixer, SegmentContext } from './context-mixer.js';
-import { findSymbol, frequenciesOf, probabilities, uniformFrequencies, SYMBOLS } from './frequencies.js';
+import { cumulativeFrequencies, findSymbol, probabilities, SYMBOLS } from './frequencies.js';
 import type { RangeDecoder, RangeEncoder } from './range-coder.js';
 
 /** The context mixer this scalelab writes, as named in a file's coding parameters. */
@@ -27,8 +27,7 @@ class ModelOnly implements Predictor {
   private readonly cum = new Uint32Array(SYMBOLS + 1);
 
   private table(logits: ArrayLike<number>, off: number): Uint32Array {
-    if (probabilities(logits, off, this.p)) frequenciesOf(this.p, this.cum);
-    else uniformFrequencies(this.cum);
+    cumulativeFrequencies(logits, off, this.cum, this.p);
     return this.cum;
   }
 
