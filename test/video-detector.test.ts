@@ -6,12 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/random.js';
 import { ClipStream, clipFromCaption, type Clip } from '../src/data/clips.js';
-import { COLOURS, PALETTE, clipLength, type ClipConfig, type Colour } from '../src/data/clip-world.js';
+import { CLIP_DEFAULTS, COLOURS, PALETTE, clipLength, type ClipConfig, type Colour } from '../src/data/clip-world.js';
 import { parseCaption } from '../src/data/clip-caption.js';
 import { DETECTOR_MIN_SIDE, detectorSizeWarning, readClip, VIDEO_METRICS, type VideoReading } from '../src/eval/video-detector.js';
 import { aggregateVideo } from '../src/eval/video-scores.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, videoEvalSet } from '../src/eval/video-prompts.js';
-import { estimateVideoChance, shuffleFrames, VIDEO_CHANCE } from '../src/eval/video-chance.js';
+import { CHANCE_BASELINE, estimateVideoChance, shuffleFrames, VIDEO_CHANCE, videoChanceOf } from '../src/eval/video-chance.js';
 import { fitPhysics, physicallyConsistent, type Track } from '../src/eval/video-track.js';
 import { assertUsageError } from './helpers.js';
 
@@ -242,5 +242,14 @@ describe('video scores', () => {
       assert.ok(Math.abs(value - VIDEO_CHANCE[m].value) <= 4 * Math.max(stderr ?? 0, 0.05), `${m}: ${value} against ${VIDEO_CHANCE[m].value}`);
     }
     assert.equal(small.physics.value, 0);
+  });
+
+  it("an evaluation's chance is the stored one for the whole set at the default size, else measured for its own prompts and size", () => {
+    const full = videoChanceOf(CLIP_DEFAULTS);
+    for (const m of VIDEO_METRICS) assert.deepEqual(full[m], { ...VIDEO_CHANCE[m], baseline: CHANCE_BASELINE[m] });
+    const c = { frames: 4, height: 24, width: 24 };
+    const three = videoChanceOf(c, 3), measured = estimateVideoChance(40, c, 3);
+    for (const m of VIDEO_METRICS) assert.deepEqual([three[m].value, three[m].stderr, three[m].n], [measured[m].value, measured[m].stderr, measured[m].n], m);
+    assert.equal(videoChanceOf(c, 3), three, 'measured once per process');
   });
 });

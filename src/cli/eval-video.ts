@@ -10,11 +10,10 @@ import { setThreads } from '../engine/native.js';
 import { writeContactSheet, writeLabelledSheet, type ClipConfig, type SheetGroup } from '../data/index.js';
 import { UsageError, numberOption, positiveInt } from '../errors.js';
 import { openStore, existingHome } from '../runs/index.js';
-import { evaluateVideo, videoChance, type VideoEvalResult } from '../eval/video-eval.js';
+import { evaluateVideo, type VideoEvalResult } from '../eval/video-eval.js';
 import { detectorSizeWarning, type VideoMetric } from '../eval/video-detector.js';
 import { loadVideoWeights, type VideoWeights } from '../train/video.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, VIDEO_EVAL_SET_NAME } from '../eval/video-prompts.js';
-import { CLIP_DEFAULTS } from '../data/clip-world.js';
 import type { Store } from '../runs/index.js';
 import { flag } from './flags.js';
 import { HOME, THREADS } from './shared-options.js';
@@ -72,19 +71,13 @@ interface EvalVideoFlags {
 /** Each metric's value, standard error, n and chance, as the JSON output gives them. */
 function metricsJson(res: VideoEvalResult) {
   return Object.fromEntries(ORDER.map((m) => {
-    const v = res.metrics[m], c = videoChance(m);
-    return [m, { value: Number.isFinite(v.value) ? v.value : null, stderr: v.stderr, n: v.n, chance: c.value, chance_stderr: c.stderr, chance_baseline: c.baseline }];
+    const v = res.metrics[m], c = res.chance[m];
+    return [m, { value: Number.isFinite(v.value) ? v.value : null, stderr: v.stderr, n: v.n, chance: Number.isFinite(c.value) ? c.value : null, chance_stderr: c.stderr, chance_baseline: c.baseline }];
   }));
 }
 
-/** Why the chance levels may not be these runs' chance, or null. */
-function chanceNote(results: readonly VideoEvalResult[], prompts: number): string | null {
-  if (results.every((r) => r.chanceExact)) return null;
-  const sizes = [...new Set(results.map((r) => sizeOf(r.clip)))].join(' and ');
-  return `chance is measured on all ${VIDEO_EVAL_PROMPTS.length} prompts at ${sizeOf(CLIP_DEFAULTS)} clips; on these ${prompts} prompts of ${sizes} clips it may differ`;
-}
-
-const CHANCE_LINE = 'chance: colour, object, direction and adherence of clips drawn for other captions; physics and permanence of the prompt\'s clip with its frames shuffled';
+const CHANCE_LINE = 'chance, on the same prompts at the same clip size: colour, object, direction and adherence of clips drawn for other captions; ' +
+  'physics and permanence of the prompt\'s clip with its frames shuffled';
 
 export function evalVideoCommand(): Command {
   return new Command('eval-video')
@@ -126,13 +119,11 @@ export function evalVideoCommand(): Command {
       }
       if (o.sheet) writeContactSheet(o.sheet, res.clips!.slice(0, (o.sheetPrompts ?? o.prompts) * o.seeds), res.clip);
       if (res.resumed > 0) process.stderr.write(`scalelab: ${res.label}: resumed with ${res.resumed} of ${res.items.length} clips already scored\n`);
-      const note = chanceNote([res], o.prompts);
       if (o.json) {
         console.log(JSON.stringify({
           run: res.run.name, id: res.run.id, label: res.label, step: res.step, task: res.key.task, task_version: res.key.taskVersion,
           prompts: o.prompts, seeds: o.seeds, samples: res.items.length, steps: o.steps, guidance: o.guidance,
-          seconds_per_clip: res.secondsPerClip, sampled: res.sampled, resumed: res.resumed, metrics: metricsJson(res), chance_exact: res.chanceExact,
-          ...(note ? { chance_note: note } : {}), sheet: o.sheet ?? null,
+          seconds_per_clip: res.secondsPerClip, sampled: res.sampled, resumed: res.resumed, metrics: metricsJson(res), sheet: o.sheet ?? null,
         }));
         return;
       }
@@ -140,9 +131,9 @@ export function evalVideoCommand(): Command {
       console.log(`${res.label}: ${res.items.length} clips (${o.prompts} prompt${o.prompts > 1 ? 's' : ''} × ${o.seeds} seed${o.seeds > 1 ? 's' : ''} of ${VIDEO_EVAL_SET_NAME}), ` +
         `${sizeOf(res.clip)}, ${o.steps} Euler steps, guidance ${o.guidance}; ${perClip}${o.sheet ? `; sheet ${o.sheet}` : ''}`);
       console.log(table(['metric', 'value', '± se', 'n', 'chance', 'what it counts'],
-        ORDER.map((m) => [m, num(res.metrics[m].value), num(res.metrics[m].stderr), String(res.metrics[m].n), num(videoChance(m).value), WHAT[m]]),
+        ORDER.map((m) => [m, num(res.metrics[m].value), num(res.metrics[m].stderr), String(res.metrics[m].n), num(res.chance[m].value), WHAT[m]]),
         [false, true, true, true, true, false]));
-      console.log(CHANCE_LINE + (note ? `\nnote: ${note}` : ''));
+      console.log(CHANCE_LINE);
     });
 }
 
@@ -200,16 +191,15 @@ async function compareRuns(specs: string[], o: EvalVideoFlags): Promise<void> {
   for (const res of results) {
     if (res.resumed > 0) process.stderr.write(`scalelab: ${res.label}: resumed with ${res.resumed} of ${res.items.length} clips already scored\n`);
   }
-  const note = chanceNote(results, o.prompts);
   if (o.json) {
     console.log(JSON.stringify({
       runs: results.map((res) => ({
         run: res.run.name, id: res.run.id, label: res.label, step: res.step, task: res.key.task, task_version: res.key.taskVersion,
         clip: { frames: res.clip.frames, height: res.clip.height, width: res.clip.width }, val_mse: res.valMse, flops: Number.isFinite(res.flops) ? res.flops : null,
-        samples: res.items.length, seconds_per_clip: res.secondsPerClip, sampled: res.sampled, resumed: res.resumed, metrics: metricsJson(res), chance_exact: res.chanceExact,
+        samples: res.items.length, seconds_per_clip: res.secondsPerClip, sampled: res.sampled, resumed: res.resumed, metrics: metricsJson(res),
       })),
       prompts: o.prompts, seeds: o.seeds, steps: o.steps, guidance: o.guidance,
-      ...(note ? { chance_note: note } : {}), sheet: o.sheet ?? null, sheet_prompts: o.sheet ? sheetPrompts : null,
+      sheet: o.sheet ?? null, sheet_prompts: o.sheet ? sheetPrompts : null,
     }));
     return;
   }
@@ -222,15 +212,18 @@ async function compareRuns(specs: string[], o: EvalVideoFlags): Promise<void> {
     if (v.value === null || !Number.isFinite(v.value)) return '-';
     return v.stderr === null || !Number.isFinite(v.stderr) ? num(v.value) : `${num(v.value)} ± ${num(v.stderr)}`;
   };
+  // Chance depends on the clip size: one column for each size among the runs.
+  const bySize = [...new Map(results.map((r) => [sizeOf(r.clip), r.chance])).entries()];
+  const blanks = bySize.map(() => '');
   const rows: string[][] = [
-    ['clip', ...results.map((r) => sizeOf(r.clip)), ''],
-    ['compute (FLOPs)', ...results.map((r) => flopsText(r.flops)), ''],
-    ['val mse', ...results.map((r) => (r.valMse === null ? '-' : r.valMse.toFixed(4))), ''],
-    ...ORDER.map((m) => [m, ...results.map((r) => scored(r, m)), num(videoChance(m).value)]),
-    ['s per clip', ...results.map((r) => (r.secondsPerClip === null ? 'resumed' : r.secondsPerClip.toFixed(r.secondsPerClip < 1 ? 3 : 2))), ''],
+    ['clip', ...results.map((r) => sizeOf(r.clip)), ...bySize.map(([size]) => size)],
+    ['compute (FLOPs)', ...results.map((r) => flopsText(r.flops)), ...blanks],
+    ['val mse', ...results.map((r) => (r.valMse === null ? '-' : r.valMse.toFixed(4))), ...blanks],
+    ...ORDER.map((m) => [m, ...results.map((r) => scored(r, m)), ...bySize.map(([, chance]) => num(chance[m].value))]),
+    ['s per clip', ...results.map((r) => (r.secondsPerClip === null ? 'resumed' : r.secondsPerClip.toFixed(r.secondsPerClip < 1 ? 3 : 2))), ...blanks],
   ];
-  console.log(table(['', ...results.map((r) => r.label), 'chance'], rows, [false, ...results.map(() => true), true]));
-  console.log(CHANCE_LINE + (note ? `\nnote: ${note}` : ''));
+  console.log(table(['', ...results.map((r) => r.label), ...bySize.map(() => 'chance')], rows, [false, ...results.map(() => true), ...bySize.map(() => true)]));
+  console.log(CHANCE_LINE);
 }
 
 /** For each of the first `prompts` prompts and each seed, a row per run (in the order given) labelled with its name, compute and val MSE. */

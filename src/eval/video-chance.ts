@@ -53,12 +53,13 @@ export const VIDEO_CHANCE: Readonly<Record<VideoMetric, { value: number; stderr:
 };
 
 /**
- * Estimate every metric's chance level over the eval prompts with `clipsPerPrompt` clips each
- * (deterministic). VIDEO_CHANCE holds the estimate at 40 clips per prompt.
+ * Estimate every metric's chance level over the first `prompts` eval prompts with `clipsPerPrompt`
+ * clips each, at clip size c (deterministic: a prompt's clips do not depend on which others are
+ * estimated with it). VIDEO_CHANCE holds the estimate at 40 clips per prompt.
  */
-export function estimateVideoChance(clipsPerPrompt: number, c: ClipConfig = CLIP_DEFAULTS): Record<VideoMetric, MetricValue> {
+export function estimateVideoChance(clipsPerPrompt: number, c: ClipConfig = CLIP_DEFAULTS, prompts = VIDEO_EVAL_PROMPTS.length): Record<VideoMetric, MetricValue> {
   const ignored: VideoReading[] = [], shuffled: VideoReading[] = [];
-  for (const prompt of VIDEO_EVAL_PROMPTS) {
+  for (const prompt of VIDEO_EVAL_PROMPTS.slice(0, prompts)) {
     for (let i = 0; i < clipsPerPrompt; i++) {
       const other = generateClip(hashString(`chance:${prompt}:${i}`, CHANCE_SALT), c);
       ignored.push(readClip(other.frames, c, prompt));
@@ -67,4 +68,35 @@ export function estimateVideoChance(clipsPerPrompt: number, c: ClipConfig = CLIP
     }
   }
   return Object.fromEntries(VIDEO_METRICS.map((m) => [m, videoMetric(CHANCE_BASELINE[m] === 'caption ignored' ? ignored : shuffled, m)])) as Record<VideoMetric, MetricValue>;
+}
+
+/** A metric's chance level for one evaluation, and the baseline it comes from. */
+export interface ChanceLevel {
+  value: number;
+  stderr: number | null;
+  n: number;
+  baseline: (typeof CHANCE_BASELINE)[VideoMetric];
+}
+
+/** Clips per prompt of every chance estimate. */
+const CHANCE_CLIPS_PER_PROMPT = 40;
+const measured = new Map<string, Record<VideoMetric, ChanceLevel>>();
+
+/**
+ * The chance levels of an evaluation of the first `prompts` prompts at clip size c. Chance moves
+ * with both (permanence at 8×24×24 is 0.58, against 0.38 at 16×32×32: the bar is relatively wider),
+ * so it is estimated for the evaluation's own: VIDEO_CHANCE for the whole set at the default size,
+ * otherwise estimateVideoChance at 40 clips per prompt (about 4 s for the whole set at 8×24×24),
+ * once per process.
+ */
+export function videoChanceOf(c: ClipConfig, prompts = VIDEO_EVAL_PROMPTS.length): Record<VideoMetric, ChanceLevel> {
+  const key = `${c.frames}x${c.height}x${c.width}/${prompts}`;
+  let levels = measured.get(key);
+  if (!levels) {
+    const exact = prompts === VIDEO_EVAL_PROMPTS.length && c.frames === CLIP_DEFAULTS.frames && c.height === CLIP_DEFAULTS.height && c.width === CLIP_DEFAULTS.width;
+    const values: Record<VideoMetric, { value: number; stderr: number | null; n: number }> = exact ? VIDEO_CHANCE : estimateVideoChance(CHANCE_CLIPS_PER_PROMPT, c, prompts);
+    levels = Object.fromEntries(VIDEO_METRICS.map((m) => [m, { ...values[m], baseline: CHANCE_BASELINE[m] }])) as Record<VideoMetric, ChanceLevel>;
+    measured.set(key, levels);
+  }
+  return levels;
 }

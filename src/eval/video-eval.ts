@@ -10,7 +10,7 @@
 import { Graph } from '../engine/graph.js';
 import { native } from '../engine/native.js';
 import { encodeCaption } from '../data/clip-caption.js';
-import { CLIP_DEFAULTS, type ClipConfig } from '../data/clip-world.js';
+import type { ClipConfig } from '../data/clip-world.js';
 import { UsageError } from '../errors.js';
 import type { EvalKey, RunRecord, Store } from '../runs/index.js';
 import { clipConfigOf } from '../train/dit-train.js';
@@ -18,7 +18,7 @@ import { drawClip, loadVideoWeights, type VideoWeights } from '../train/video.js
 import { tokensPerClip } from '../models/dit.js';
 import { trainingCompute } from '../common/compute.js';
 import type { MetricValue } from './metrics.js';
-import { CHANCE_BASELINE, VIDEO_CHANCE } from './video-chance.js';
+import { videoChanceOf, type ChanceLevel } from './video-chance.js';
 import { detectorSizeWarning, readClip, VIDEO_DETECTOR_VERSION, VIDEO_METRICS, type VideoMetric, type VideoReading } from './video-detector.js';
 import { VIDEO_EVAL_PROMPTS, VIDEO_EVAL_SEEDS, VIDEO_EVAL_SET_NAME, type VideoEvalItem } from './video-prompts.js';
 import { aggregateVideo } from './video-scores.js';
@@ -57,8 +57,8 @@ export interface VideoEvalResult {
   items: VideoEvalItem[];
   outcomes: VideoOutcome[];
   metrics: Record<VideoMetric, MetricValue>;
-  /** Whether VIDEO_CHANCE is this evaluation's chance: measured on the whole set at the default clip size. */
-  chanceExact: boolean;
+  /** Each metric's chance level on these prompts at this clip size (video-chance.ts). */
+  chance: Record<VideoMetric, ChanceLevel>;
   /** Clips sampled by this call, and those an earlier, interrupted call had scored. */
   sampled: number;
   resumed: number;
@@ -84,8 +84,6 @@ export function videoEvalItems(prompts = VIDEO_EVAL_PROMPTS.length, seeds = VIDE
 export function videoTaskVersion(prompts: number, seeds: number, steps: number, guidance: number): string {
   return `${VIDEO_EVAL_SET_NAME} ${prompts}x${seeds} steps=${steps} guidance=${guidance} detector=${VIDEO_DETECTOR_VERSION}`;
 }
-
-const sameClip = (a: ClipConfig, b: ClipConfig) => a.frames === b.frames && a.height === b.height && a.width === b.width;
 
 /**
  * What the weights cost and reached: the run record's compute and final val MSE for its final
@@ -148,13 +146,7 @@ export async function evaluateVideo(store: Store, home: string, spec: string | V
   await store.evals.saveResults(key, VIDEO_METRICS.map((m) => metrics[m]));
   return {
     run: w.run, step: w.step, label: w.label, key, clip, items, outcomes: done, metrics,
-    chanceExact: prompts === VIDEO_EVAL_PROMPTS.length && sameClip(clip, CLIP_DEFAULTS),
+    chance: videoChanceOf(clip, prompts),
     sampled, resumed, secondsPerClip: sampled > 0 ? seconds / sampled : null, clips, ...(await videoWeightsFacts(store, w)),
   };
-}
-
-/** Each metric's chance level and the baseline it comes from (video-chance.ts). */
-export function videoChance(metric: VideoMetric): { value: number; stderr: number; baseline: string } {
-  const c = VIDEO_CHANCE[metric];
-  return { value: c.value, stderr: c.stderr, baseline: CHANCE_BASELINE[metric] };
 }
