@@ -17,6 +17,9 @@ import { native } from '../src/engine/native.js';
 import { reference } from '../src/engine/reference.js';
 import { Rng } from '../src/engine/random.js';
 import { AdamW, ADAMW_DEFAULTS } from '../src/train/optimizer.js';
+import { WeightAverage } from '../src/train/weight-average.js';
+import { checkpointName, loadWeights } from '../src/train/checkpoint.js';
+import { readSafetensors } from '../src/train/safetensors.js';
 import {
   DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, sampleClips, tokensPerClip, type DiTConfig,
 } from '../src/models/dit.js';
@@ -194,6 +197,43 @@ describe('train --model dit', () => {
     }
   });
 
+  it('keeps a moving average of the weights with --ema: validated, saved as the final weights and in checkpoints, resumed to the same bits', async () => {
+    const home = tmpHome();
+    const run = { ...TINY_RUN, ema: 0.9 };
+    const whole = await trainDit({ ...run, name: 'avg' }, { home });
+    const plain = await trainDit({ ...TINY_RUN, name: 'raw' }, { home });
+    // The same training, so the same trained weights; the average is other weights, validated as such.
+    assert.notEqual(whole.weightsSha256, plain.weightsSha256);
+    assert.notEqual(whole.finalValBpb, plain.finalValBpb);
+    const last = path.join(whole.dir, 'checkpoints', checkpointName(10));
+    const f = readSafetensors(last), g = readSafetensors(path.join(plain.dir, 'checkpoints', checkpointName(10)));
+    // Averaging never touches the training itself: its trained weights are the plain run's, bit for bit.
+    for (const [name, t] of g.tensors) if (!name.startsWith('optimizer.')) assert.deepEqual(f.tensors.get(name)!.data, t.data, name);
+    assert.ok(f.tensors.has('optimizer.ema') && !g.tensors.has('optimizer.ema'));
+    // A checkpoint loads as its average, which are the final weights at the last step.
+    const fromCkpt = loadWeights(last, (c) => new DiT(c)).model, final = loadWeights(path.join(whole.dir, 'model.safetensors'), (c) => new DiT(c)).model;
+    assert.deepEqual(fromCkpt.params, final.params);
+    assert.deepEqual(final.params, f.tensors.get('optimizer.ema')!.data);
+    let steps = 0;
+    await trainDit({ ...run, name: 'avg-cut' }, { home, shouldStop: () => ++steps > 5 });
+    const resumed = await train({ resume: 'avg-cut' }, { home });
+    assert.deepEqual([resumed.weightsSha256, resumed.finalValBpb], [whole.weightsSha256, whole.finalValBpb]);
+  });
+
+  it('averages with a warm-up, so a short run is not its initialisation; swapping the average in and out restores the weights', () => {
+    const params = new Float32Array([0, 0]);
+    const avg = new WeightAverage(params, 0.999);
+    assert.equal(avg.decayAt(1), 2 / 11);
+    assert.equal(avg.decayAt(1e6), 0.999);
+    params.set([1, -2]);
+    avg.update(1);
+    assert.deepEqual([...avg.avg], [Math.fround(9 / 11), Math.fround(-18 / 11)]);
+    const seen = avg.swappedIn(() => [...params]);
+    assert.deepEqual(seen, [...avg.avg]);
+    assert.deepEqual([...params], [1, -2]);
+    assert.throws(() => new WeightAverage(params, 1), /decay must be in \(0, 1\)/);
+  });
+
   it('rolls a loss spike back to the last checkpoint', async () => {
     const home = tmpHome();
     const res = await trainDit({ ...TINY_RUN, clips: 24, name: 'spiky' }, { home, injectNanAtSteps: [4] });
@@ -235,6 +275,7 @@ describe('train --model dit', () => {
       bad({ tpatch: 3 }, /temporal patch/),
       bad({ heads: 3 }, /heads \(3\) must divide/),
       bad({ captionDrop: 2 }, /captionDrop must be a number in \[0, 1\]/),
+      bad({ ema: 1 }, /ema must be a number in \[0, 1\)/),
       bad({ frames: 18 }, /--frames 18 --size 16: clips of 16×16 pixels hold at most 17 frames/),
       bad({ frames: 2, tpatch: 1 }, /--frames 2 --size 16: clips hold 1 frame \(an image\) or 4 and more/),
       bad({ size: 12, patch: 4 }, /--size 12: clips need at least 16×16 pixels/),

@@ -1,6 +1,7 @@
 // Checkpoints: everything a run needs to continue bit for bit. One safetensors file per
 // checkpoint holds the weights (under the model's own tensor names, so any safetensors reader
-// opens them), AdamW's two moment vectors, and in its metadata the step, the optimiser step, the
+// opens them), AdamW's two moment vectors and, for a run that keeps one, the weights' moving
+// average (optimizer.ema, the weights a sampler should use), and in its metadata the step, the optimiser step, the
 // data sampler's RNG state and the trainer's running statistics. Files are written atomically
 // and verified by SHA-256 on load; the last `keep` are kept.
 import fs from 'node:fs';
@@ -54,6 +55,7 @@ export class Checkpoints {
       { name: 'optimizer.m', shape: [opt.m.length], data: opt.m as Float32Array },
       { name: 'optimizer.v', shape: [opt.v.length], data: opt.v as Float32Array },
     );
+    if (opt.average) tensors.push({ name: 'optimizer.ema', shape: [opt.average.avg.length], data: opt.average.avg as Float32Array });
     const file = path.join(this.dir, checkpointName(state.step));
     writeSafetensors(file, tensors, {
       format: CHECKPOINT_FORMAT,
@@ -137,6 +139,7 @@ function restore(file: string, model: Trainable, opt: AdamW): LoadedCheckpoint {
   for (const t of model.named.values()) take(t.name, t.data);
   take('optimizer.m', opt.m);
   take('optimizer.v', opt.v);
+  if (opt.average) take('optimizer.ema', opt.average.avg);
   opt.step = Number(f.metadata.optimizer_step);
   const state = JSON.parse(f.metadata.trainer) as TrainerState;
   return { file, step: state.step, state, sha256: f.sha256 };
@@ -148,7 +151,11 @@ export function saveWeights(file: string, model: Trainable): string {
   return writeSafetensors(file, tensors, { format: 'scalelab-weights-1', config: JSON.stringify(model.config) });
 }
 
-/** Load weights (from model.safetensors or any checkpoint) into a model of the stored config. */
+/**
+ * Load weights (from model.safetensors or any checkpoint) into a model of the stored config: a
+ * checkpoint's moving average where it keeps one (the weights its run reports and samples with,
+ * as its final weights are), else the trained weights.
+ */
 export function loadWeights<M extends Trainable = GPT>(file: string, make: (config: any) => M): { model: M; sha256: string } {
   const f = readSafetensors(file);
   const model = make(JSON.parse(f.metadata.config));
@@ -156,6 +163,11 @@ export function loadWeights<M extends Trainable = GPT>(file: string, make: (conf
     const src = f.tensors.get(t.name);
     if (!src || src.data.length !== t.size) throw new CorruptFileError(`${file}: tensor ${t.name} is missing or the wrong size`);
     t.data.set(src.data);
+  }
+  const ema = f.tensors.get('optimizer.ema');
+  if (ema) {
+    if (ema.data.length !== model.params.length) throw new CorruptFileError(`${file}: tensor optimizer.ema is the wrong size`);
+    model.params.set(ema.data);
   }
   return { model, sha256: f.sha256 };
 }

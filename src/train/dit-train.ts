@@ -35,6 +35,11 @@ const captionDrop = {
   schema: z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' }),
 };
 
+const ema = {
+  ...nonNegativeNumber({ help: 'with --model dit: decay of the moving average of the weights that validation, the final weights and sampling use (0: the trained weights themselves)', arg: '<decay>', default: 0 }),
+  schema: z.number({ error: 'must be a number in [0, 1)' }).min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }),
+};
+
 /** What only the video model takes (flags of `train`, used with --model dit). */
 export const DIT_ONLY_OPTIONS = {
   data: choice(['clips'] as const, { help: 'with --model dit: the training data (procedural captioned clips)', default: 'clips' }),
@@ -45,6 +50,7 @@ export const DIT_ONLY_OPTIONS = {
   textLayers: nonNegativeNumber({ help: 'with --model dit: transformer blocks of the caption encoder', arg: '<n>', default: 1 }),
   attention: choice(['recompute', 'naive'] as const, { help: 'with --model dit: attention that recomputes its probabilities in backward (memory linear in the patches) or keeps them (naive, quadratic); the same function', default: 'recompute' }),
   captionDrop,
+  ema,
   clips: positiveInteger({ help: 'with --model dit: training budget in clips; the run takes ceil(clips / batch) steps', default: 20000 }),
   evalClips: positiveInteger({ help: `with --model dit: fixed validation clips, each at t = ${VAL_TIMES.join(', ')}`, default: 16 }),
 };
@@ -252,7 +258,8 @@ export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Pro
       if (!isDitRun(resumed)) throw new UsageError(`run '${resumed.name}' is not a video model; resume it with \`scalelab train --resume ${resumed.name}\``);
       if (resumed.status === 'done') throw new UsageError(`run '${resumed.name}' is already done; start a new run instead`);
       await claim.take(resumed);
-      o = { ...DIT_DEFAULTS, ...(resumed.config as { train: DitOptions }).train };
+      // A run stored before --ema existed kept no average.
+      o = { ...DIT_DEFAULTS, ...{ ema: 0 }, ...(resumed.config as { train: DitOptions }).train };
       if (options.threads !== undefined) o.threads = options.threads;
     } else {
       const { resume: _r, restart: _s, ...rest } = options;

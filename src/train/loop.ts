@@ -108,9 +108,11 @@ function evaluateIfDue(s: Session): number | null {
   return valBpb;
 }
 
+/** Validation of the weights the run reports: the moving average where the run keeps one. */
 function evaluate(s: Session): number {
   const t = performance.now();
-  const value = s.family.validate(s.evalGraph);
+  const validate = () => s.family.validate(s.evalGraph);
+  const value = s.opt.average ? s.opt.average.swappedIn(validate) : validate();
   s.seconds.eval += (performance.now() - t) / 1000;
   return value;
 }
@@ -157,7 +159,9 @@ async function finish(s: Session, stopped: boolean, lastLoss: number): Promise<T
   let weightsSha256: string | null = null;
   if (!stopped) {
     const t = performance.now();
-    weightsSha256 = saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
+    // The final weights are the moving average where the run keeps one: what it validated.
+    const save = () => saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
+    weightsSha256 = s.opt.average ? s.opt.average.swappedIn(save) : save();
     await s.store.artifacts.put(s.run.id, 'model.safetensors', path.join(s.dir, 'model.safetensors'));
     s.seconds.checkpoint += (performance.now() - t) / 1000;
   }

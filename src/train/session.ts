@@ -26,7 +26,10 @@ import type { TrainHooks, TrainOptions } from './train.js';
 /** The options every family's training loop reads (the optimiser, schedule, evaluation, checkpoints, guard). */
 export type LoopOptions = Pick<TrainOptions,
   'lr' | 'minLrRatio' | 'schedule' | 'warmupSteps' | 'cooldown' | 'weightDecay' | 'clip' | 'evalEvery' | 'checkpointEvery' |
-  'keepCheckpoints' | 'spikeFactor' | 'seed' | 'threads' | 'name'>;
+  'keepCheckpoints' | 'spikeFactor' | 'seed' | 'threads' | 'name'> & {
+  /** Decay of the weights' moving average (the DiT's --ema); absent or 0: none. */
+  ema?: number;
+};
 
 /** What a request trains, once its options are known. */
 export interface RunPlan {
@@ -188,7 +191,7 @@ async function createRun(store: Store, claim: RunClaim, o: LoopOptions, record: 
 /** The optimiser and learning-rate schedule of a model at its initial weights, and the graphs to run it on. */
 function buildTrainer(o: LoopOptions, model: Trainable, steps: number) {
   const opt = new AdamW(native, model.params, model.grads, model.decayed,
-    { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip });
+    { ...ADAMW_DEFAULTS, lr: o.lr, weightDecay: o.weightDecay, clip: o.clip, ema: o.ema ?? 0 });
   const sched: Schedule = { kind: o.schedule, lr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmupSteps, totalSteps: steps, cooldown: o.cooldown };
   return { model, opt, sched, graph: new Graph(native), evalGraph: new Graph(native, { training: false }) };
 }
