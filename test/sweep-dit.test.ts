@@ -134,7 +134,7 @@ describe('a tiny DiT sweep, planned, run and fitted', () => {
   const home = tmpHome();
 
   it('trains every job as a video run and fits val MSE against compute', async () => {
-    const p = await scalelab(home, 'sweep', 'plan', 'film', '--model', 'dit', '--models', '1x16,1x32', '--clips', '40,200', ...CLIP_FLAGS, '--no-estimate');
+    const p = await scalelab(home, 'sweep', 'plan', 'film', '--model', 'dit', '--models', '1x16,1x32', '--clips', '40,200', ...CLIP_FLAGS, '--ema', '0.9', '--no-estimate');
     assert.equal(p.err, null);
     assert.match(p.out, /4 runs of the video model on 4×16×16 clips \(32 patches of 2×4×4\), batch 2/);
     assert.match(p.out, /clips +patches/);
@@ -145,6 +145,13 @@ describe('a tiny DiT sweep, planned, run and fitted', () => {
     assert.match(run.out, /sweep film: 4 done, 0 running, 0 queued, 0 failed/);
     assert.match(run.out, /film-000 +done +100% +val \d\.\d{4} mse/);
     assert.doesNotMatch(run.out, /bpb/);
+    // The plan's --ema reaches every run: each kept, validated and saved a moving average of its weights.
+    const store = RunStore.open(home);
+    try {
+      for (const name of ['film-000', 'film-003']) assert.equal(((await store.getRun(name)).config as { train: { ema: number } }).train.ema, 0.9, name);
+    } finally {
+      await store.close();
+    }
 
     const fit = await scalelab(home, 'fit', '--sweep', 'film', '--resamples', '50');
     assert.equal(fit.err, null);
