@@ -21,7 +21,7 @@ import { WeightAverage } from '../src/train/weight-average.js';
 import { checkpointName, loadWeights } from '../src/train/checkpoint.js';
 import { readSafetensors } from '../src/train/safetensors.js';
 import {
-  DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, sampleClips, tokensPerClip, type DiTConfig,
+  DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, sampleClips, shiftTime, tokensPerClip, type DiTConfig,
 } from '../src/models/dit.js';
 import { assertClose, centralDifference } from './helpers.js';
 
@@ -251,7 +251,29 @@ describe('train --model dit', () => {
     const res = await trainDit({ ...TINY_RUN, clips: 8, attention: 'naive', name: 'naive' }, { home });
     assert.equal(res.status, 'done');
     assert.equal((res.run.config as { model: DiTConfig }).model.attention, 'naive');
-    assert.ok(!('attention' in ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS)));
+    const plain = ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS);
+    assert.ok(!('attention' in plain) && !('timeShift' in plain));
+  });
+
+  it('shifts training times and sampling steps toward noise with --time-shift, kept in the model config', async () => {
+    assert.deepEqual([0, 0.25, 0.5, 1].map((t) => shiftTime(t, 3)), [0, 0.5, 0.75, 1]);
+    for (const t of [0.1, 0.37, 0.9]) assert.equal(shiftTime(t, 1), t);
+    const home = tmpHome();
+    const shifted = await trainDit({ ...TINY_RUN, clips: 8, timeShift: 3, name: 'shifted' }, { home });
+    const plain = await trainDit({ ...TINY_RUN, clips: 8, name: 'plain' }, { home });
+    const cfg = (shifted.run.config as { model: DiTConfig }).model;
+    assert.equal(cfg.timeShift, 3);
+    // Other training times, so other weights; validation stays at the same fixed times for both.
+    assert.notEqual(shifted.weightsSha256, plain.weightsSha256);
+    // The sampler walks the shifted times: the same weights sample differently unshifted.
+    const model = loadWeights(path.join(shifted.dir, 'model.safetensors'), (c) => new DiT(c)).model;
+    const g = new Graph(native, { training: false });
+    const caption = new Int32Array(cfg.captionLength).fill(1);
+    const a = sampleClips(model, g, caption, { steps: 4, guidance: 2, seed: 5 });
+    const unshifted = new DiT({ ...cfg, timeShift: undefined });
+    unshifted.params.set(model.params);
+    assert.notDeepEqual(sampleClips(unshifted, g, caption, { steps: 4, guidance: 2, seed: 5 }), a);
+    assert.deepEqual(sampleClips(model, g, caption, { steps: 4, guidance: 2, seed: 5 }), a);
   });
 
   it('validates on the same fixed clips, times and noise every time', () => {
@@ -276,6 +298,7 @@ describe('train --model dit', () => {
       bad({ heads: 3 }, /heads \(3\) must divide/),
       bad({ captionDrop: 2 }, /captionDrop must be a number in \[0, 1\]/),
       bad({ ema: 1 }, /ema must be a number in \[0, 1\)/),
+      bad({ timeShift: 0 }, /timeShift must be a positive number/),
       bad({ frames: 18 }, /--frames 18 --size 16: clips of 16×16 pixels hold at most 17 frames/),
       bad({ frames: 2, tpatch: 1 }, /--frames 2 --size 16: clips hold 1 frame \(an image\) or 4 and more/),
       bad({ size: 12, patch: 4 }, /--size 12: clips need at least 16×16 pixels/),

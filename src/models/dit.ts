@@ -20,6 +20,12 @@
 // t drawn logit-normal (t = σ(n), n ~ N(0, 1)), which puts the training where the path is hardest,
 // in the middle. Sampling integrates dx/dt = v from t = 1 (noise) to 0 with Euler steps.
 //
+// Time shift (Esser et al. 2024, §5.3.2): t ↦ s·t / (1 + (s − 1)·t) moves both the training times
+// and the sampler's steps toward noise for s > 1. What a caption decides (where an object starts,
+// which way it goes) is decided at high noise: by t = 0.8 the noisy clip itself shows the
+// trajectory, and the model needs the caption no more. Unshifted, logit-normal times put 1.4% of
+// training above t = 0.9.
+//
 // Classifier-free guidance (Ho & Salimans 2022): in training a caption is replaced, with
 // probability `captionDrop`, by the null caption (every word the extra id `vocab`, whose embedding
 // is learned), so the same model predicts v(x, t, ∅); sampling moves along
@@ -64,6 +70,8 @@ export interface DiTConfig {
    * equal to float rounding; `scalelab bench dit` measures what the choice costs in memory.
    */
   attention?: 'recompute' | 'naive';
+  /** The time shift s of training and sampling (absent: 1, none). */
+  timeShift?: number;
 }
 
 export function validateDiTConfig(cfg: DiTConfig): void {
@@ -75,6 +83,7 @@ export function validateDiTConfig(cfg: DiTConfig): void {
   if (cfg.dModel % cfg.heads !== 0) throw new Error(`DiT config: heads (${cfg.heads}) must divide d_model (${cfg.dModel})`);
   if (cfg.dModel % 2 !== 0) throw new Error(`DiT config: d_model must be even (the time embedding's sines and cosines), got ${cfg.dModel}`);
   if (cfg.attention !== undefined && cfg.attention !== 'recompute' && cfg.attention !== 'naive') throw new Error(`DiT config: attention must be recompute or naive, got ${cfg.attention}`);
+  if (cfg.timeShift !== undefined && !(Number.isFinite(cfg.timeShift) && cfg.timeShift > 0)) throw new Error(`DiT config: timeShift must be a positive number, got ${cfg.timeShift}`);
   if (cfg.frames % cfg.tpatch !== 0) throw new Error(`DiT config: the temporal patch (${cfg.tpatch}) must divide frames (${cfg.frames})`);
   if (cfg.height % cfg.patch !== 0 || cfg.width % cfg.patch !== 0) {
     throw new Error(`DiT config: the patch (${cfg.patch}) must divide the frame size (${cfg.height}×${cfg.width})`);
@@ -331,6 +340,11 @@ export function logitNormal(rng: Rng): number {
   return 1 / (1 + Math.exp(-rng.normal()));
 }
 
+/** t moved toward noise by the shift s: s·t / (1 + (s − 1)·t); s = 1 leaves t as it is, bit for bit. */
+export function shiftTime(t: number, s = 1): number {
+  return s === 1 ? t : (s * t) / (1 + (s - 1) * t);
+}
+
 /** Points on the path between clips x0 [B·n] and noise eps at times t [B]: x_t = (1 − t)·x₀ + t·ε, v = ε − x₀. */
 export function flowBatch(x0: Float32Array, eps: Float32Array, t: Float64Array, caption: Int32Array): FlowBatch {
   const B = t.length, n = x0.length / B;
@@ -378,7 +392,8 @@ export function sampleClips(model: DiT, g: Graph, caption: Int32Array, o: Sample
   both.set(model.nullCaption(B), caption.length);
   const x2 = new Float32Array(2 * B * n);
   for (let s = 0; s < o.steps; s++) {
-    const t = 1 - s / o.steps, next = 1 - (s + 1) / o.steps;
+    const shift = cfg.timeShift ?? 1;
+    const t = shiftTime(1 - s / o.steps, shift), next = shiftTime(1 - (s + 1) / o.steps, shift);
     if (o.from) putBack(x, eps, o.from.clip, known, n, B, t);
     x2.set(x);
     x2.set(x, B * n);

@@ -11,7 +11,7 @@
 // name; a DiT run's config says family 'dit') and shown everywhere as "val mse".
 import { Rng, streamSeed } from '../engine/random.js';
 import type { Graph } from '../engine/graph.js';
-import { DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, patchValues, tokensPerClip, type DiTConfig, type FlowBatch } from '../models/dit.js';
+import { DiT, clipValues, countParams, flopsPerPatch, flowBatch, logitNormal, patchValues, shiftTime, tokensPerClip, type DiTConfig, type FlowBatch } from '../models/dit.js';
 import { ClipStream, stackClips, validationClips } from '../data/clips.js';
 import { CAPTION_LENGTH, CAPTION_VOCAB } from '../data/clip-caption.js';
 import { checkClipConfig, type ClipConfig } from '../data/clip-world.js';
@@ -51,6 +51,10 @@ export const DIT_ONLY_OPTIONS = {
   attention: choice(['recompute', 'naive'] as const, { help: 'with --model dit: attention that recomputes its probabilities in backward (memory linear in the patches) or keeps them (naive, quadratic); the same function', default: 'recompute' }),
   captionDrop,
   ema,
+  timeShift: {
+    ...nonNegativeNumber({ help: 'with --model dit: shift the training times and the sampler\'s steps toward noise, t → s·t/(1 + (s−1)·t) (Esser et al. 2024); 1: none', arg: '<s>', default: 1 }),
+    schema: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }),
+  },
   clips: positiveInteger({ help: 'with --model dit: training budget in clips; the run takes ceil(clips / batch) steps', default: 20000 }),
   evalClips: positiveInteger({ help: `with --model dit: fixed validation clips, each at t = ${VAL_TIMES.join(', ')}`, default: 16 }),
 };
@@ -99,8 +103,9 @@ export function ditConfig(o: DitOptions): DiTConfig {
     frames: o.frames, height: o.size, width: o.size, channels: 3, patch: o.patch, tpatch: o.tpatch,
     layers: o.layers, dModel: o.dModel, heads: o.heads, vocab: CAPTION_VOCAB.length, captionLength: CAPTION_LENGTH,
     textLayers: o.textLayers,
-    // Only the variant: a default run's model config is what it was before the option existed.
+    // Only the variants: a default run's model config is what it was before the options existed.
     ...(o.attention === 'naive' ? { attention: 'naive' as const } : {}),
+    ...(o.timeShift !== undefined && o.timeShift !== 1 ? { timeShift: o.timeShift } : {}),
   };
 }
 
@@ -164,7 +169,7 @@ export class ClipBatches implements Stream {
     const eps = new Float32Array(B * clipValues(cfg));
     for (let b = 0; b < B; b++) {
       if (rng.uniform() < drop) caption.fill(cfg.vocab, b * cfg.captionLength, (b + 1) * cfg.captionLength);
-      t[b] = logitNormal(rng);
+      t[b] = shiftTime(logitNormal(rng), cfg.timeShift);
     }
     for (let i = 0; i < eps.length; i++) eps[i] = rng.normal();
     return flowBatch(stacked.frames, eps, t, caption);
@@ -258,8 +263,8 @@ export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Pro
       if (!isDitRun(resumed)) throw new UsageError(`run '${resumed.name}' is not a video model; resume it with \`scalelab train --resume ${resumed.name}\``);
       if (resumed.status === 'done') throw new UsageError(`run '${resumed.name}' is already done; start a new run instead`);
       await claim.take(resumed);
-      // A run stored before --ema existed kept no average.
-      o = { ...DIT_DEFAULTS, ...{ ema: 0 }, ...(resumed.config as { train: DitOptions }).train };
+      // A run stored before --ema and --time-shift existed kept no average and trained unshifted.
+      o = { ...DIT_DEFAULTS, ...{ ema: 0, timeShift: 1 }, ...(resumed.config as { train: DitOptions }).train };
       if (options.threads !== undefined) o.threads = options.threads;
     } else {
       const { resume: _r, restart: _s, ...rest } = options;
