@@ -122,13 +122,14 @@ describe('DiT', () => {
     assert.throws(() => new DiT({ ...TINY, attention: 'fast' as 'naive' }), /attention must be recompute or naive, got fast/);
   });
 
-  it('has the gradient of its loss (float64 reference kernels against central differences)', () => {
-    const model = new DiT(TINY, { seed: 2, dtype: 'f64' });
+  for (const conditioning of ['adaln', 'joint'] as const) it(`has the gradient of its loss, ${conditioning} conditioning (float64 reference kernels against central differences)`, () => {
+    const cfg: DiTConfig = conditioning === 'joint' ? { ...TINY, conditioning } : TINY;
+    const model = new DiT(cfg, { seed: 2, dtype: 'f64' });
     const rng = new Rng(3);
     // Open every gate and the output layer, so each parameter reaches the loss.
     for (let i = 0; i < model.params.length; i++) model.params[i] += rng.normal() * 0.05;
     const g = new Graph(reference, { dtype: 'f64' });
-    const b = batch(TINY, 2, 4);
+    const b = batch(cfg, 2, 4);
     const lossAt = () => {
       g.reset();
       return model.loss(g, b).item();
@@ -137,6 +138,7 @@ describe('DiT', () => {
     model.zeroGrad();
     g.backward(model.loss(g, b));
     const grads = Float64Array.from(model.grads);
+    if (conditioning === 'joint') assert.ok(model.named.has('text.in.w'));
     for (const [name, t] of model.named) {
       const start = t.data.byteOffset / 8;
       const i = start + rng.int(t.size);

@@ -17,7 +17,7 @@ import { fmtSeconds, plural, withQueue } from './sweep-format.js';
 import { flag, flagValues } from './flags.js';
 
 /** What only a video plan takes: the clips, the patches, the caption encoder and its validation (the training budget comes from the plan). */
-export const PLAN_DIT_OPTIONS = pick(DIT_ONLY_OPTIONS, ['data', 'frames', 'size', 'patch', 'tpatch', 'textLayers', 'captionDrop', 'ema', 'timeShift', 'evalClips']);
+export const PLAN_DIT_OPTIONS = pick(DIT_ONLY_OPTIONS, ['data', 'frames', 'size', 'patch', 'tpatch', 'textLayers', 'captionDrop', 'ema', 'timeShift', 'conditioning', 'evalClips']);
 
 /** Plan flags that mean something to the GPT only (the grid's --tokens is the GPT's; a DiT grid takes --clips). */
 export const GPT_ONLY_PLAN_FLAGS = ['corpus', 'mix', 'ctx', 'evalTokens', 'norm', 'mlp', 'pos', 'tokens'];

@@ -346,6 +346,49 @@ export function patchify(g: Graph, video: Tensor, pt: number, p: number): Tensor
   return out;
 }
 
+/**
+ * Two token sequences side by side, per batch row: a [B, N, C] then b [B, L, C] → [B, N + L, C]
+ * (the DiT's joint attention: the caption's tokens after the clip's patches). A copy; the
+ * gradient is split back.
+ */
+export function concatTokens(g: Graph, a: Tensor, b: Tensor): Tensor {
+  const op = 'concatTokens';
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[2]) {
+    fail(op, `inputs must be [B, N, C] and [B, L, C], got ${shapeStr(a)} and ${shapeStr(b)}`);
+  }
+  const [B, N, C] = a.shape, L = b.shape[1], na = N * C, nb = L * C;
+  const out = g.output([B, N + L, C], [a, b], op);
+  for (let r = 0; r < B; r++) {
+    out.data.set(a.data.subarray(r * na, (r + 1) * na), r * (na + nb));
+    out.data.set(b.data.subarray(r * nb, (r + 1) * nb), r * (na + nb) + na);
+  }
+  g.record(out, () => {
+    if (!out.grad) return;
+    const ga = a.requiresGrad ? g.gradOf(a) : null, gb = b.requiresGrad ? g.gradOf(b) : null;
+    for (let r = 0; r < B; r++) {
+      if (ga) g.kernels.axpy(1, out.grad.subarray(r * (na + nb), r * (na + nb) + na), ga.subarray(r * na, (r + 1) * na), na);
+      if (gb) g.kernels.axpy(1, out.grad.subarray(r * (na + nb) + na, (r + 1) * (na + nb)), gb.subarray(r * nb, (r + 1) * nb), nb);
+    }
+  });
+  return out;
+}
+
+/** The first n tokens of every batch row: x [B, M, C] → [B, n, C] (the patches back out of a joint sequence). */
+export function firstTokens(g: Graph, x: Tensor, n: number): Tensor {
+  const op = 'firstTokens';
+  if (x.shape.length !== 3) fail(op, `input must be [B, M, C], got ${shapeStr(x)}`);
+  const [B, M, C] = x.shape;
+  if (!Number.isInteger(n) || n < 1 || n > M) fail(op, `cannot take ${n} of ${M} tokens`);
+  const out = g.output([B, n, C], [x], op);
+  for (let r = 0; r < B; r++) out.data.set(x.data.subarray(r * M * C, (r * M + n) * C), r * n * C);
+  g.record(out, () => {
+    if (!out.grad) return;
+    const gx = g.gradOf(x);
+    for (let r = 0; r < B; r++) g.kernels.axpy(1, out.grad.subarray(r * n * C, (r + 1) * n * C), gx.subarray(r * M * C, (r * M + n) * C), n * C);
+  });
+  return out;
+}
+
 /** The inverse of patchify: tokens [B, n, pt·p·p·Ch] back to a clip [B, T, H, W, Ch]. */
 export function unpatchify(g: Graph, tokens: Tensor, clip: readonly [T: number, H: number, W: number, Ch: number], pt: number, p: number): Tensor {
   const op = 'unpatchify';

@@ -6,6 +6,7 @@
 //   caption ──► words[id] + wpos ──► textLayers × pre-norm block ──► ln ──► flatten ──► linear   y [B, d]
 //   time t ──► sinusoids ──► linear ──► silu ──► linear                                       τ [B, d]
 //   c = silu(τ + y)                                                         the conditioning of every block
+//   joint conditioning: the caption's tokens ──► linear ──► after the N patches        x [B, N + Lc, d]
 //          ──► L × adaLN-Zero block
 //                (shift, scale, gate)₁,₂ = six linears of c, all zero at initialisation
 //                x = x + gate₁ · proj(attention(qkv(ln(x) · (1 + scale₁) + shift₁)))   bidirectional
@@ -14,6 +15,12 @@
 //
 // Every gate and the output layer start at zero, so each block starts as the identity and the
 // model as v = 0 (adaLN-Zero): the conditioning learns to open each block.
+//
+// Joint conditioning (as SD3's MM-DiT does, with one set of weights): the caption's encoded tokens
+// also join the patches in every block, so attention relates them directly. A patch's query
+// carries its place in space and time, a word's key its meaning: "an object here, in this frame,
+// if the caption says right" is one attention score, where through the pooled vector it must be
+// built from a product of position and modulation. The patches alone go to the output layer.
 //
 // Rectified flow: a clip x₀ and noise ε ~ N(0, I) are joined by the straight line
 // x_t = (1 − t)·x₀ + t·ε, t ∈ [0, 1]; the model predicts its velocity v = ε − x₀ (MSE loss), with
@@ -40,7 +47,7 @@ import { Tensor } from '../engine/tensor.js';
 import { Rng } from '../engine/random.js';
 import { allocateParams, sizeOf, type ParamSpec } from './params.js';
 import {
-  add, embedding, fullAttention, gate, gelu, layerNorm, linear, modulate, mse, patchify, silu, timeEmbedding, unpatchify,
+  add, concatTokens, embedding, firstTokens, fullAttention, gate, gelu, layerNorm, linear, modulate, mse, patchify, silu, timeEmbedding, unpatchify,
 } from '../engine/ops.js';
 import { trainingCompute } from '../common/compute.js';
 
@@ -72,6 +79,8 @@ export interface DiTConfig {
   attention?: 'recompute' | 'naive';
   /** The time shift s of training and sampling (absent: 1, none). */
   timeShift?: number;
+  /** 'joint': the caption's tokens join every block's attention too (absent: 'adaln', the pooled caption only). */
+  conditioning?: 'adaln' | 'joint';
 }
 
 export function validateDiTConfig(cfg: DiTConfig): void {
@@ -83,6 +92,7 @@ export function validateDiTConfig(cfg: DiTConfig): void {
   if (cfg.dModel % cfg.heads !== 0) throw new Error(`DiT config: heads (${cfg.heads}) must divide d_model (${cfg.dModel})`);
   if (cfg.dModel % 2 !== 0) throw new Error(`DiT config: d_model must be even (the time embedding's sines and cosines), got ${cfg.dModel}`);
   if (cfg.attention !== undefined && cfg.attention !== 'recompute' && cfg.attention !== 'naive') throw new Error(`DiT config: attention must be recompute or naive, got ${cfg.attention}`);
+  if (cfg.conditioning !== undefined && cfg.conditioning !== 'adaln' && cfg.conditioning !== 'joint') throw new Error(`DiT config: conditioning must be adaln or joint, got ${cfg.conditioning}`);
   if (cfg.timeShift !== undefined && !(Number.isFinite(cfg.timeShift) && cfg.timeShift > 0)) throw new Error(`DiT config: timeShift must be a positive number, got ${cfg.timeShift}`);
   if (cfg.frames % cfg.tpatch !== 0) throw new Error(`DiT config: the temporal patch (${cfg.tpatch}) must divide frames (${cfg.frames})`);
   if (cfg.height % cfg.patch !== 0 || cfg.width % cfg.patch !== 0) {
@@ -122,6 +132,8 @@ export interface Weights<W> {
   text: TextBlock<W>[];
   textLn: Norm<W>;
   textPool: Linear<W>;
+  /** Joint conditioning only: the caption's tokens into the blocks' space. */
+  textIn?: Linear<W>;
   time1: Linear<W>;
   time2: Linear<W>;
   blocks: Block<W>[];
@@ -155,6 +167,7 @@ function declare(cfg: DiTConfig): Weights<ParamSpec> {
     // The caption's words, flattened in order, to one vector: word order matters ("a red circle
     // … while a blue square" says which shape is red).
     textPool: lin('text.pool', Lc * C, C),
+    ...(cfg.conditioning === 'joint' ? { textIn: lin('text.in', C, C) } : {}),
     time1: lin('time.fc1', C, C),
     time2: lin('time.fc2', C, C),
     blocks: Array.from({ length: cfg.layers }, (_, l): Block<ParamSpec> => ({
@@ -206,8 +219,8 @@ function reshape(g: Graph, x: Tensor, shape: number[]): Tensor {
 
 const lin = (g: Graph, x: Tensor, l: Linear<Tensor>) => linear(g, x, l.w, l.b);
 
-/** The caption encoder: word ids [B, captionLength] → y [B, d]. */
-function encodeText(g: Graph, w: Weights<Tensor>, cfg: DiTConfig, ids: Int32Array, B: number): Tensor {
+/** The caption encoder: word ids [B, captionLength] → its tokens [B, captionLength, d] and y [B, d]. */
+function encodeText(g: Graph, w: Weights<Tensor>, cfg: DiTConfig, ids: Int32Array, B: number): { tokens: Tensor; pooled: Tensor } {
   const { captionLength: Lc, dModel: C, heads } = cfg;
   let x = add(g, embedding(g, ids, w.words, [B, Lc]), w.wordPos);
   for (const b of w.text) {
@@ -215,7 +228,8 @@ function encodeText(g: Graph, w: Weights<Tensor>, cfg: DiTConfig, ids: Int32Arra
     x = add(g, x, lin(g, a, b.proj));
     x = add(g, x, lin(g, gelu(g, lin(g, layerNorm(g, x, b.ln2.g, b.ln2.b), b.fc)), b.out));
   }
-  return lin(g, reshape(g, layerNorm(g, x, w.textLn.g, w.textLn.b), [B, Lc * C]), w.textPool);
+  const tokens = layerNorm(g, x, w.textLn.g, w.textLn.b);
+  return { tokens, pooled: lin(g, reshape(g, tokens, [B, Lc * C]), w.textPool) };
 }
 
 /**
@@ -227,8 +241,11 @@ export function diffusionTransformer(g: Graph, w: Weights<Tensor>, cfg: DiTConfi
   const B = xt.shape[0];
   // Conditioning: c = silu(τ(t) + y(caption)), shared by every block's modulation.
   const tau = lin(g, silu(g, lin(g, timeEmbedding(g, t, cfg.dModel), w.time1)), w.time2);
-  const c = silu(g, add(g, tau, encodeText(g, w, cfg, caption, B)));
+  const text = encodeText(g, w, cfg, caption, B);
+  const c = silu(g, add(g, tau, text.pooled));
   let x = add(g, lin(g, patchify(g, xt, pt, p), w.patchEmbed), w.pos);
+  const N = x.shape[1];
+  if (w.textIn) x = concatTokens(g, x, lin(g, text.tokens, w.textIn));
   for (const b of w.blocks) {
     const m = b.ada;
     let h = modulate(g, layerNorm(g, x, null, null), lin(g, c, m.shift1), lin(g, c, m.scale1));
@@ -238,6 +255,7 @@ export function diffusionTransformer(g: Graph, w: Weights<Tensor>, cfg: DiTConfi
     h = lin(g, gelu(g, lin(g, h, b.fc)), b.out);
     x = add(g, x, gate(g, h, lin(g, c, m.gate2)));
   }
+  if (w.textIn) x = firstTokens(g, x, N);
   const out = lin(g, modulate(g, layerNorm(g, x, null, null), lin(g, c, w.finalShift), lin(g, c, w.finalScale)), w.final);
   return unpatchify(g, out, [cfg.frames, cfg.height, cfg.width, cfg.channels], pt, p);
 }
@@ -258,18 +276,22 @@ export function countParams(cfg: DiTConfig): { total: number; embedding: number;
 
 /**
  * Training FLOPs per patch (forward + backward): 6 per weight of every matrix a patch passes
- * through (patch embedding, the blocks' attention and MLP, the output layer), 12·L·N·d for
- * bidirectional attention over the N tokens of its clip (QKᵀ and P·V, 2·N·d each forward, over
+ * through (patch embedding, the blocks' attention and MLP, the output layer), 12·L·M·d for
+ * bidirectional attention over the M tokens of its clip (QKᵀ and P·V, 2·M·d each forward, over
  * the full square; backward twice forward), and its share 1/N of the per-clip work: the caption
- * encoder (once per caption word), the time MLP and the adaLN projections.
+ * encoder (once per caption word), the time MLP and the adaLN projections, and with joint
+ * conditioning the caption's tokens through every block and their attention. M is N, or N + Lc
+ * with joint conditioning.
  */
 export function flopsPerPatch(cfg: DiTConfig): number {
   const { dModel: C, layers: L, textLayers: Lt, captionLength: Lc } = cfg;
   const N = tokensPerClip(cfg), P = patchValues(cfg);
+  const joint = cfg.conditioning === 'joint' ? Lc : 0, M = N + joint;
   const perPatch = P * C + L * (3 * C * C + C * C + 8 * C * C) + C * P;
   const text = Lc * Lt * (12 * C * C + 2 * 2 * Lc * C) + Lc * C * C;
-  const perClip = text + 2 * C * C + L * 6 * C * C + 2 * C * C;
-  return 6 * perPatch + 12 * L * N * C + (6 * perClip) / N;
+  const jointText = joint * (C * C + L * 12 * C * C);
+  const perClip = text + 2 * C * C + L * 6 * C * C + 2 * C * C + jointText;
+  return 6 * perPatch + 12 * L * M * C * (M / N) + (6 * perClip) / N;
 }
 
 /** Training compute for D patches under the C = 6·N·D convention (N non-embedding). */

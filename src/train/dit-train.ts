@@ -48,6 +48,7 @@ export const DIT_ONLY_OPTIONS = {
   patch: positiveInteger({ help: 'with --model dit: spatial patch side p', default: 4 }),
   tpatch: positiveInteger({ help: 'with --model dit: temporal patch length (frames per tube)', default: 2 }),
   textLayers: nonNegativeNumber({ help: 'with --model dit: transformer blocks of the caption encoder', arg: '<n>', default: 1 }),
+  conditioning: choice(['adaln', 'joint'] as const, { help: 'with --model dit: the caption through adaLN alone (its pooled vector), or also its tokens in every block\'s attention (joint)', default: 'adaln' }),
   attention: choice(['recompute', 'naive'] as const, { help: 'with --model dit: attention that recomputes its probabilities in backward (memory linear in the patches) or keeps them (naive, quadratic); the same function', default: 'recompute' }),
   captionDrop,
   ema,
@@ -106,6 +107,7 @@ export function ditConfig(o: DitOptions): DiTConfig {
     // Only the variants: a default run's model config is what it was before the options existed.
     ...(o.attention === 'naive' ? { attention: 'naive' as const } : {}),
     ...(o.timeShift !== undefined && o.timeShift !== 1 ? { timeShift: o.timeShift } : {}),
+    ...(o.conditioning === 'joint' ? { conditioning: 'joint' as const } : {}),
   };
 }
 
@@ -263,8 +265,8 @@ export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Pro
       if (!isDitRun(resumed)) throw new UsageError(`run '${resumed.name}' is not a video model; resume it with \`scalelab train --resume ${resumed.name}\``);
       if (resumed.status === 'done') throw new UsageError(`run '${resumed.name}' is already done; start a new run instead`);
       await claim.take(resumed);
-      // A run stored before --ema and --time-shift existed kept no average and trained unshifted.
-      o = { ...DIT_DEFAULTS, ...{ ema: 0, timeShift: 1 }, ...(resumed.config as { train: DitOptions }).train };
+      // A run stored before --ema, --time-shift and --conditioning existed kept no average, trained unshifted, adaLN only.
+      o = { ...DIT_DEFAULTS, ...{ ema: 0, timeShift: 1, conditioning: 'adaln' as const }, ...(resumed.config as { train: DitOptions }).train };
       if (options.threads !== undefined) o.threads = options.threads;
     } else {
       const { resume: _r, restart: _s, ...rest } = options;
