@@ -250,5 +250,19 @@ describe('video ops: shape errors name the op and the shapes', () => {
     assert.throws(() => ops.patchify(g, param([3, 4, 4, 3]), 1, 2), /patchify: clip must be \[B, T, H, W, channels\], got \[3,4,4,3\]/);
     assert.throws(() => ops.unpatchify(g, param([1, 4, 12]), [2, 4, 4, 3], 1, 2), /unpatchify: tokens must be \[B, 8, 12\] for a 2×4×4×3 clip in 1×2×2 patches, got \[1,4,12\]/);
     assert.throws(() => ops.layerNorm(g, param([2, 4]), null, param([3])), /layerNorm: gain none and bias \[3\] must match/);
+    assert.throws(() => ops.concatTokens(g, param([2, 3, 4]), param([2, 5, 3])), /concatTokens: inputs must be \[B, N, C\] and \[B, L, C\], got \[2,3,4\] and \[2,5,3\]/);
+    assert.throws(() => ops.firstTokens(g, param([2, 3, 4]), 4), /firstTokens: cannot take 4 of 3 tokens/);
+  });
+
+  it('joins token sequences row by row and takes the first back, gradients split the same way', () => {
+    const a = param([2, 1, 2]), b = param([2, 2, 2]);
+    a.data.set([1, 2, 3, 4]);
+    b.data.set([5, 6, 7, 8, 9, 10, 11, 12]);
+    g.reset();
+    const j = ops.concatTokens(g, a, b);
+    assert.deepEqual([...j.shape], [2, 3, 2]);
+    assert.deepEqual([...j.data], [1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12]);
+    const first = ops.firstTokens(g, j, 1);
+    assert.deepEqual([...first.data], [1, 2, 3, 4]);
   });
 });
