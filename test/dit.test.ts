@@ -203,7 +203,7 @@ describe('train --model dit', () => {
     const home = tmpHome();
     const run = { ...TINY_RUN, ema: 0.9 };
     const whole = await trainDit({ ...run, name: 'avg' }, { home });
-    const plain = await trainDit({ ...TINY_RUN, name: 'raw' }, { home });
+    const plain = await trainDit({ ...TINY_RUN, ema: 0, name: 'raw' }, { home });
     // The same training, so the same trained weights; the average is other weights, validated as such.
     assert.notEqual(whole.weightsSha256, plain.weightsSha256);
     assert.notEqual(whole.finalValBpb, plain.finalValBpb);
@@ -253,8 +253,10 @@ describe('train --model dit', () => {
     const res = await trainDit({ ...TINY_RUN, clips: 8, attention: 'naive', name: 'naive' }, { home });
     assert.equal(res.status, 'done');
     assert.equal((res.run.config as { model: DiTConfig }).model.attention, 'naive');
-    const plain = ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS);
+    const plain = ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN, timeShift: 1 } as typeof DIT_DEFAULTS);
     assert.ok(!('attention' in plain) && !('timeShift' in plain));
+    // New runs shift by 3 unless told otherwise.
+    assert.equal(ditConfig({ ...DIT_DEFAULTS, ...TINY_RUN } as typeof DIT_DEFAULTS).timeShift, 3);
   });
 
   it('shifts training times and sampling steps toward noise with --time-shift, kept in the model config', async () => {
@@ -262,7 +264,7 @@ describe('train --model dit', () => {
     for (const t of [0.1, 0.37, 0.9]) assert.equal(shiftTime(t, 1), t);
     const home = tmpHome();
     const shifted = await trainDit({ ...TINY_RUN, clips: 8, timeShift: 3, name: 'shifted' }, { home });
-    const plain = await trainDit({ ...TINY_RUN, clips: 8, name: 'plain' }, { home });
+    const plain = await trainDit({ ...TINY_RUN, clips: 8, timeShift: 1, name: 'plain' }, { home });
     const cfg = (shifted.run.config as { model: DiTConfig }).model;
     assert.equal(cfg.timeShift, 3);
     // Other training times, so other weights; validation stays at the same fixed times for both.

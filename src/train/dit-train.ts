@@ -36,7 +36,7 @@ const captionDrop = {
 };
 
 const ema = {
-  ...nonNegativeNumber({ help: 'with --model dit: decay of the moving average of the weights that validation, the final weights and sampling use (0: the trained weights themselves)', arg: '<decay>', default: 0 }),
+  ...nonNegativeNumber({ help: 'with --model dit: decay of the moving average of the weights that validation, the final weights and sampling use (0: the trained weights themselves)', arg: '<decay>', default: 0.999 }),
   schema: z.number({ error: 'must be a number in [0, 1)' }).min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }),
 };
 
@@ -53,7 +53,7 @@ export const DIT_ONLY_OPTIONS = {
   captionDrop,
   ema,
   timeShift: {
-    ...nonNegativeNumber({ help: 'with --model dit: shift the training times and the sampler\'s steps toward noise, t → s·t/(1 + (s−1)·t) (Esser et al. 2024); 1: none', arg: '<s>', default: 1 }),
+    ...nonNegativeNumber({ help: 'with --model dit: shift the training times and the sampler\'s steps toward noise, t → s·t/(1 + (s−1)·t) (Esser et al. 2024); 1: none', arg: '<s>', default: 3 }),
     schema: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }),
   },
   clips: positiveInteger({ help: 'with --model dit: training budget in clips; the run takes ceil(clips / batch) steps', default: 20000 }),
