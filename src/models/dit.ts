@@ -6,7 +6,7 @@
 //   caption ──► words[id] + wpos ──► textLayers × pre-norm block ──► ln ──► flatten ──► linear   y [B, d]
 //   time t ──► sinusoids ──► linear ──► silu ──► linear                                       τ [B, d]
 //   c = silu(τ + y)                                                         the conditioning of every block
-//   joint conditioning: the caption's tokens ──► linear ──► after the N patches        x [B, N + Lc, d]
+//   (joint conditioning: the caption's tokens ──► linear ──► appended to the N patches, x [B, N + Lc, d])
 //          ──► L × adaLN-Zero block
 //                (shift, scale, gate)₁,₂ = six linears of c, all zero at initialisation
 //                x = x + gate₁ · proj(attention(qkv(ln(x) · (1 + scale₁) + shift₁)))   bidirectional
@@ -413,8 +413,8 @@ export function sampleClips(model: DiT, g: Graph, caption: Int32Array, o: Sample
   both.set(caption);
   both.set(model.nullCaption(B), caption.length);
   const x2 = new Float32Array(2 * B * n);
+  const shift = cfg.timeShift ?? 1;
   for (let s = 0; s < o.steps; s++) {
-    const shift = cfg.timeShift ?? 1;
     const t = shiftTime(1 - s / o.steps, shift), next = shiftTime(1 - (s + 1) / o.steps, shift);
     if (o.from) putBack(x, eps, o.from.clip, known, n, B, t);
     x2.set(x);

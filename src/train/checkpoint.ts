@@ -1,9 +1,9 @@
 // Checkpoints: everything a run needs to continue bit for bit. One safetensors file per
 // checkpoint holds the weights (under the model's own tensor names, so any safetensors reader
 // opens them), AdamW's two moment vectors and, for a run that keeps one, the weights' moving
-// average (optimizer.ema, the weights a sampler should use), and in its metadata the step, the optimiser step, the
-// data sampler's RNG state and the trainer's running statistics. Files are written atomically
-// and verified by SHA-256 on load; the last `keep` are kept.
+// average (optimizer.ema: the weights to sample with), and in its metadata the step, the
+// optimiser step, the data sampler's RNG state and the trainer's running statistics. Files are
+// written atomically and verified by SHA-256 on load; the last `keep` are kept.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GPT } from '../models/gpt.js';
