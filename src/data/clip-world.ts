@@ -121,7 +121,17 @@ function crossingFits(c: ClipConfig, r: number, w: number, v: number, minWhole: 
   return span + 2 * r <= c.width && v < w - 1 && v * (c.frames - 1) >= span && c.frames - Math.floor(span / v) >= minWhole;
 }
 
-export function clipGeometry(c: ClipConfig): ClipGeometry {
+/** Geometries already worked out, by clip size: the generator asks for one per object, mask and check. */
+const geometries = new Map<string, Readonly<ClipGeometry>>();
+
+export function clipGeometry(c: ClipConfig): Readonly<ClipGeometry> {
+  const key = `${c.frames}x${c.height}x${c.width}`;
+  let g = geometries.get(key);
+  if (!g) geometries.set(key, (g = Object.freeze(geometryOf(c))));
+  return g;
+}
+
+function geometryOf(c: ClipConfig): ClipGeometry {
   const side = Math.min(c.height, c.width);
   const radius = radiusOf(side);
   // A linear mover goes as far over the clip as in the default's 16 frames (and in frames larger
