@@ -251,6 +251,9 @@ function ditSetup(o: DitOptions, cfg: DiTConfig): FamilySetup {
   };
 }
 
+/** What a run stored before --ema, --time-shift and --conditioning existed did: no average, no shift, adaLN alone. */
+const AS_BEFORE_THESE_OPTIONS = { ema: 0, timeShift: 1, conditioning: 'adaln' } as const;
+
 /** Start a new DiT run, or continue one with `resume` (its stored options win). */
 export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
@@ -265,8 +268,7 @@ export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Pro
       if (!isDitRun(resumed)) throw new UsageError(`run '${resumed.name}' is not a video model; resume it with \`scalelab train --resume ${resumed.name}\``);
       if (resumed.status === 'done') throw new UsageError(`run '${resumed.name}' is already done; start a new run instead`);
       await claim.take(resumed);
-      // A run stored before --ema, --time-shift and --conditioning existed kept no average, trained unshifted, adaLN only.
-      o = { ...DIT_DEFAULTS, ...{ ema: 0, timeShift: 1, conditioning: 'adaln' as const }, ...(resumed.config as { train: DitOptions }).train };
+      o = { ...DIT_DEFAULTS, ...AS_BEFORE_THESE_OPTIONS, ...(resumed.config as { train: DitOptions }).train };
       if (options.threads !== undefined) o.threads = options.threads;
     } else {
       const { resume: _r, restart: _s, ...rest } = options;
