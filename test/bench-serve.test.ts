@@ -71,7 +71,7 @@ describe('scalelab bench serve', () => {
     fs.rmSync(emptyHome, { recursive: true, force: true });
   });
 
-  it('serving commands let kernel threads spin briefly; others sleep; the user\'s setting wins', () => {
+  it('serving and (de)compressing let kernel threads spin briefly; others sleep; the user\'s setting wins', () => {
     const env = (e: Record<string, string | undefined>, args: string[]) => {
       waitPolicyForCommand(args, e);
       applyDefaultWaitPolicy(e);
@@ -79,6 +79,9 @@ describe('scalelab bench serve', () => {
     };
     assert.deepEqual(env({}, ['serve', '--port', '0']), { GOMP_SPINCOUNT: String(SERVING_SPIN_COUNT) });
     assert.deepEqual(env({}, ['bench', '--json', 'serve']), { GOMP_SPINCOUNT: String(SERVING_SPIN_COUNT) });
+    for (const args of [['compress', '--model', 'm', 'a', 'b'], ['decompress', 'a', 'b'], ['bench', 'compress']]) {
+      assert.deepEqual(env({}, args), { GOMP_SPINCOUNT: String(SERVING_SPIN_COUNT) }, args.join(' '));
+    }
     assert.deepEqual(env({}, ['train', '--tokens', '1e5']), { OMP_WAIT_POLICY: 'passive' });
     assert.deepEqual(env({}, ['bench']), { OMP_WAIT_POLICY: 'passive' });
     assert.deepEqual(env({ OMP_WAIT_POLICY: 'active' }, ['serve']), { OMP_WAIT_POLICY: 'active' });
