@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { UsageError } from '../src/errors.js';
-import { RunStore, resolveHome, existingHome, runDir, SCHEMA_VERSION, DB_FILE, defaultRunName } from '../src/runs/index.js';
+import { RunStore, resolveHome, existingHome, runDir, SCHEMA_VERSION, DB_FILE, defaultRunName, newRunId } from '../src/runs/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -83,6 +83,14 @@ describe('home', () => {
       assert.throws(() => runDir(tmp, bad), (e: Error) => e instanceof UsageError && /bad run id/.test(e.message), bad);
     }
     assert.ok(!fs.existsSync(path.join(tmp, 'x')));
+  });
+});
+
+describe('run ids', () => {
+  it('strictly increase within a process, even many in one millisecond', () => {
+    const ids = Array.from({ length: 1000 }, () => newRunId());
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], `${ids[i - 1]} then ${ids[i]}`);
+    assert.ok(ids.every((id) => /^r[0-9a-z]{15}$/.test(id)));
   });
 });
 

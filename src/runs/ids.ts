@@ -9,9 +9,19 @@ import { createHash, randomBytes } from 'node:crypto';
 const TIME_WIDTH = 9;
 const RANDOM_CHARS = 6;
 
-/** A fresh run id: 'r' + zero-padded base36 milliseconds + 6 random base36 characters. */
+/** The time part of the last id this process made. */
+let lastTime = 0;
+
+/**
+ * A fresh run id: 'r' + zero-padded base36 milliseconds + 6 random base36 characters. One
+ * process's ids strictly increase: a second id in the same millisecond takes the next one
+ * (ULID's monotonic rule), since the random part alone would order them by chance. Ids that
+ * two processes make in the same millisecond stay unordered between them.
+ */
 export function newRunId(now = Date.now()): string {
-  const time = now.toString(36).padStart(TIME_WIDTH, '0');
+  const ms = Math.max(now, lastTime + 1);
+  lastTime = ms;
+  const time = ms.toString(36).padStart(TIME_WIDTH, '0');
   const bytes = randomBytes(RANDOM_CHARS);
   let suffix = '';
   for (const b of bytes) suffix += (b % 36).toString(36);
