@@ -108,11 +108,14 @@ function evaluateIfDue(s: Session): number | null {
   return valBpb;
 }
 
-/** Validation of the weights the run reports: the moving average where the run keeps one. */
+/** f run on the weights the run reports, validates and saves: the moving average where the run keeps one. */
+function withReportedWeights<T>(s: Session, f: () => T): T {
+  return s.opt.average ? s.opt.average.swappedIn(f) : f();
+}
+
 function evaluate(s: Session): number {
   const t = performance.now();
-  const validate = () => s.family.validate(s.evalGraph);
-  const value = s.opt.average ? s.opt.average.swappedIn(validate) : validate();
+  const value = withReportedWeights(s, () => s.family.validate(s.evalGraph));
   s.seconds.eval += (performance.now() - t) / 1000;
   return value;
 }
@@ -159,9 +162,7 @@ async function finish(s: Session, stopped: boolean, lastLoss: number): Promise<T
   let weightsSha256: string | null = null;
   if (!stopped) {
     const t = performance.now();
-    // The final weights are the moving average where the run keeps one: what it validated.
-    const save = () => saveWeights(path.join(s.dir, 'model.safetensors'), s.model);
-    weightsSha256 = s.opt.average ? s.opt.average.swappedIn(save) : save();
+    weightsSha256 = withReportedWeights(s, () => saveWeights(path.join(s.dir, 'model.safetensors'), s.model));
     await s.store.artifacts.put(s.run.id, 'model.safetensors', path.join(s.dir, 'model.safetensors'));
     s.seconds.checkpoint += (performance.now() - t) / 1000;
   }
