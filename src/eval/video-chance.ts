@@ -71,10 +71,7 @@ export function estimateVideoChance(clipsPerPrompt: number, c: ClipConfig = CLIP
 }
 
 /** A metric's chance level for one evaluation, and the baseline it comes from. */
-export interface ChanceLevel {
-  value: number;
-  stderr: number | null;
-  n: number;
+export interface ChanceLevel extends Omit<MetricValue, 'metric'> {
   baseline: (typeof CHANCE_BASELINE)[VideoMetric];
 }
 
@@ -94,8 +91,11 @@ export function videoChanceOf(c: ClipConfig, prompts = VIDEO_EVAL_PROMPTS.length
   let levels = measured.get(key);
   if (!levels) {
     const exact = prompts === VIDEO_EVAL_PROMPTS.length && c.frames === CLIP_DEFAULTS.frames && c.height === CLIP_DEFAULTS.height && c.width === CLIP_DEFAULTS.width;
-    const values: Record<VideoMetric, { value: number; stderr: number | null; n: number }> = exact ? VIDEO_CHANCE : estimateVideoChance(CHANCE_CLIPS_PER_PROMPT, c, prompts);
-    levels = Object.fromEntries(VIDEO_METRICS.map((m) => [m, { ...values[m], baseline: CHANCE_BASELINE[m] }])) as Record<VideoMetric, ChanceLevel>;
+    const values = exact ? VIDEO_CHANCE : estimateVideoChance(CHANCE_CLIPS_PER_PROMPT, c, prompts);
+    levels = Object.fromEntries(VIDEO_METRICS.map((m) => {
+      const { value, stderr, n } = values[m];
+      return [m, { value, stderr, n, baseline: CHANCE_BASELINE[m] }];
+    })) as Record<VideoMetric, ChanceLevel>;
     measured.set(key, levels);
   }
   return levels;
