@@ -303,6 +303,12 @@ describe('train --model dit', () => {
       bad({ captionDrop: 2 }, /captionDrop must be a number in \[0, 1\]/),
       bad({ ema: 1 }, /ema must be a number in \[0, 1\)/),
       bad({ timeShift: 0 }, /timeShift must be a positive number/),
+      (async () => {
+        // Refused before the home is touched: a home that did not exist still does not.
+        const fresh = path.join(home, 'never-made');
+        await assert.rejects(trainDit({ ...TINY_RUN, captionDrop: 2 }, { home: fresh }), /captionDrop must be a number in \[0, 1\]/);
+        assert.ok(!fs.existsSync(fresh));
+      })(),
       bad({ frames: 18 }, /--frames 18 --size 16: clips of 16×16 pixels hold at most 17 frames/),
       bad({ frames: 2, tpatch: 1 }, /--frames 2 --size 16: clips hold 1 frame \(an image\) or 4 and more/),
       bad({ size: 12, patch: 4 }, /--size 12: clips need at least 16×16 pixels/),

@@ -257,24 +257,30 @@ const AS_BEFORE_THESE_OPTIONS = { ema: 0, timeShift: 1, conditioning: 'adaln' } 
 /** Start a new DiT run, or continue one with `resume` (its stored options win). */
 export async function trainDit(options: DitRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
+  // A new run's options are checked before its home is touched: a refused run leaves nothing behind.
+  let fresh: { o: DitOptions; cfg: DiTConfig } | null = null;
+  if (!options.resume) {
+    const { resume: _r, restart: _s, ...rest } = options;
+    const o = { ...DIT_DEFAULTS, ...rest };
+    fresh = { o, cfg: checkDitOptions(o) };
+  }
   const home = options.resume ? existingHome(hooks.home) : resolveHome(hooks.home);
   const store = openStore(home);
   const claim = new RunClaim(store, hooks.claimToken);
   try {
     const t0 = performance.now();
-    let o: DitOptions, resumed: RunRecord | null = null;
-    if (options.resume) {
-      resumed = await store.getRun(options.resume);
+    let o: DitOptions, cfg: DiTConfig, resumed: RunRecord | null = null;
+    if (fresh) {
+      ({ o, cfg } = fresh);
+    } else {
+      resumed = await store.getRun(options.resume!);
       if (!isDitRun(resumed)) throw new UsageError(`run '${resumed.name}' is not a video model; resume it with \`scalelab train --resume ${resumed.name}\``);
       if (resumed.status === 'done') throw new UsageError(`run '${resumed.name}' is already done; start a new run instead`);
       await claim.take(resumed);
       o = { ...DIT_DEFAULTS, ...AS_BEFORE_THESE_OPTIONS, ...(resumed.config as { train: DitOptions }).train };
       if (options.threads !== undefined) o.threads = options.threads;
-    } else {
-      const { resume: _r, restart: _s, ...rest } = options;
-      o = { ...DIT_DEFAULTS, ...rest };
+      cfg = ditConfig(o);
     }
-    const cfg = resumed ? ditConfig(o) : checkDitOptions(o);
     const session = await openFamilySession(store, home, { o, resumed, restart: Boolean(options.restart) }, () => ditSetup(o, cfg), hooks, claim, t0);
     return await trainLoop(session);
   } finally {
