@@ -223,6 +223,13 @@ describe('scalelab train rejects bad input with one line, exit code 2 and nothin
     await store.close();
     assert.ok(!fs.existsSync(path.join(home, 'runs')) || fs.readdirSync(path.join(home, 'runs')).length === 0);
   });
+  it('refused options do not create a home that did not exist', () => {
+    const fresh = path.join(dir, 'never-made');
+    const r = cli(fresh, 'train', '--d-model', '30', '--heads', '4');
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /heads \(4\) must divide d_model \(30\)/);
+    assert.ok(!fs.existsSync(fresh));
+  });
 });
 
 describe('scalelab runs, show and generate', () => {

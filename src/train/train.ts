@@ -45,6 +45,8 @@ export interface TrainResult {
  */
 export async function train(options: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
   if (options.restart && !options.resume) throw new UsageError('--restart starts an existing run over; give the run with --resume RUN');
+  // A new run's options are checked before its home is touched: a refused run leaves nothing behind.
+  const fresh = options.resume ? null : newRunPlan(options);
   // A run to resume lives in an existing home; only a new run may create one.
   const home = options.resume ? existingHome(hooks.home) : resolveHome(hooks.home);
   // A video model's run resumes as one (src/train/dit-train.ts).
@@ -55,7 +57,7 @@ export async function train(options: TrainRequest, hooks: TrainHooks = {}): Prom
   const claim = new RunClaim(store, hooks.claimToken);
   try {
     const t0 = performance.now();
-    const session = await openSession(store, home, await planRun(store, options, claim), hooks, claim, t0);
+    const session = await openSession(store, home, fresh ?? await resumePlan(store, options, claim), hooks, claim, t0);
     return await trainLoop(session);
   } finally {
     await claim.release();
@@ -72,16 +74,18 @@ async function isVideoRun(home: string, run: string): Promise<boolean> {
   }
 }
 
-/** What a request trains: a resumed run (claimed now) with its stored options, or a new run's checked options. */
-async function planRun(store: Store, options: TrainRequest, claim: RunClaim): Promise<RunPlan> {
-  if (options.resume) {
-    const run = await store.getRun(options.resume);
-    if (run.status === 'done') throw new UsageError(`run '${run.name}' is already done; start a new run instead`);
-    await claim.take(run);
-    const o = { ...TRAIN_DEFAULTS, ...(run.config as { train: TrainOptions }).train };
-    if (options.threads !== undefined) o.threads = options.threads;
-    return { o, cfg: modelConfig(o), resumed: run, restart: Boolean(options.restart) };
-  }
+/** A resumed run (claimed now) with its stored options. */
+async function resumePlan(store: Store, options: TrainRequest, claim: RunClaim): Promise<RunPlan> {
+  const run = await store.getRun(options.resume!);
+  if (run.status === 'done') throw new UsageError(`run '${run.name}' is already done; start a new run instead`);
+  await claim.take(run);
+  const o = { ...TRAIN_DEFAULTS, ...(run.config as { train: TrainOptions }).train };
+  if (options.threads !== undefined) o.threads = options.threads;
+  return { o, cfg: modelConfig(o), resumed: run, restart: Boolean(options.restart) };
+}
+
+/** A new run's checked options. */
+function newRunPlan(options: TrainRequest): RunPlan {
   const { resume: _ignored, restart: _no, ...rest } = options;
   const o = { ...TRAIN_DEFAULTS, ...rest };
   checkOptions(o);
